@@ -1,0 +1,59 @@
+#include "runtime/security/seccomp_listener.hpp"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cstring>
+
+#include "runtime/core/error.hpp"
+#include "runtime/core/unique_fd.hpp"
+
+namespace tether::security {
+
+void send_seccomp_listener(const std::string& listener_path, int listener_fd,
+                           const std::string& process_state_json) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (listener_path.empty() || listener_path.size() >= sizeof address.sun_path)
+        throw Error("linux.seccomp.listenerPath: \"" + listener_path +
+                    "\" is empty or longer than a unix socket path may be");
+    std::memcpy(address.sun_path, listener_path.c_str(), listener_path.size() + 1);
+
+    UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!sock) throw_errno("socket(AF_UNIX) for " + listener_path);
+    if (retry_eintr([&] {
+            return connect(sock.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
+        }) != 0)
+        throw_errno("connect to seccomp listener " + listener_path);
+
+    // The runtime-spec asks for the state and the fd in one message, so the
+    // agent knows which container the fd belongs to.
+    iovec payload{const_cast<char*>(process_state_json.data()), process_state_json.size()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr message{};
+    message.msg_iov = &payload;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    cmsghdr* header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(header), &listener_fd, sizeof(int));
+
+    ssize_t sent = retry_eintr([&] { return sendmsg(sock.get(), &message, MSG_NOSIGNAL); });
+    if (sent < 0) throw_errno("sendmsg to seccomp listener " + listener_path);
+    // A stream socket may take a large state in several pieces; the fd went
+    // with the first one.
+    size_t done = static_cast<size_t>(sent);
+    while (done < process_state_json.size()) {
+        ssize_t n = retry_eintr([&] {
+            return send(sock.get(), process_state_json.data() + done,
+                        process_state_json.size() - done, MSG_NOSIGNAL);
+        });
+        if (n < 0) throw_errno("send to seccomp listener " + listener_path);
+        done += static_cast<size_t>(n);
+    }
+}
+
+}  // namespace tether::security
