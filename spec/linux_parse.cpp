@@ -1,0 +1,106 @@
+// config.json "linux": namespaces, id mappings, devices, sysctl, masked and
+// read-only paths, propagation, personality. resources and seccomp have
+// their own files.
+#include <set>
+#include <string>
+
+#include "spec/parse_parts.hpp"
+#include "spec/vocabulary.hpp"
+
+namespace tether::spec {
+
+namespace {
+
+std::vector<Namespace> read_namespaces(const JsonNode& linux_node) {
+    std::vector<Namespace> namespaces;
+    std::set<NamespaceType> seen;
+    linux_node.for_each_item("namespaces", [&](const JsonNode& item, size_t) {
+        item.require_object();
+        auto type_node = item.member("type");
+        std::string name = type_node.as_string();
+        auto type = namespace_type_from_name(name);
+        if (!type) type_node.fail("unknown namespace type " + quote_for_message(name));
+        // runtime-spec: "If a namespace type is specified more than once, the
+        // runtime MUST generate an error" (which path would win is undefined).
+        if (!seen.insert(*type).second) item.fail("duplicate namespace type " + quote_for_message(name));
+        Namespace ns{*type, ""};
+        if (auto path = item.optional_member("path")) ns.path = path->as_absolute_path();
+        namespaces.push_back(std::move(ns));
+    });
+    return namespaces;
+}
+
+Device read_device(const JsonNode& node) {
+    node.require_object();
+    Device device;
+    device.path = node.member("path").as_absolute_path();
+    auto type_node = node.member("type");
+    std::string type = type_node.as_string();
+    if (type != "c" && type != "b" && type != "u" && type != "p")
+        type_node.fail("expected \"c\", \"b\", \"u\" or \"p\", got " + quote_for_message(type));
+    device.type = type[0];
+    if (device.type == 'p') {
+        // A FIFO has no device number; accept but ignore one if given.
+        device.major = node.maybe_integer<int64_t>("major").value_or(0);
+        device.minor = node.maybe_integer<int64_t>("minor").value_or(0);
+    } else {
+        // makedev() takes 32-bit major and minor numbers.
+        device.major = node.required_integer<int64_t>("major", 0, UINT32_MAX);
+        device.minor = node.required_integer<int64_t>("minor", 0, UINT32_MAX);
+    }
+    device.file_mode = node.maybe_integer<uint32_t>("fileMode", 0, 07777);
+    device.uid = node.maybe_integer<uint32_t>("uid");
+    device.gid = node.maybe_integer<uint32_t>("gid");
+    return device;
+}
+
+std::vector<std::string> read_absolute_paths(const JsonNode& linux_node, std::string_view key) {
+    std::vector<std::string> paths;
+    linux_node.for_each_item(key, [&](const JsonNode& item, size_t) { paths.push_back(item.as_absolute_path()); });
+    return paths;
+}
+
+Personality read_personality(const JsonNode& node) {
+    node.require_object();
+    Personality personality;
+    personality.domain = read_one_of(node.member("domain"), {"LINUX", "LINUX32"});
+    personality.flags = node.optional_string_array("flags");
+    return personality;
+}
+
+IntelRdt read_intel_rdt(const JsonNode& node) {
+    node.require_object();
+    IntelRdt rdt;
+    rdt.clos_id = node.optional_string("closID");
+    rdt.l3_cache_schema = node.optional_string("l3CacheSchema");
+    rdt.mem_bw_schema = node.optional_string("memBwSchema");
+    return rdt;
+}
+
+}  // namespace
+
+Linux read_linux(const JsonNode& node) {
+    node.require_object();
+    Linux linux_config;
+    linux_config.namespaces = read_namespaces(node);
+    linux_config.uid_mappings = read_id_mappings(node, "uidMappings");
+    linux_config.gid_mappings = read_id_mappings(node, "gidMappings");
+    node.for_each_item("devices", [&](const JsonNode& item, size_t) {
+        linux_config.devices.push_back(read_device(item));
+    });
+    if (auto resources = node.optional_member("resources")) linux_config.resources = read_resources(*resources);
+    linux_config.cgroups_path = node.optional_string("cgroupsPath");
+    linux_config.sysctl = node.optional_string_map("sysctl");
+    if (auto seccomp = node.optional_member("seccomp")) linux_config.seccomp = read_seccomp(*seccomp);
+    linux_config.masked_paths = read_absolute_paths(node, "maskedPaths");
+    linux_config.readonly_paths = read_absolute_paths(node, "readonlyPaths");
+    if (auto propagation = node.optional_member("rootfsPropagation"))
+        linux_config.rootfs_propagation = read_one_of(*propagation, rootfs_propagation_names());
+    linux_config.mount_label = node.optional_string("mountLabel");
+    if (auto personality = node.optional_member("personality"))
+        linux_config.personality = read_personality(*personality);
+    if (auto rdt = node.optional_member("intelRdt")) linux_config.intel_rdt = read_intel_rdt(*rdt);
+    return linux_config;
+}
+
+}  // namespace tether::spec
