@@ -1,0 +1,181 @@
+#include "hooks/common/decision_log.hpp"
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+
+#include "hooks/common/json_text.hpp"
+#include "runtime/core/error.hpp"
+
+namespace tether::hooks {
+
+std::string utc_timestamp_now() {
+    auto now = std::chrono::system_clock::now();
+    auto seconds = std::chrono::system_clock::to_time_t(now);
+    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    struct tm utc {};
+    gmtime_r(&seconds, &utc);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                  utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(millis));
+    return buf;
+}
+
+std::string decision_to_json(const Decision& d) {
+    std::string out = "{";
+    auto field = [&](const char* key, std::string_view value) {
+        if (out.size() > 1) out.push_back(',');
+        append_json_string(out, key);
+        out.push_back(':');
+        append_json_string(out, value);
+    };
+    auto number = [&](const char* key, long value) {
+        out.push_back(',');
+        append_json_string(out, key);
+        out.push_back(':');
+        out += std::to_string(value);
+    };
+    field("time", d.time);
+    field("id", d.container_id);
+    number("pid", d.pid);
+    field("comm", d.comm);
+    field("syscall", d.syscall);
+    field("family", d.family);
+    field("address", d.address);
+    number("port", d.port);
+    field("verdict", d.verdict);
+    field("rule", d.rule);
+    field("annotation", d.annotation);
+    out.push_back('}');
+    return out;
+}
+
+namespace {
+
+void skip_spaces(std::string_view text, size_t& pos) {
+    while (pos < text.size() && (text[pos] == ' ' || text[pos] == '\t' || text[pos] == '\r')) ++pos;
+}
+
+// Reads one flat JSON object of string and integer values.
+bool read_flat_object(std::string_view text, std::vector<std::pair<std::string, std::string>>& fields) {
+    size_t pos = 0;
+    skip_spaces(text, pos);
+    if (pos >= text.size() || text[pos++] != '{') return false;
+    skip_spaces(text, pos);
+    if (pos < text.size() && text[pos] == '}') return true;
+    while (pos < text.size()) {
+        std::string key, value;
+        skip_spaces(text, pos);
+        if (!read_json_string(text, pos, key)) return false;
+        skip_spaces(text, pos);
+        if (pos >= text.size() || text[pos++] != ':') return false;
+        skip_spaces(text, pos);
+        if (pos < text.size() && text[pos] == '"') {
+            if (!read_json_string(text, pos, value)) return false;
+        } else {
+            size_t start = pos;
+            while (pos < text.size() && (text[pos] == '-' || (text[pos] >= '0' && text[pos] <= '9'))) ++pos;
+            if (start == pos) return false;
+            value = std::string(text.substr(start, pos - start));
+        }
+        fields.emplace_back(std::move(key), std::move(value));
+        skip_spaces(text, pos);
+        if (pos >= text.size()) return false;
+        if (text[pos] == '}') return true;
+        if (text[pos++] != ',') return false;
+    }
+    return false;
+}
+
+}  // namespace
+
+std::optional<Decision> decision_from_json(std::string_view line) {
+    std::vector<std::pair<std::string, std::string>> fields;
+    if (!read_flat_object(line, fields)) return std::nullopt;
+    Decision d;
+    bool has_verdict = false;
+    try {
+        for (auto& [key, value] : fields) {
+            if (key == "time") d.time = value;
+            else if (key == "id") d.container_id = value;
+            else if (key == "pid") d.pid = std::stoi(value);
+            else if (key == "comm") d.comm = value;
+            else if (key == "syscall") d.syscall = value;
+            else if (key == "family") d.family = value;
+            else if (key == "address") d.address = value;
+            else if (key == "port") d.port = static_cast<uint16_t>(std::stoul(value));
+            else if (key == "verdict") d.verdict = value, has_verdict = true;
+            else if (key == "rule") d.rule = value;
+            else if (key == "annotation") d.annotation = value;
+        }
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    if (!has_verdict) return std::nullopt;
+    return d;
+}
+
+DecisionLog::DecisionLog(const std::string& path) {
+    fd_.reset(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640));
+    if (!fd_) throw_errno("open decision log " + path);
+}
+
+void DecisionLog::write(Decision decision) {
+    if (!fd_) return;
+    if (decision.time.empty()) decision.time = utc_timestamp_now();
+    std::string line = decision_to_json(decision);
+    line.push_back('\n');
+    std::lock_guard lock(mutex_);
+    // A failed log write must not turn into a failed connect for the
+    // container: the decision stands, the log is best effort (disk full).
+    size_t done = 0;
+    while (done < line.size()) {
+        ssize_t n = retry_eintr([&] { return ::write(fd_.get(), line.data() + done, line.size() - done); });
+        if (n <= 0) return;
+        done += static_cast<size_t>(n);
+    }
+}
+
+std::vector<Decision> read_decisions(std::istream& in, size_t limit, bool denials_only) {
+    std::deque<Decision> kept;
+    std::string line;
+    while (std::getline(in, line)) {
+        auto decision = decision_from_json(line);
+        if (!decision) continue;
+        if (denials_only && decision->verdict == "allow") continue;
+        kept.push_back(std::move(*decision));
+        if (limit && kept.size() > limit) kept.pop_front();
+    }
+    return {kept.begin(), kept.end()};
+}
+
+std::string format_decision_table(const std::vector<Decision>& decisions) {
+    std::vector<std::vector<std::string>> rows;
+    rows.push_back({"TIME", "PID", "COMM", "SYSCALL", "DESTINATION", "VERDICT", "RULE", "ALLOW WITH"});
+    for (const auto& d : decisions) {
+        std::string destination = d.address;
+        if (d.family == "inet6" && destination.find(':') != std::string::npos) destination = "[" + destination + "]";
+        if (d.port) destination += ":" + std::to_string(d.port);
+        rows.push_back({d.time, std::to_string(d.pid), d.comm, d.syscall, destination, d.verdict, d.rule,
+                        d.annotation.empty() ? "-" : d.annotation});
+    }
+    std::vector<size_t> widths(rows[0].size(), 0);
+    for (const auto& row : rows)
+        for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+    std::string out;
+    for (const auto& row : rows) {
+        std::string line;
+        for (size_t i = 0; i < row.size(); ++i) {
+            line += row[i];
+            if (i + 1 < row.size()) line.append(widths[i] - row[i].size() + 2, ' ');
+        }
+        out += line + "\n";
+    }
+    return out;
+}
+
+}  // namespace tether::hooks

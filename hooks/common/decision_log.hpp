@@ -1,0 +1,72 @@
+// The decision log: one JSON line per allow/deny decision of the supervisor
+// (and of the egress proxy), appended to <state dir>/decisions.jsonl, and the
+// readable table `tether-netd decisions` prints from it.
+//
+// A line looks like
+//   {"time":"2025-01-02T03:04:05.678Z","id":"c1","pid":42,"comm":"curl",
+//    "syscall":"connect","family":"inet","address":"127.0.0.1","port":8000,
+//    "verdict":"deny","rule":"host-loopback-port-not-allowed",
+//    "annotation":"run.tether.network.allowLocalOutboundPorts"}
+// verdict is "allow", "deny", or "audit-deny" (audit mode: would have been
+// denied, was allowed). annotation names the key that would allow a denied
+// attempt ("" when no annotation can).
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "runtime/core/unique_fd.hpp"
+
+namespace tether::hooks {
+
+struct Decision {
+    std::string time;  // filled by DecisionLog::write when empty
+    std::string container_id;
+    int pid = 0;
+    std::string comm;
+    std::string syscall;  // connect | bind | sendto | sendmsg | sendmmsg | proxy
+    std::string family;   // inet | inet6 | unix | ...
+    std::string address;  // numeric address as the kernel would use it, or a host name (proxy)
+    uint16_t port = 0;
+    std::string verdict;  // allow | deny | audit-deny
+    std::string rule;
+    std::string annotation;
+};
+
+// One JSON object, no trailing newline.
+std::string decision_to_json(const Decision& decision);
+// The inverse, for the table; nullopt for lines that are not decisions.
+std::optional<Decision> decision_from_json(std::string_view line);
+
+// Current UTC time as RFC 3339 with milliseconds ("...T03:04:05.678Z").
+std::string utc_timestamp_now();
+
+// Appends decision lines to a file. Each line goes out in one write() on an
+// O_APPEND fd, so lines from the supervisor and the proxy threads (and from
+// several processes) never interleave. Thread-safe.
+class DecisionLog {
+public:
+    DecisionLog() = default;  // a log that discards everything
+    explicit DecisionLog(const std::string& path);  // throws tether::Error
+    explicit DecisionLog(UniqueFd fd) : fd_(std::move(fd)) {}
+
+    void write(Decision decision);
+
+private:
+    UniqueFd fd_;
+    std::mutex mutex_;  // only to keep a partial write from being interleaved
+};
+
+// Reads decision lines; keeps the last `limit` (0 = all), only denials
+// ("deny" and "audit-deny") when denials_only.
+std::vector<Decision> read_decisions(std::istream& in, size_t limit, bool denials_only);
+
+// A fixed-width table: TIME PID COMM SYSCALL DESTINATION VERDICT RULE ANNOTATION.
+std::string format_decision_table(const std::vector<Decision>& decisions);
+
+}  // namespace tether::hooks

@@ -1,0 +1,40 @@
+// What the supervisor's loop thread and its worker threads share. Internal to
+// hooks/supervisor/.
+#pragma once
+
+#include <linux/seccomp.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "hooks/common/decision_log.hpp"
+#include "hooks/supervisor/supervisor_policy.hpp"
+#include "runtime/core/unique_fd.hpp"
+
+namespace tether::hooks {
+
+struct SupervisorState {
+    UniqueFd listener;
+    SupervisorPolicy policy;
+    std::string container_id;
+    std::shared_ptr<DecisionLog> log;
+
+    // Ports the sandbox bound through the supervisor; in host-network mode
+    // its own servers on the host loopback stay reachable for it.
+    std::mutex bound_ports_mutex;
+    std::set<uint16_t> bound_ports;
+
+    // Workers still performing a blocking call (connect to a slow peer).
+    std::atomic<unsigned> busy_workers{0};
+};
+
+// Answers one notification: decides, performs the allowed call itself and
+// replies, possibly later from a worker thread (blocking calls). Never
+// throws; every path sends exactly one reply, or none when the caller is
+// gone.
+void handle_notification(const std::shared_ptr<SupervisorState>& state, const seccomp_notif& notification);
+
+}  // namespace tether::hooks
