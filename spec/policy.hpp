@@ -1,0 +1,99 @@
+// The sandbox policy: what a container that carries `run.tether.*` annotations
+// may do. Parsed from three layers, each overriding the previous one key by
+// key: the runtime's --default-policy file, the run.tether.policy file, and the
+// annotations themselves. Pure: the caller reads files (read_file), so that
+// every format rule is unit-tested without touching the disk.
+//
+// The reference for users is docs/annotations.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tether::spec {
+
+// An inclusive TCP/UDP port range; a single port has first == last.
+struct PortRange {
+    std::uint16_t first = 0;
+    std::uint16_t last = 0;
+    bool contains(std::uint16_t port) const { return first <= port && port <= last; }
+    bool operator==(const PortRange&) const = default;
+};
+
+// An address block such as 10.0.0.0/8 or fd00::/8 (host bits must be zero).
+struct Cidr {
+    int family = 0;                     // AF_INET or AF_INET6
+    std::array<std::uint8_t, 16> address{};  // network byte order; IPv4 uses the first 4 bytes
+    int prefix_length = 0;
+    std::string text;                   // canonical form, e.g. "10.0.0.0/8"
+};
+
+enum class SandboxMode { enforce, audit };
+
+struct NetworkPolicy {
+    // True when any run.tether.network.* key (or a "network" object in a policy
+    // file) is present: networking becomes default-deny.
+    bool enabled = false;
+    std::vector<PortRange> allow_local_outbound_ports;
+    std::vector<std::string> allowed_domains;  // lower-case, no trailing dot, "*.x.y" allowed
+    std::vector<std::string> denied_domains;
+    // Unset: the default of the network mode (any port on the container's own
+    // loopback when it has its own network namespace, none on the host's).
+    std::optional<std::vector<PortRange>> allow_bind_ports;
+    bool allow_dns = false;
+    std::vector<Cidr> allow_private_upstreams;
+};
+
+struct FilesystemPolicy {
+    // Absolute, normalized paths inside the container (no "..", no trailing "/").
+    std::vector<std::string> allow_write;
+    std::vector<std::string> deny_write;
+    std::vector<std::string> deny_read;
+    std::vector<std::string> allow_execute;
+};
+
+struct SandboxSettings {
+    SandboxMode mode = SandboxMode::enforce;
+    bool best_effort = false;
+    // Unset: on when the container shares the host PID namespace.
+    std::optional<bool> scope_signals;
+    std::optional<std::string> log_path;  // absolute host path; unset: the state dir
+};
+
+struct SandboxPolicy {
+    bool present = false;  // any layer contributed: the container is a sandbox
+    NetworkPolicy network;
+    FilesystemPolicy filesystem;
+    SandboxSettings sandbox;
+
+    // No run.tether.* annotation and no --default-policy: no sandbox, no cost.
+    bool active() const { return present; }
+    bool audit() const { return sandbox.mode == SandboxMode::audit; }
+
+    // allow_bind_ports with the network-mode default resolved: all ports on an
+    // own network namespace, none on the host's.
+    std::vector<PortRange> effective_bind_ports(bool own_network_namespace) const;
+    // scope_signals with its default resolved: on when the PID namespace is the host's.
+    bool effective_scope_signals(bool shares_host_pid_namespace) const;
+};
+
+// Reads a file the policy refers to (run.tether.policy); throws on failure.
+using PolicyFileReader = std::function<std::string(const std::string& path)>;
+
+// Parses the sandbox policy. default_policy_json: the contents of the runtime's
+// --default-policy file, if any. Throws ParseError naming the annotation (or
+// the policy file and key) and the bad item, e.g.
+//   run.tether.network.allowLocalOutboundPorts: "70000" is not a port (1-65535)
+SandboxPolicy parse_policy(const std::map<std::string, std::string>& annotations,
+                           const std::optional<std::string>& default_policy_json,
+                           const PolicyFileReader& read_file);
+
+// The annotation prefix; every key under it must be known.
+inline constexpr const char* kPolicyAnnotationPrefix = "run.tether.";
+
+}  // namespace tether::spec
