@@ -44,8 +44,14 @@ void write_oom_score_adj(int score) {
     std::string text = std::to_string(score);
     if (retry_eintr([&] { return write(fd.get(), text.data(), text.size()); }) !=
         static_cast<ssize_t>(text.size()))
-        // Lowering the score needs CAP_SYS_RESOURCE: EACCES names that case.
+    {
+        // Going below the current minimum needs CAP_SYS_RESOURCE (EACCES).
+        if (errno == EACCES)
+            throw Error("write " + text +
+                            " to /proc/self/oom_score_adj (lowering it needs CAP_SYS_RESOURCE)",
+                        errno);
         throw_errno("write " + text + " to /proc/self/oom_score_adj");
+    }
 }
 
 unsigned long personality_value(const spec::Personality& personality) {
