@@ -1,0 +1,116 @@
+#include "hooks/proxy/destination_policy.hpp"
+
+#include "hooks/proxy/domain_rules.hpp"
+#include "runtime/core/error.hpp"
+
+namespace tether::netd {
+
+namespace {
+
+std::string_view strip_brackets(std::string_view host) {
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') return host.substr(1, host.size() - 2);
+    return host;
+}
+
+}  // namespace
+
+std::string DestinationVerdict::explanation() const {
+    if (allowed) return "allowed by " + rule;
+    std::string text = "tether egress proxy: " + host + " denied by rule " + rule;
+    if (!annotation.empty()) text += "; to allow it, add it to the annotation " + annotation;
+    return text + "\n";
+}
+
+DestinationPolicy::DestinationPolicy(const ProxyConfig& config) {
+    auto add_patterns = [](const std::vector<std::string>& in, std::vector<std::string>& out,
+                           std::vector<Cidr>* literals, const char* field) {
+        for (const auto& pattern : in) {
+            if (literals) {
+                if (auto cidr = Cidr::parse(strip_brackets(pattern))) {
+                    literals->push_back(*cidr);
+                    continue;
+                }
+            }
+            auto normalized = normalize_domain_pattern(pattern);
+            if (!normalized) throw Error(std::string("egress proxy: invalid domain pattern in ") + field + ": " + pattern);
+            out.push_back(*normalized);
+        }
+    };
+    add_patterns(config.allowed_domains, allowed_, &allowed_literals_, "allowedDomains");
+    add_patterns(config.denied_domains, denied_, nullptr, "deniedDomains");
+    for (const auto& literal : config.allowed_ip_literals) {
+        auto cidr = Cidr::parse(strip_brackets(literal));
+        if (!cidr) throw Error("egress proxy: invalid IP literal: " + literal);
+        allowed_literals_.push_back(*cidr);
+    }
+    for (const auto& text : config.allow_private_upstreams) {
+        auto cidr = Cidr::parse(text);
+        if (!cidr) throw Error("egress proxy: invalid CIDR in allowPrivateUpstreams: " + text);
+        private_allowed_.push_back(*cidr);
+    }
+}
+
+DestinationVerdict DestinationPolicy::check_host(std::string_view raw_host, uint16_t port) const {
+    DestinationVerdict verdict;
+    std::string_view host = strip_brackets(raw_host);
+    if (auto literal = SocketAddress::parse_ip(host, port)) {
+        // An IP literal skips every name rule, so it is allowed only when listed.
+        verdict.host = literal->ip_string();
+        verdict.literal = literal;
+        for (const auto& cidr : allowed_literals_) {
+            if (cidr.contains(*literal)) {
+                verdict.allowed = true;
+                verdict.rule = "allowedDomains:ip-literal";
+                return verdict;
+            }
+        }
+        verdict.rule = "ip-literal-not-listed";
+        verdict.annotation = std::string(kAllowedDomainsAnnotation);
+        return verdict;
+    }
+    auto name = normalize_host_name(host);
+    if (!name) {
+        verdict.host = std::string(host);
+        verdict.rule = "invalid-host-name";
+        return verdict;
+    }
+    verdict.host = *name;
+    DomainVerdict domain = match_domain(*name, allowed_, denied_);
+    verdict.allowed = domain.allowed;
+    verdict.rule = domain.rule;
+    if (!domain.allowed)
+        verdict.annotation = std::string(domain.rule.rfind("deniedDomains:", 0) == 0 ? kDeniedDomainsAnnotation
+                                                                                      : kAllowedDomainsAnnotation);
+    return verdict;
+}
+
+bool DestinationPolicy::upstream_address_allowed(const SocketAddress& address) const {
+    if (classify_address(address) == AddressClass::public_unicast) return true;
+    for (const auto& cidr : private_allowed_)
+        if (cidr.contains(address)) return true;
+    return false;
+}
+
+DestinationVerdict DestinationPolicy::choose_address(DestinationVerdict verdict,
+                                                     const std::vector<SocketAddress>& addresses) const {
+    if (!verdict.allowed) return verdict;
+    for (const auto& address : addresses) {
+        if (upstream_address_allowed(address)) {
+            verdict.address = address;
+            return verdict;
+        }
+    }
+    verdict.allowed = false;
+    if (addresses.empty()) {
+        verdict.rule = "no-address";
+        verdict.annotation.clear();
+    } else {
+        // Report the first refused address: usually the only one.
+        verdict.rule = "private-address:" + std::string(address_class_name(classify_address(addresses.front()))) +
+                       ":" + addresses.front().ip_string();
+        verdict.annotation = std::string(kAllowPrivateAnnotation);
+    }
+    return verdict;
+}
+
+}  // namespace tether::netd

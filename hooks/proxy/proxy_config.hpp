@@ -1,0 +1,53 @@
+// What the egress proxy is told by the daemon (plain values; the policy itself
+// is parsed in spec/), and what it reports back for the decision log.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "hooks/net/socket_util.hpp"
+
+namespace tether::netd {
+
+// One line of the decision log per proxied request, allowed or denied.
+struct ProxyDecision {
+    std::string protocol;  // "connect" | "http" | "socks5"
+    std::string host;      // the name (or IP literal) the client asked for, normalized
+    uint16_t port = 0;
+    std::string address;   // the address dialled ("" when none was)
+    bool allowed = false;
+    std::string rule;        // "allowedDomains:example.com", "deniedDomains:x", "private-address:loopback", ...
+    std::string annotation;  // the annotation that would allow a denied request ("" if none)
+    std::string error;       // for allowed requests that failed: "resolve: ...", "connect: Connection refused"
+    uint64_t bytes_up = 0;    // client -> upstream
+    uint64_t bytes_down = 0;  // upstream -> client
+    double duration_ms = 0;
+};
+
+// Blocking name resolution on the host side; runs on the proxy's resolver
+// threads, never on the event loop. Returns every address (empty: no such name).
+using ResolveFunction = std::function<std::vector<SocketAddress>(const std::string& name, uint16_t port)>;
+// Starts a non-blocking connect; injectable so tests can prove no connect happens.
+using DialFunction = std::function<ConnectAttempt(const SocketAddress& address)>;
+
+struct ProxyConfig {
+    // Patterns as in the annotations: "example.com", "*.example.com" (subdomains
+    // only). Normalized again by the proxy (case, trailing dot, IDNA).
+    std::vector<std::string> allowed_domains;
+    std::vector<std::string> denied_domains;
+    // IP literals a client may ask for directly (also accepted in allowed_domains).
+    std::vector<std::string> allowed_ip_literals;
+    // CIDRs of run.tether.network.allowPrivateUpstreams: non-public upstreams allowed anyway.
+    std::vector<std::string> allow_private_upstreams;
+    ResolveFunction resolve;  // default: getaddrinfo
+    DialFunction dial;        // default: start_connect
+    std::function<void(const ProxyDecision&)> on_decision;
+    unsigned resolver_threads = 4;
+};
+
+// getaddrinfo(name, AF_UNSPEC, SOCK_STREAM) on the calling thread.
+std::vector<SocketAddress> resolve_with_getaddrinfo(const std::string& name, uint16_t port);
+
+}  // namespace tether::netd
