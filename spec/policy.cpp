@@ -19,7 +19,12 @@ constexpr std::string_view kPrefix = "run.tether.";
 constexpr std::string_view kPolicyFileKey = "policy";
 
 // The items of a list setting: a JSON array as is, a string split on commas.
+void check_shape(const RawSetting& setting) {
+    if (setting.shape_error) throw ParseError(*setting.shape_error);
+}
+
 std::vector<std::string> list_items(const RawSetting& setting) {
+    check_shape(setting);
     if (setting.items) {
         std::vector<std::string> items;
         for (const auto& item : *setting.items) {
@@ -33,6 +38,7 @@ std::vector<std::string> list_items(const RawSetting& setting) {
 }
 
 const std::string& scalar(const RawSetting& setting) {
+    check_shape(setting);
     if (setting.items) throw ParseError(setting.label + ": expected a single value, got a list");
     return setting.text;
 }
@@ -138,7 +144,7 @@ Layer layer_from_annotations(const std::map<std::string, std::string>& annotatio
         const std::string key = name.substr(kPrefix.size());
         if (key == kPolicyFileKey) continue;  // a source, not a setting
         if (key.starts_with("network.")) layer.mentions_network = true;
-        layer.settings[key] = RawSetting{name, true, value, std::nullopt};
+        layer.settings[key] = RawSetting{name, true, value, std::nullopt, std::nullopt};
     }
     return layer;
 }

@@ -25,14 +25,18 @@ RawSetting setting_from_json(const std::string& label, const nlohmann::json& val
         setting.text = *text;
         return setting;
     }
-    if (!value.is_array())
-        throw ParseError(label + ": expected a string, number, boolean or array");
+    if (!value.is_array()) {
+        setting.shape_error = label + ": expected a string, number, boolean or array";
+        return setting;
+    }
     std::vector<std::string> items;
     for (std::size_t i = 0; i < value.size(); ++i) {
         auto text = scalar_text(value[i]);
-        if (!text)
-            throw ParseError(label + "[" + std::to_string(i) +
-                             "]: expected a string, number or boolean");
+        if (!text) {
+            setting.shape_error =
+                label + "[" + std::to_string(i) + "]: expected a string, number or boolean";
+            return setting;
+        }
         items.push_back(*text);
     }
     setting.items = std::move(items);

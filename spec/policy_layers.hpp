@@ -17,6 +17,9 @@ struct RawSetting {
     bool from_annotation = false;
     std::string text;                                // annotation value or JSON scalar
     std::optional<std::vector<std::string>> items;   // JSON array, items as text
+    // A JSON value of no usable shape (object, null): reported when the key is
+    // used, so that an unknown key is reported as unknown first.
+    std::optional<std::string> shape_error;
 };
 
 struct Layer {
