@@ -104,7 +104,7 @@ TEST(OomScoreAdj, IsWritten) {
 TEST(Personality, ValuesForDomainsAndFlags) {
     EXPECT_EQ(personality_value({"LINUX", {}}), static_cast<unsigned long>(PER_LINUX));
     EXPECT_EQ(personality_value({"LINUX32", {"ADDR_NO_RANDOMIZE"}}),
-              static_cast<unsigned long>(PER_LINUX32 | ADDR_NO_RANDOMIZE));
+              static_cast<unsigned long>(PER_LINUX32) | static_cast<unsigned long>(ADDR_NO_RANDOMIZE));
     EXPECT_THAT(error_of([] { personality_value({"WINDOWS", {}}); }), HasSubstr("\"WINDOWS\""));
     EXPECT_THAT(error_of([] { personality_value({"LINUX", {"FAST"}}); }), HasSubstr("\"FAST\""));
 }
