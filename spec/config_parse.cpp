@@ -127,6 +127,7 @@ Config parse_config(std::string_view json_text) {
     if (auto hooks = top.optional_member("hooks")) config.hooks = read_hooks(*hooks);
     if (auto annotations = top.optional_member("annotations")) config.annotations = read_annotations(*annotations);
     if (auto linux_node = top.optional_member("linux")) config.linux_ = read_linux(*linux_node);
+    check_config_consistency(config);
     return config;
 }
 

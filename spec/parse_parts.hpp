@@ -24,6 +24,10 @@ std::vector<IdMapping> read_id_mappings(const JsonNode& parent, std::string_view
 // echoed in errors: environments carry secrets.
 std::vector<std::string> read_env(const JsonNode& parent, std::string_view key);
 
+// Cross-field rules (sysctl vs namespaces, hostname vs uts, mappings vs
+// user namespace); config_consistency.cpp.
+void check_config_consistency(const Config& config);
+
 // Reads a string member that must be one of `allowed`; the error lists them.
 std::string read_one_of(const JsonNode& node, const std::vector<std::string_view>& allowed);
 

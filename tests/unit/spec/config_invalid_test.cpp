@@ -36,7 +36,7 @@ const char* const base_config = R"JSON({
             "poststop": [{"path": "/usr/bin/cleanup"}]},
   "annotations": {"a": "b"},
   "linux": {
-    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "mount"}],
+    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "mount"}, {"type": "uts"}, {"type": "user"}],
     "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
     "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
     "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 438}],
@@ -82,11 +82,26 @@ std::string mutated(const InvalidCase& c) {
     return doc.dump();
 }
 
+// Readable test names in failure output instead of a byte dump.
+void PrintTo(const InvalidCase& c, std::ostream* os) { *os << c.pointer << " = " << c.new_value; }
+
 class InvalidConfig : public testing::TestWithParam<InvalidCase> {};
 
 }  // namespace
 
 TEST(InvalidConfigBase, BaseDocumentIsValid) { EXPECT_NO_THROW(parse_config(base_config)); }
+
+TEST(InvalidConfigBase, NamespacedSysctlsAndJoinedUserNamespaceAreValid) {
+    auto doc = nlohmann::json::parse(base_config);
+    doc["linux"]["namespaces"].push_back({{"type", "ipc"}});
+    doc["linux"]["sysctl"] = {{"kernel.shmmax", "1"}, {"fs.mqueue.msg_max", "10"}, {"net.core.somaxconn", "1024"},
+                              {"kernel.domainname", "example.org"}};
+    // Joining an existing user namespace: its mappings are already set.
+    doc["linux"]["namespaces"][4]["path"] = "/proc/1234/ns/user";
+    doc["linux"].erase("uidMappings");
+    doc["linux"].erase("gidMappings");
+    EXPECT_NO_THROW(parse_config(doc.dump()));
+}
 
 TEST_P(InvalidConfig, NamesPathAndExpectation) {
     const InvalidCase& c = GetParam();
@@ -244,7 +259,36 @@ INSTANTIATE_TEST_SUITE_P(Seccomp, InvalidConfig, testing::Values(
                 "linux.seccomp.syscalls[0].args[0].value: missing (required)"},
     InvalidCase{"/linux/seccomp/syscalls/0/errnoRet", R"("EPERM")",
                 "linux.seccomp.syscalls[0].errnoRet: expected an integer between 0 and 4294967295"}));
+
+// Rules across fields: each would otherwise let the config change the host.
+INSTANTIATE_TEST_SUITE_P(Consistency, InvalidConfig, testing::Values(
+    InvalidCase{"/linux/namespaces", R"([{"type": "pid"}, {"type": "network"}, {"type": "mount"}, {"type": "user"}])",
+                "hostname: needs a uts namespace in linux.namespaces"},
+    InvalidCase{"/linux/namespaces", R"([{"type": "pid"}, {"type": "network"}, {"type": "mount"}, {"type": "uts"}])",
+                "linux.uidMappings: needs a user namespace in linux.namespaces"},
+    InvalidCase{"/linux/uidMappings", "[]", "linux.uidMappings: a new user namespace needs at least one uid mapping"},
+    InvalidCase{"/linux/gidMappings", "[]", "linux.gidMappings: a new user namespace needs at least one gid mapping"},
+    InvalidCase{"/linux/sysctl", R"({"kernel.core_pattern": "|/tmp/x"})",
+                "linux.sysctl.kernel.core_pattern: not namespaced by the kernel, a container may not set it"},
+    InvalidCase{"/linux/namespaces", R"([{"type": "pid"}, {"type": "mount"}, {"type": "uts"}, {"type": "user"}])",
+                "linux.sysctl.net.ipv4.ip_forward: needs the container's own network namespace, else it would change the host"},
+    InvalidCase{"/linux/sysctl", R"({"kernel.shmmax": "1"})",
+                "linux.sysctl.kernel.shmmax: needs the container's own ipc namespace, else it would change the host"}));
 // clang-format on
+
+TEST(InvalidConfigBase, HostnameSysctlNeedsUtsNamespace) {
+    auto doc = nlohmann::json::parse(base_config);
+    doc.erase("hostname");
+    doc["linux"]["namespaces"] = nlohmann::json::parse(R"([{"type": "pid"}, {"type": "network"}, {"type": "user"}])");
+    doc["linux"]["sysctl"] = {{"kernel.hostname", "x"}};
+    try {
+        parse_config(doc.dump());
+        FAIL() << "accepted kernel.hostname without a uts namespace";
+    } catch (const ParseError& e) {
+        EXPECT_STREQ(e.what(),
+                     "linux.sysctl.kernel.hostname: needs the container's own uts namespace, else it would change the host");
+    }
+}
 
 TEST(InvalidJson, SyntaxErrorNamesTheByteOffset) {
     try {
