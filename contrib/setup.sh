@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# setup.sh — install the Debian 12 packages needed to build and test tether.
+#
+# Idempotent and quiet: packages already installed are not downloaded again.
+# Needs root (or sudo). Later features add their own packages through
+#   TETHER_EXTRA_PACKAGES="podman containerd docker.io" contrib/setup.sh
+# or flags:  contrib/setup.sh --with podman --with containerd
+set -euo pipefail
+
+packages=(
+    # build
+    build-essential cmake pkg-config
+    nlohmann-json3-dev libseccomp-dev libcap-dev libcli11-dev libfmt-dev libidn2-dev
+    # unit tests, benchmarks, sanitizers, fuzzing
+    libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
+    # integration tests: the bundle, bats, reference runtimes to compare with
+    busybox-static bats bats-support bats-assert jq runc crun
+    # tools used by tests, benchmarks and the demo
+    hyperfine curl openssl iproute2 uidmap time socat python3 file procps util-linux
+)
+
+extra=()
+read -r -a extra <<<"${TETHER_EXTRA_PACKAGES:-}"
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --with) [[ $# -ge 2 ]] || { echo "setup.sh: --with needs a package" >&2; exit 2; }
+                extra+=("$2"); shift 2 ;;
+        --with=*) extra+=("${1#--with=}"); shift ;;
+        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        *) echo "setup.sh: unknown argument $1" >&2; exit 2 ;;
+    esac
+done
+packages+=("${extra[@]}")
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "setup.sh: run as root" >&2; exit 1; }
+    sudo=(sudo)
+fi
+
+# Skip apt entirely when everything is present: re-running is instant and
+# works offline.
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing+=("$p")
+    fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "setup.sh: all ${#packages[@]} packages already installed"
+    exit 0
+fi
+
+echo "setup.sh: installing ${#missing[@]} packages: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends -o Dpkg::Use-Pty=0 "${missing[@]}" >/dev/null
+echo "setup.sh: done"
