@@ -1,0 +1,81 @@
+#include "hooks/proxy/egress_proxy.hpp"
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+namespace tether::netd {
+
+EgressProxy::EgressProxy(EventLoop& loop, ProxyConfig config) : loop_(loop) {
+    ResolveFunction resolve = config.resolve ? config.resolve : resolve_with_getaddrinfo;
+    DialFunction dial = config.dial ? config.dial : start_connect;
+    context_ = std::unique_ptr<ProxyContext>(new ProxyContext{loop, DestinationPolicy(config),
+                                                              ResolverPool(loop, resolve, config.resolver_threads),
+                                                              std::move(dial), std::move(config.on_decision)});
+}
+
+EgressProxy::~EgressProxy() {
+    for (auto& listener : listeners_) loop_.unwatch(listener->token);
+    // Connections and tunnels unwatch themselves; the resolver threads stop with the context.
+    tunnels_.clear();
+    connections_.clear();
+}
+
+void EgressProxy::add_listener(UniqueFd fd) {
+    auto listener = std::make_unique<Listener>();
+    listener->fd = std::move(fd);
+    Listener* raw = listener.get();
+    raw->token = loop_.watch(raw->fd.get(), [this, raw](uint32_t) { accept_all(*raw); });
+    loop_.set_events(raw->token, EPOLLIN);
+    listeners_.push_back(std::move(listener));
+}
+
+void EgressProxy::accept_all(Listener& listener) {
+    for (;;) {
+        int fd = accept4(listener.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) continue;
+            return;
+        }
+        std::weak_ptr<bool> alive = alive_;
+        auto connection = std::make_unique<ProxyConnection>(
+            *context_, UniqueFd(fd),
+            [this, alive](ProxyConnection& finished) {
+                loop_.post([this, alive, raw = &finished] {
+                    if (!alive.expired()) connections_.erase(raw);
+                });
+            },
+            [this, alive](ProxyConnection& handed_off, ProxyTunnel tunnel) {
+                start_tunnel(std::move(tunnel));
+                loop_.post([this, alive, raw = &handed_off] {
+                    if (!alive.expired()) connections_.erase(raw);
+                });
+            });
+        ProxyConnection* raw = connection.get();
+        connections_.emplace(raw, std::move(connection));
+        raw->start();
+    }
+}
+
+void EgressProxy::start_tunnel(ProxyTunnel tunnel) {
+    std::weak_ptr<bool> alive = alive_;
+    auto relay = std::make_unique<SpliceRelay>(
+        loop_, std::move(tunnel.client), std::move(tunnel.upstream),
+        [this, alive, decision = std::move(tunnel.decision), started = tunnel.started](SpliceRelay& finished,
+                                                                                        const RelayStats& stats) mutable {
+            decision.bytes_up = stats.bytes_client_to_upstream;
+            decision.bytes_down = stats.bytes_upstream_to_client;
+            decision.duration_ms =
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+            if (stats.reset) decision.error = "reset";
+            if (context_->on_decision) context_->on_decision(decision);
+            loop_.post([this, alive, raw = &finished] {
+                if (!alive.expired()) tunnels_.erase(raw);
+            });
+        },
+        std::move(tunnel.first_bytes_to_upstream));
+    SpliceRelay* raw = relay.get();
+    tunnels_.emplace(raw, std::move(relay));
+    raw->start();
+}
+
+}  // namespace tether::netd

@@ -1,0 +1,53 @@
+// The domain-allowlist egress proxy: HTTP CONNECT, absolute-form plain HTTP
+// with keep-alive, and SOCKS5 with names, on listening sockets the daemon
+// gives it (127.0.0.1:3128 and [::1]:3128 inside the container's namespace, or
+// a free host loopback port with the host network). See proxy_connection.hpp
+// for the order of checks; every request ends as one ProxyDecision.
+//
+// Threading: construct, add_listener and destroy on the loop thread or while
+// the loop is not running. The resolver threads never touch connections.
+#pragma once
+
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "hooks/net/event_loop.hpp"
+#include "hooks/net/splice_relay.hpp"
+#include "hooks/proxy/proxy_config.hpp"
+#include "hooks/proxy/proxy_connection.hpp"
+#include "runtime/core/unique_fd.hpp"
+
+namespace tether::netd {
+
+class EgressProxy {
+public:
+    // Throws tether::Error for an invalid domain pattern, IP literal or CIDR.
+    EgressProxy(EventLoop& loop, ProxyConfig config);
+    ~EgressProxy();
+    EgressProxy(const EgressProxy&) = delete;
+    EgressProxy& operator=(const EgressProxy&) = delete;
+
+    // Serves a non-blocking listening socket.
+    void add_listener(UniqueFd listener);
+
+    // Client connections being served, tunnels included (loop thread only).
+    size_t active_connections() const { return connections_.size() + tunnels_.size(); }
+
+private:
+    struct Listener {
+        UniqueFd fd;
+        EventLoop::Token token = 0;
+    };
+    void accept_all(Listener& listener);
+    void start_tunnel(ProxyTunnel tunnel);
+
+    EventLoop& loop_;
+    std::unique_ptr<ProxyContext> context_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    std::unordered_map<ProxyConnection*, std::unique_ptr<ProxyConnection>> connections_;
+    std::unordered_map<SpliceRelay*, std::unique_ptr<SpliceRelay>> tunnels_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards posted cleanups
+};
+
+}  // namespace tether::netd

@@ -1,0 +1,128 @@
+// One client connection of the egress proxy, from its first byte until it
+// becomes a spliced tunnel (CONNECT, SOCKS5) or closes (plain HTTP, denials).
+//
+// The first byte picks the protocol: 0x05 is SOCKS5, anything else HTTP/1.1.
+// Every destination goes through the same steps, in this order:
+//   1. the name (or IP literal) against the domain rules      (DestinationPolicy::check_host)
+//   2. one resolution on the host side, on a resolver thread   (ResolverPool)
+//   3. the resolved addresses against allowPrivateUpstreams    (DestinationPolicy::choose_address)
+//   4. a connect to exactly the address chosen in 3            (ProxyContext::dial)
+// Plain HTTP is relayed through bounded userspace buffers (it must be parsed
+// for keep-alive); tunnels are handed to SpliceRelay.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "hooks/net/event_loop.hpp"
+#include "hooks/proxy/destination_policy.hpp"
+#include "hooks/proxy/http_message.hpp"
+#include "hooks/proxy/proxy_config.hpp"
+#include "hooks/proxy/resolver_pool.hpp"
+#include "runtime/core/unique_fd.hpp"
+
+namespace tether::netd {
+
+// What all connections of one proxy share.
+struct ProxyContext {
+    EventLoop& loop;
+    DestinationPolicy policy;
+    ResolverPool resolver;
+    DialFunction dial;
+    std::function<void(const ProxyDecision&)> on_decision;
+};
+
+// A connected tunnel, ready for SpliceRelay. decision is complete but for the
+// byte counts and the duration, which the relay supplies at the end.
+struct ProxyTunnel {
+    UniqueFd client;
+    UniqueFd upstream;
+    std::string first_bytes_to_upstream;
+    ProxyDecision decision;
+    std::chrono::steady_clock::time_point started;
+};
+
+class ProxyConnection {
+public:
+    // Both run inside this connection's handler: the owner must destroy the
+    // connection later (EventLoop::post), never from the callback itself.
+    using Finished = std::function<void(ProxyConnection&)>;
+    using TunnelReady = std::function<void(ProxyConnection&, ProxyTunnel)>;
+
+    ProxyConnection(ProxyContext& context, UniqueFd client, Finished on_finished, TunnelReady on_tunnel);
+    ~ProxyConnection();
+    ProxyConnection(const ProxyConnection&) = delete;
+    ProxyConnection& operator=(const ProxyConnection&) = delete;
+
+    void start();
+
+private:
+    enum class Phase {
+        detect,
+        http_head,
+        socks_greeting,
+        socks_request,
+        resolving,
+        connecting,
+        http_request_body,
+        http_response_head,
+        http_response_body,
+        closing,  // flush client_out_, then close
+        done,
+    };
+    enum class Mode { http_connect, http_plain, socks5 };
+
+    void on_event();
+    bool do_io();
+    bool advance();
+    bool advance_http_head();
+    bool advance_socks_greeting();
+    bool advance_socks_request();
+    bool advance_request_body();
+    bool advance_response_head();
+    bool advance_response_body();
+
+    void begin_request(Mode mode, const std::string& host, uint16_t port);
+    void on_resolved(std::vector<SocketAddress> addresses);
+    void on_upstream_connected();
+    void fail_upstream(const std::string& error, int err);
+    void deny(const DestinationVerdict& verdict);
+    void respond_and_close(int status, std::string_view reason, std::string_view body);
+    void emit_decision();
+    void drop_upstream();
+    void update_interest();
+    void finish(bool reset_client);
+
+    ProxyContext& context_;
+    UniqueFd client_;
+    UniqueFd upstream_;
+    EventLoop::Token client_token_ = 0;
+    EventLoop::Token upstream_token_ = 0;
+    Finished on_finished_;
+    TunnelReady on_tunnel_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for resolver callbacks
+
+    Phase phase_ = Phase::detect;
+    Mode mode_ = Mode::http_plain;
+    std::string client_in_, client_out_, upstream_in_, upstream_out_;
+    bool client_eof_ = false;
+    bool upstream_eof_ = false;
+
+    // The request in flight.
+    DestinationVerdict verdict_;
+    ProxyDecision decision_;
+    bool decision_pending_ = false;
+    std::chrono::steady_clock::time_point started_;
+    std::string upstream_key_;  // "host:port" the open upstream serves (keep-alive reuse)
+    std::string method_;
+    std::string pending_request_head_;  // rewritten head, sent once connected
+    bool close_after_response_ = false;
+    BodyFraming request_framing_, response_framing_;
+    uint64_t body_remaining_ = 0;
+    ChunkedBodyScanner chunked_;
+    bool response_started_ = false;  // bytes of this response already went to the client
+};
+
+}  // namespace tether::netd
