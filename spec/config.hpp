@@ -61,6 +61,23 @@ struct ConsoleSize {
     uint32_t width = 0;
 };
 
+// process.scheduler (runtime-spec 1.2): sched_setattr(2) parameters.
+struct Scheduler {
+    std::string policy;  // SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_ISO, SCHED_IDLE, SCHED_DEADLINE
+    std::optional<int32_t> nice;      // -20..19
+    std::optional<int32_t> priority;
+    std::vector<std::string> flags;   // SCHED_FLAG_*
+    std::optional<uint64_t> runtime;  // SCHED_DEADLINE, nanoseconds
+    std::optional<uint64_t> deadline;
+    std::optional<uint64_t> period;
+};
+
+// process.execCPUAffinity (runtime-spec 1.2): cpu lists like "0-3,7".
+struct ExecCpuAffinity {
+    std::string initial;  // while the runtime sets the process up
+    std::string final;    // for the container process after exec
+};
+
 struct Process {
     bool terminal = false;
     std::optional<ConsoleSize> console_size;
@@ -78,6 +95,8 @@ struct Process {
     // IO priority and scheduler (1.1/1.2); parsed so they are not silently lost.
     std::optional<std::string> io_priority_class;
     std::optional<int> io_priority;
+    std::optional<Scheduler> scheduler;            // 1.2
+    std::optional<ExecCpuAffinity> exec_cpu_affinity;  // 1.2
 };
 
 struct Hook {
@@ -191,6 +210,12 @@ struct NetworkResources {
     std::vector<NetworkPriority> priorities;
 };
 
+// resources.rdma["mlx5_1"]: limits of the rdma cgroup controller.
+struct RdmaLimit {
+    std::optional<uint32_t> hca_handles;
+    std::optional<uint32_t> hca_objects;
+};
+
 struct Resources {
     std::vector<DeviceRule> devices;
     std::optional<MemoryResources> memory;
@@ -200,6 +225,7 @@ struct Resources {
     std::vector<HugepageLimit> hugepage_limits;
     std::optional<NetworkResources> network;
     std::map<std::string, std::string> unified;
+    std::map<std::string, RdmaLimit> rdma;  // keyed by device name
 };
 
 struct SeccompArg {
@@ -237,6 +263,17 @@ struct IntelRdt {
     std::string mem_bw_schema;
 };
 
+// linux.timeOffsets["monotonic" | "boottime"] (1.1): time namespace clock offsets.
+struct TimeOffset {
+    int64_t secs = 0;
+    uint32_t nanosecs = 0;  // < 1e9
+};
+
+// linux.netDevices["eth1"] (1.2): a host interface moved into the container.
+struct NetDevice {
+    std::string name;  // name inside the container; "" keeps the host name
+};
+
 struct Linux {
     std::vector<Namespace> namespaces;
     std::vector<IdMapping> uid_mappings;
@@ -252,6 +289,8 @@ struct Linux {
     std::string mount_label;
     std::optional<Personality> personality;
     std::optional<IntelRdt> intel_rdt;
+    std::map<std::string, TimeOffset> time_offsets;  // needs a time namespace
+    std::map<std::string, NetDevice> net_devices;    // keyed by host interface name
 
     const Namespace* find_namespace(NamespaceType type) const {
         for (const auto& ns : namespaces)

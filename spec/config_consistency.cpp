@@ -64,6 +64,13 @@ void check_config_consistency(const Config& config) {
     if (user && user->path.empty() && l.gid_mappings.empty())
         throw ParseError("linux.gidMappings: a new user namespace needs at least one gid mapping");
     for (const auto& [key, value] : l.sysctl) check_sysctl(config, key);
+    // Offsets are written to /proc/self/timens_offsets of a new time namespace.
+    if (!l.time_offsets.empty() && !has_namespace(config, NamespaceType::time))
+        throw ParseError("linux.timeOffsets: needs a time namespace in linux.namespaces");
+    // Moving an interface into the host's own network namespace moves nothing:
+    // refuse rather than leave the device where the host uses it.
+    if (!l.net_devices.empty() && !has_namespace(config, NamespaceType::network))
+        throw ParseError("linux.netDevices: needs a network namespace in linux.namespaces");
 }
 
 }  // namespace tether::spec

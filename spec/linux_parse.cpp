@@ -77,6 +77,47 @@ IntelRdt read_intel_rdt(const JsonNode& node) {
     return rdt;
 }
 
+std::map<std::string, TimeOffset> read_time_offsets(const JsonNode& node) {
+    std::map<std::string, TimeOffset> offsets;
+    for (const auto& clock : node.object_keys()) {
+        if (!node.has(clock)) continue;
+        auto offset = node.member(clock);
+        // Only these two clocks can be offset in a time namespace (time_namespaces(7)).
+        if (clock != "monotonic" && clock != "boottime") offset.fail("expected the clock \"monotonic\" or \"boottime\"");
+        offset.require_object();
+        offsets[clock] = TimeOffset{offset.maybe_integer<int64_t>("secs").value_or(0),
+                                    offset.maybe_integer<uint32_t>("nanosecs", 0, 999999999).value_or(0)};
+    }
+    return offsets;
+}
+
+// What the kernel accepts as an interface name (dev_valid_name()).
+bool valid_interface_name(const std::string& name) {
+    if (name.empty() || name.size() > 15 || name == "." || name == "..") return false;
+    for (char c : name)
+        if (c == '/' || c == ':' || c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f')
+            return false;
+    return true;
+}
+
+std::map<std::string, NetDevice> read_net_devices(const JsonNode& node) {
+    std::map<std::string, NetDevice> devices;
+    for (const auto& host_name : node.object_keys()) {
+        if (!node.has(host_name)) continue;
+        auto entry = node.member(host_name);
+        if (!valid_interface_name(host_name)) entry.fail("not a valid network interface name");
+        entry.require_object();
+        NetDevice device;
+        if (auto name = entry.optional_member("name")) {
+            device.name = name->as_string();
+            if (!device.name.empty() && !valid_interface_name(device.name))
+                name->fail("not a valid network interface name: " + quote_for_message(device.name));
+        }
+        devices[host_name] = device;
+    }
+    return devices;
+}
+
 }  // namespace
 
 Linux read_linux(const JsonNode& node) {
@@ -100,6 +141,8 @@ Linux read_linux(const JsonNode& node) {
     if (auto personality = node.optional_member("personality"))
         linux_config.personality = read_personality(*personality);
     if (auto rdt = node.optional_member("intelRdt")) linux_config.intel_rdt = read_intel_rdt(*rdt);
+    if (auto offsets = node.optional_member("timeOffsets")) linux_config.time_offsets = read_time_offsets(*offsets);
+    if (auto devices = node.optional_member("netDevices")) linux_config.net_devices = read_net_devices(*devices);
     return linux_config;
 }
 

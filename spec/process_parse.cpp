@@ -77,6 +77,28 @@ void read_io_priority(const JsonNode& node, Process& process) {
     process.io_priority = node.maybe_integer<int>("priority", 0, 7).value_or(0);
 }
 
+Scheduler read_scheduler(const JsonNode& node) {
+    node.require_object();
+    static const NameList policies = {"SCHED_OTHER", "SCHED_FIFO", "SCHED_RR",      "SCHED_BATCH",
+                                      "SCHED_ISO",   "SCHED_IDLE", "SCHED_DEADLINE"};
+    static const NameList flags = {"SCHED_FLAG_RESET_ON_FORK",  "SCHED_FLAG_RECLAIM",        "SCHED_FLAG_DL_OVERRUN",
+                                   "SCHED_FLAG_KEEP_POLICY",    "SCHED_FLAG_KEEP_PARAMS",    "SCHED_FLAG_UTIL_CLAMP_MIN",
+                                   "SCHED_FLAG_UTIL_CLAMP_MAX"};
+    Scheduler s;
+    s.policy = read_one_of(node.member("policy"), policies);
+    s.nice = node.maybe_integer<int32_t>("nice", -20, 19);  // sched_setattr(2) rejects the rest
+    s.priority = node.maybe_integer<int32_t>("priority");
+    node.for_each_item("flags", [&](const JsonNode& item, size_t) {
+        std::string flag = item.as_string();
+        if (!list_contains(flags, flag)) item.fail("unknown scheduler flag " + quote_for_message(flag));
+        s.flags.push_back(std::move(flag));
+    });
+    s.runtime = node.maybe_integer<uint64_t>("runtime");
+    s.deadline = node.maybe_integer<uint64_t>("deadline");
+    s.period = node.maybe_integer<uint64_t>("period");
+    return s;
+}
+
 }  // namespace
 
 Process read_process(const JsonNode& node) {
@@ -107,6 +129,11 @@ Process read_process(const JsonNode& node) {
     process.oom_score_adj = node.maybe_integer<int>("oomScoreAdj", -1000, 1000);
     process.selinux_label = node.optional_string("selinuxLabel");
     if (auto io = node.optional_member("ioPriority")) read_io_priority(*io, process);
+    if (auto scheduler = node.optional_member("scheduler")) process.scheduler = read_scheduler(*scheduler);
+    if (auto affinity = node.optional_member("execCPUAffinity")) {
+        affinity->require_object();
+        process.exec_cpu_affinity = ExecCpuAffinity{affinity->optional_string("initial"), affinity->optional_string("final")};
+    }
     return process;
 }
 

@@ -127,6 +127,14 @@ Resources read_resources(const JsonNode& node) {
     });
     if (auto network = node.optional_member("network")) r.network = read_network(*network);
     r.unified = node.optional_string_map("unified");
+    if (auto rdma = node.optional_member("rdma")) {
+        for (const auto& device : rdma->object_keys()) {
+            if (!rdma->has(device)) continue;
+            auto limit = rdma->member(device);
+            limit.require_object();
+            r.rdma[device] = RdmaLimit{limit.maybe_integer<uint32_t>("hcaHandles"), limit.maybe_integer<uint32_t>("hcaObjects")};
+        }
+    }
     return r;
 }
 

@@ -29,14 +29,19 @@ const char* const base_config = R"JSON({
     "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 1024, "hard": 1024},
                 {"type": "RLIMIT_NPROC", "soft": 10, "hard": 20}],
     "oomScoreAdj": 100,
-    "ioPriority": {"class": "IOPRIO_CLASS_IDLE"}
+    "ioPriority": {"class": "IOPRIO_CLASS_IDLE"},
+    "scheduler": {"policy": "SCHED_OTHER", "nice": 5, "flags": ["SCHED_FLAG_RESET_ON_FORK"]},
+    "execCPUAffinity": {"initial": "0", "final": "0-1"}
   },
   "hostname": "box",
   "hooks": {"prestart": [{"path": "/usr/bin/hook", "args": ["hook"], "timeout": 5}],
             "poststop": [{"path": "/usr/bin/cleanup"}]},
   "annotations": {"a": "b"},
   "linux": {
-    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "mount"}, {"type": "uts"}, {"type": "user"}],
+    "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "mount"}, {"type": "uts"}, {"type": "user"},
+                   {"type": "time"}],
+    "timeOffsets": {"monotonic": {"secs": 10, "nanosecs": 5}},
+    "netDevices": {"eth1": {"name": "net1"}},
     "uidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
     "gidMappings": [{"containerID": 0, "hostID": 1000, "size": 1}],
     "devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 438}],
@@ -47,7 +52,8 @@ const char* const base_config = R"JSON({
       "pids": {"limit": 10},
       "blockIO": {"weight": 100, "throttleReadBpsDevice": [{"major": 8, "minor": 0, "rate": 100}]},
       "hugepageLimits": [{"pageSize": "2MB", "limit": 0}],
-      "unified": {"memory.max": "max"}
+      "unified": {"memory.max": "max"},
+      "rdma": {"mlx5_1": {"hcaHandles": 3}}
     },
     "sysctl": {"net.ipv4.ip_forward": "1"},
     "seccomp": {
@@ -180,7 +186,14 @@ INSTANTIATE_TEST_SUITE_P(Process, InvalidConfig, testing::Values(
     InvalidCase{"/process/consoleSize/width", remove_it, "process.consoleSize.width: missing (required)"},
     InvalidCase{"/process/ioPriority/class", R"("RT")",
                 R"(process.ioPriority.class: expected one of "IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE" or "IOPRIO_CLASS_IDLE", got "RT")"},
-    InvalidCase{"/process/ioPriority/priority", "8", "process.ioPriority.priority: expected an integer between 0 and 7"}));
+    InvalidCase{"/process/ioPriority/priority", "8", "process.ioPriority.priority: expected an integer between 0 and 7"},
+    InvalidCase{"/process/scheduler/policy", R"("SCHED_NORMAL")",
+                R"(process.scheduler.policy: expected one of "SCHED_OTHER", "SCHED_FIFO", "SCHED_RR", "SCHED_BATCH", "SCHED_ISO", "SCHED_IDLE" or "SCHED_DEADLINE", got "SCHED_NORMAL")"},
+    InvalidCase{"/process/scheduler/policy", remove_it, "process.scheduler.policy: missing (required)"},
+    InvalidCase{"/process/scheduler/nice", "20", "process.scheduler.nice: expected an integer between -20 and 19"},
+    InvalidCase{"/process/scheduler/flags/0", R"("SCHED_FLAG_BOGUS")",
+                R"(process.scheduler.flags[0]: unknown scheduler flag "SCHED_FLAG_BOGUS")"},
+    InvalidCase{"/process/execCPUAffinity/final", "1", "process.execCPUAffinity.final: expected a string"}));
 
 INSTANTIATE_TEST_SUITE_P(Linux, InvalidConfig, testing::Values(
     InvalidCase{"/linux", "[]", "linux: expected an object"},
@@ -204,7 +217,16 @@ INSTANTIATE_TEST_SUITE_P(Linux, InvalidConfig, testing::Values(
                 R"(linux.personality.domain: expected one of "LINUX" or "LINUX32", got "LINUX64")"},
     InvalidCase{"/linux/rootfsPropagation", R"("bogus")",
                 R"(linux.rootfsPropagation: expected one of "", "shared", "slave", "private", "unbindable", "rshared", "rslave", "rprivate" or "runbindable", got "bogus")"},
-    InvalidCase{"/linux/cgroupsPath", "[]", "linux.cgroupsPath: expected a string"}));
+    InvalidCase{"/linux/cgroupsPath", "[]", "linux.cgroupsPath: expected a string"},
+    InvalidCase{"/linux/timeOffsets/realtime", R"({"secs": 1})",
+                R"(linux.timeOffsets.realtime: expected the clock "monotonic" or "boottime")"},
+    InvalidCase{"/linux/timeOffsets/monotonic/nanosecs", "1000000000",
+                "linux.timeOffsets.monotonic.nanosecs: expected an integer between 0 and 999999999"},
+    InvalidCase{"/linux/netDevices/eth1/name", R"("a/b")",
+                R"(linux.netDevices.eth1.name: not a valid network interface name: "a/b")"},
+    InvalidCase{"/linux/netDevices/averyveryverylongname", "{}",
+                "linux.netDevices.averyveryverylongname: not a valid network interface name"},
+    InvalidCase{"/linux/netDevices/eth1", R"("net1")", "linux.netDevices.eth1: expected an object"}));
 
 INSTANTIATE_TEST_SUITE_P(Resources, InvalidConfig, testing::Values(
     InvalidCase{"/linux/resources/devices/0/access", R"("rwx")",
@@ -232,7 +254,10 @@ INSTANTIATE_TEST_SUITE_P(Resources, InvalidConfig, testing::Values(
     InvalidCase{"/linux/resources/unified/memory.max", "5", "linux.resources.unified.memory.max: expected a string"},
     InvalidCase{"/linux/resources/hugepageLimits/0/pageSize", remove_it,
                 "linux.resources.hugepageLimits[0].pageSize: missing (required)"},
-    InvalidCase{"/linux/resources/pids", "10", "linux.resources.pids: expected an object"}));
+    InvalidCase{"/linux/resources/pids", "10", "linux.resources.pids: expected an object"},
+    InvalidCase{"/linux/resources/rdma/mlx5_1/hcaHandles", "-1",
+                "linux.resources.rdma.mlx5_1.hcaHandles: expected an integer between 0 and 4294967295"},
+    InvalidCase{"/linux/resources/rdma", "[]", "linux.resources.rdma: expected an object"}));
 
 INSTANTIATE_TEST_SUITE_P(Seccomp, InvalidConfig, testing::Values(
     InvalidCase{"/linux/seccomp/defaultAction", remove_it, "linux.seccomp.defaultAction: missing (required)"},
@@ -268,6 +293,8 @@ INSTANTIATE_TEST_SUITE_P(Consistency, InvalidConfig, testing::Values(
                 "linux.uidMappings: needs a user namespace in linux.namespaces"},
     InvalidCase{"/linux/uidMappings", "[]", "linux.uidMappings: a new user namespace needs at least one uid mapping"},
     InvalidCase{"/linux/gidMappings", "[]", "linux.gidMappings: a new user namespace needs at least one gid mapping"},
+    InvalidCase{"/linux/namespaces", R"([{"type": "pid"}, {"type": "network"}, {"type": "uts"}, {"type": "user"}])",
+                "linux.timeOffsets: needs a time namespace in linux.namespaces"},
     InvalidCase{"/linux/sysctl", R"({"kernel.core_pattern": "|/tmp/x"})",
                 "linux.sysctl.kernel.core_pattern: not namespaced by the kernel, a container may not set it"},
     InvalidCase{"/linux/namespaces", R"([{"type": "pid"}, {"type": "mount"}, {"type": "uts"}, {"type": "user"}])",
@@ -287,6 +314,18 @@ TEST(InvalidConfigBase, HostnameSysctlNeedsUtsNamespace) {
     } catch (const ParseError& e) {
         EXPECT_STREQ(e.what(),
                      "linux.sysctl.kernel.hostname: needs the container's own uts namespace, else it would change the host");
+    }
+}
+
+TEST(InvalidConfigBase, NetDevicesNeedNetworkNamespace) {
+    auto doc = nlohmann::json::parse(base_config);
+    doc["linux"].erase("sysctl");
+    doc["linux"]["namespaces"].erase(1);  // network
+    try {
+        parse_config(doc.dump());
+        FAIL() << "accepted netDevices without a network namespace";
+    } catch (const ParseError& e) {
+        EXPECT_STREQ(e.what(), "linux.netDevices: needs a network namespace in linux.namespaces");
     }
 }
 

@@ -258,6 +258,32 @@ TEST(ConfigParse, DefaultConfigsOfTetherSpecParse) {
     }
 }
 
+TEST(ConfigParse, RuntimeSpec12FieldsAreKept) {
+    Config c = parse_config(R"({"ociVersion": "1.2.0", "root": {"path": "rootfs"},
+        "process": {"args": ["sh"],
+                    "scheduler": {"policy": "SCHED_DEADLINE", "runtime": 1000, "deadline": 2000, "period": 3000,
+                                  "flags": ["SCHED_FLAG_RECLAIM"]},
+                    "execCPUAffinity": {"initial": "0", "final": "1-3"}},
+        "linux": {"namespaces": [{"type": "time"}, {"type": "network"}],
+                  "timeOffsets": {"boottime": {"secs": -5, "nanosecs": 7}},
+                  "netDevices": {"eth1": {}, "eth2": {"name": "inner0"}},
+                  "resources": {"rdma": {"mlx5_1": {"hcaHandles": 3, "hcaObjects": 10000}}}}})");
+    const Process& p = *c.process;
+    ASSERT_TRUE(p.scheduler);
+    EXPECT_EQ(p.scheduler->policy, "SCHED_DEADLINE");
+    EXPECT_EQ(p.scheduler->deadline, 2000u);
+    EXPECT_FALSE(p.scheduler->nice);
+    EXPECT_EQ(p.scheduler->flags, std::vector<std::string>{"SCHED_FLAG_RECLAIM"});
+    ASSERT_TRUE(p.exec_cpu_affinity);
+    EXPECT_EQ(p.exec_cpu_affinity->final, "1-3");
+    const Linux& l = *c.linux_;
+    EXPECT_EQ(l.time_offsets.at("boottime").secs, -5);
+    EXPECT_EQ(l.time_offsets.at("boottime").nanosecs, 7u);
+    EXPECT_EQ(l.net_devices.at("eth1").name, "");
+    EXPECT_EQ(l.net_devices.at("eth2").name, "inner0");
+    EXPECT_EQ(l.resources->rdma.at("mlx5_1").hca_objects, 10000u);
+}
+
 TEST(ProcessParse, ExecProcessJsonParses) {
     Process p = parse_process(R"({"args": ["ls", "-l"], "cwd": "/tmp", "env": ["A=b"], "terminal": true,
                                   "consoleSize": {"height": 24, "width": 80},
