@@ -36,6 +36,8 @@ protected:
         };
         config.dial = [this](const SocketAddress& address) {
             ++dials_;
+            // Even a faulty proxy must not send a packet off this host from a unit test.
+            if (classify_address(address) != AddressClass::loopback) return ConnectAttempt{UniqueFd(), ENETUNREACH};
             return start_connect(address);
         };
         config.on_decision = [this](const ProxyDecision& decision) {
