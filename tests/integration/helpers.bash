@@ -147,7 +147,8 @@ runtime_bin() {
     # The redirections must happen inside `run` (bats captures with $(...)),
     # so they live in the two small functions below.
     if _is_detaching "$@"; then
-        local out="$TEST_DIR/${*: -1}.out"
+        local out
+        out=$(_output_file "${*: -1}")
         run _call_detached "$out" timeout -k 5 "$RUNTIME_TIMEOUT" "$bin" --root "$root" "$@"
         output=$(cat "$out")
     else
@@ -174,9 +175,15 @@ runtime() {
     runtime_bin "$RUNTIME" "$ROOT" "$@"
 }
 
+# _output_file ID: where create/run -d output goes (ids may be hostile).
+_output_file() {
+    local name=${1//\//_}
+    echo "$TEST_DIR/out-${name:-empty}"
+}
+
 # container_output ID: what the container printed so far (detached only).
 container_output() {
-    cat "$TEST_DIR/$1.out" 2>/dev/null
+    cat "$(_output_file "$1")" 2>/dev/null
 }
 
 # state_field ID FIELD: one field of `state ID` (empty if state fails).
