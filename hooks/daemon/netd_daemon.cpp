@@ -1,0 +1,212 @@
+#include "hooks/daemon/netd_daemon.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+#include "hooks/daemon/control_server.hpp"
+#include "hooks/daemon/isolation.hpp"
+#include "hooks/daemon/policy_from_state.hpp"
+#include "hooks/protocol.hpp"
+#include "runtime/core/error.hpp"
+#include "spec/parse_error.hpp"
+#include "spec/policy.hpp"
+#include "spec/state_parse.hpp"
+
+namespace tether::hooks {
+namespace {
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw Error("read " + path, errno);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void make_state_dir(const std::string& dir) {
+    // tether creates it; under runc/crun (podman hooks.d) nobody does.
+    for (size_t slash = dir.find('/', 1); slash != std::string::npos; slash = dir.find('/', slash + 1))
+        ::mkdir(dir.substr(0, slash).c_str(), 0711);
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) throw_errno("mkdir " + dir);
+}
+
+UniqueFd listen_control_socket(const std::string& path) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof address.sun_path) throw Error("control socket path too long: " + path);
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    if (!fd) throw_errno("socket(AF_UNIX)");
+    ::unlink(path.c_str());  // a stale socket of an earlier container with this id
+    mode_t old = ::umask(077);
+    int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
+    ::umask(old);
+    if (rc != 0) throw_errno("bind " + path);
+    if (::listen(fd.get(), 8) != 0) throw_errno("listen " + path);
+    return fd;
+}
+
+// Written to a temporary name and renamed, so that a reader never sees a
+// half-written pid.
+void write_pid_file(const std::string& path) {
+    std::string temporary = path + ".tmp";
+    UniqueFd fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) throw_errno("open " + temporary);
+    std::string pid = std::to_string(::getpid());
+    if (::write(fd.get(), pid.data(), pid.size()) != static_cast<ssize_t>(pid.size())) throw_errno("write " + temporary);
+    fd.reset();
+    if (::rename(temporary.c_str(), path.c_str()) != 0) throw_errno("rename " + temporary);
+}
+
+UniqueFd termination_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    // Blocked in every thread started later (the supervisor's), delivered
+    // through the signalfd to the main loop.
+    if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0) throw_errno("sigprocmask");
+    UniqueFd fd(::signalfd(-1, &set, SFD_CLOEXEC));
+    if (!fd) throw_errno("signalfd");
+    return fd;
+}
+
+void redirect_stdio_to_null() {
+    int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0) throw_errno("open /dev/null");
+    for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
+    if (null > 2) ::close(null);
+}
+
+struct Prepared {
+    spec::State state;
+    std::string state_dir;
+    UniqueFd init_pidfd;
+    SupervisorPolicy policy;
+};
+
+Prepared prepare(const HookOptions& options, std::istream& state_json) {
+    Prepared p;
+    p.state = spec::parse_state(std::string(std::istreambuf_iterator<char>(state_json), {}));
+    if (p.state.pid <= 0) throw Error("state: pid: the container has no running init");
+    p.state_dir = options.state_dir.empty() ? "/run/tether/" + p.state.id : options.state_dir;
+
+    std::optional<std::string> default_policy;
+    if (!options.default_policy_path.empty()) default_policy = read_file(options.default_policy_path);
+    spec::SandboxPolicy policy = spec::parse_policy(p.state.annotations, default_policy, read_file);
+
+    p.init_pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, p.state.pid, 0)));
+    if (!p.init_pidfd) throw_errno("pidfd_open of the init (pid " + std::to_string(p.state.pid) + ")");
+    NetworkMode mode = detect_network_mode(p.state.pid);
+
+    std::vector<Endpoint> resolvers = read_resolvers("/etc/resolv.conf");
+    if (!p.state.bundle.empty()) {
+        auto inside = read_resolvers(p.state.bundle + "/rootfs/etc/resolv.conf");
+        resolvers.insert(resolvers.end(), inside.begin(), inside.end());
+    }
+    // The proxy joins the daemon in its own issue; until then, no proxy port.
+    p.policy = supervisor_policy_for(policy, mode, 0, std::move(resolvers));
+    return p;
+}
+
+// In the daemon (grandchild): set up, report readiness on `ready`, serve.
+[[noreturn]] void run_daemon(Prepared p, UniqueFd ready) {
+    std::string socket_path = p.state_dir + "/" + protocol::kSocketName;
+    std::string pid_path = p.state_dir + "/" + protocol::kPidFileName;
+    int status = 0;
+    try {
+        redirect_stdio_to_null();
+        ::signal(SIGPIPE, SIG_IGN);
+        UniqueFd signals = termination_signals();
+        make_state_dir(p.state_dir);
+        UniqueFd listener = listen_control_socket(socket_path);
+        auto log = std::make_shared<DecisionLog>(p.state_dir + "/" + protocol::kDecisionLogName);
+        write_pid_file(pid_path);
+        isolate_daemon();
+        ControlServer server(std::move(listener), std::move(p.init_pidfd), std::move(signals), p.policy, p.state.id,
+                             log);
+        std::string ok(protocol::kOk);
+        [[maybe_unused]] auto n = ::write(ready.get(), ok.data(), ok.size());
+        ready.reset();
+        server.run();
+    } catch (const std::exception& e) {
+        if (ready) {
+            std::string message = std::string("tether-netd: ") + e.what();
+            [[maybe_unused]] auto n = ::write(ready.get(), message.data(), message.size());
+        }
+        status = 1;
+    }
+    ::unlink(socket_path.c_str());
+    ::unlink(pid_path.c_str());
+    // _exit: the supervisor's worker threads may still be in a connect.
+    ::_exit(status);
+}
+
+}  // namespace
+
+int run_prestart_hook(const HookOptions& options, std::istream& state_json) {
+    Prepared prepared;
+    try {
+        prepared = prepare(options, state_json);
+    } catch (const spec::ParseError& e) {
+        std::cerr << "tether-netd: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "tether-netd: " << e.what() << "\n";
+        return 1;
+    }
+
+    int pipe_fds[2];
+    if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+        std::perror("tether-netd: pipe2");
+        return 1;
+    }
+    UniqueFd ready_read(pipe_fds[0]), ready_write(pipe_fds[1]);
+    std::cout.flush();
+    std::cerr.flush();
+
+    // Double fork: the daemon is no child of the runtime (which waits for
+    // this hook) and, after setsid, leads no session that could acquire a
+    // controlling terminal.
+    pid_t middle = ::fork();
+    if (middle < 0) {
+        std::perror("tether-netd: fork");
+        return 1;
+    }
+    if (middle == 0) {
+        ready_read.reset();
+        if (::setsid() < 0) ::_exit(1);
+        pid_t daemon = ::fork();
+        if (daemon < 0) ::_exit(1);
+        if (daemon == 0) run_daemon(std::move(prepared), std::move(ready_write));
+        ::_exit(0);
+    }
+    ready_write.reset();
+    int status = 0;
+    ::waitpid(middle, &status, 0);
+
+    std::string answer;
+    char buffer[512];
+    for (;;) {
+        ssize_t n = retry_eintr([&] { return ::read(ready_read.get(), buffer, sizeof buffer); });
+        if (n <= 0) break;
+        answer.append(buffer, static_cast<size_t>(n));
+    }
+    if (answer == protocol::kOk) return 0;
+    std::cerr << (answer.empty() ? std::string("tether-netd: the daemon exited during setup") : answer) << "\n";
+    return 1;
+}
+
+}  // namespace tether::hooks

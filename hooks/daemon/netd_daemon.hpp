@@ -1,0 +1,29 @@
+// tether-netd as an OCI prestart hook: read the state on stdin, start the
+// per-container daemon in the background, return once it is ready.
+//
+// The daemon: own session, stdio on /dev/null, pid in <state dir>/netd.pid
+// (written atomically), control socket <state dir>/netd.sock
+// (hooks/protocol.hpp), decisions in <state dir>/decisions.jsonl. It exits
+// when the container's init exits (pidfd), on STOP (delete), on SIGTERM, and
+// when `create` fails (the runtime kills the init, or sends STOP): it never
+// outlives its container.
+#pragma once
+
+#include <istream>
+#include <string>
+
+namespace tether::hooks {
+
+struct HookOptions {
+    // Where netd.sock / netd.pid go. Empty: /run/tether/<id> (tether's
+    // default root); tether passes its --root's container dir explicitly.
+    std::string state_dir;
+    // The runtime's --default-policy file, if any.
+    std::string default_policy_path;
+};
+
+// Returns the hook's exit status (0: the daemon is ready). Errors go to
+// stderr, where the runtime reports them as the hook's failure.
+int run_prestart_hook(const HookOptions& options, std::istream& state_json);
+
+}  // namespace tether::hooks

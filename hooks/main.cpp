@@ -1,0 +1,61 @@
+// tether-netd: the per-container network daemon.
+//
+//   tether-netd [--state-dir DIR] [--default-policy FILE]
+//       OCI prestart hook: the container state on stdin; starts the daemon
+//       and returns once it serves (hooks/daemon/netd_daemon.hpp).
+//   tether-netd decisions [--denials] [--last N] FILE
+//       prints a decision log (<state dir>/decisions.jsonl) as a table.
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "hooks/common/decision_log.hpp"
+#include "hooks/daemon/netd_daemon.hpp"
+
+namespace {
+
+int usage() {
+    std::cerr << "usage: tether-netd [--state-dir DIR] [--default-policy FILE]   (state JSON on stdin)\n"
+                 "       tether-netd decisions [--denials] [--last N] FILE\n";
+    return 2;
+}
+
+int print_decisions(const std::vector<std::string>& args) {
+    bool denials = false;
+    size_t last = 50;
+    std::string path;
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--denials") denials = true;
+        else if (args[i] == "--last" && i + 1 < args.size()) last = std::stoul(args[++i]);
+        else if (path.empty()) path = args[i];
+        else return usage();
+    }
+    if (path.empty()) return usage();
+    std::ifstream in(path);
+    if (!in) {
+        std::cerr << "tether-netd: cannot read " << path << "\n";
+        return 1;
+    }
+    std::cout << tether::hooks::format_decision_table(tether::hooks::read_decisions(in, last, denials));
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    try {
+        if (!args.empty() && args[0] == "decisions") return print_decisions({args.begin() + 1, args.end()});
+        tether::hooks::HookOptions options;
+        for (size_t i = 0; i < args.size(); ++i) {
+            if (args[i] == "--state-dir" && i + 1 < args.size()) options.state_dir = args[++i];
+            else if (args[i] == "--default-policy" && i + 1 < args.size()) options.default_policy_path = args[++i];
+            else return usage();
+        }
+        return tether::hooks::run_prestart_hook(options, std::cin);
+    } catch (const std::exception& e) {
+        std::cerr << "tether-netd: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,91 @@
+// The control protocol between the runtime and tether-netd.
+//
+// Transport: a SOCK_SEQPACKET unix socket at <state dir>/netd.sock (mode
+// 0600, owned by root). One request, one reply, each a single packet of
+// ASCII text (at most kMaxMessage bytes). The daemon serves one client at a
+// time, in order.
+//
+//   request                          reply
+//   "PING"                           "ok"                 (readiness)
+//   "LISTENER" + SCM_RIGHTS(fd)      "ok" | "error <why>" (the seccomp notify
+//                                    listener of the init, exactly one fd;
+//                                    accepted once per container)
+//   "PROXY_PORT?"                    "<port>"             (decimal; "0": no proxy)
+//   "STOP"                           "ok", then the daemon exits (delete)
+//   anything else                    "error unknown request"
+//
+// The runtime takes the listener from the init with pidfd_getfd (the init
+// only writes its number: its own filter would trap a sendmsg) and sends it
+// with send_request() below before `create` returns, so the supervisor holds
+// it before the container's process runs.
+//
+// Header-only, so that the runtime can speak it without linking tether_hooks.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "runtime/core/error.hpp"
+#include "runtime/core/unique_fd.hpp"
+
+namespace tether::hooks::protocol {
+
+inline constexpr const char* kSocketName = "netd.sock";
+inline constexpr const char* kPidFileName = "netd.pid";
+inline constexpr const char* kDecisionLogName = "decisions.jsonl";
+
+inline constexpr std::string_view kPing = "PING";
+inline constexpr std::string_view kListener = "LISTENER";
+inline constexpr std::string_view kProxyPort = "PROXY_PORT?";
+inline constexpr std::string_view kStop = "STOP";
+inline constexpr std::string_view kOk = "ok";
+inline constexpr std::string_view kErrorPrefix = "error ";
+inline constexpr size_t kMaxMessage = 512;
+
+// Connects to <state_dir>/netd.sock. Throws tether::Error naming the path.
+inline UniqueFd connect_control_socket(const std::string& state_dir) {
+    std::string path = state_dir + "/" + kSocketName;
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof address.sun_path) throw Error("netd control socket path too long: " + path);
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+    if (!fd) throw_errno("socket(AF_UNIX) for " + path);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
+        throw_errno("connect " + path);
+    return fd;
+}
+
+// Sends one request (with `pass_fd` attached by SCM_RIGHTS when >= 0) and
+// returns the reply. Throws tether::Error on a transport failure; an "error
+// ..." reply is returned as is.
+inline std::string send_request(int fd, std::string_view request, int pass_fd = -1) {
+    iovec iov{const_cast<char*>(request.data()), request.size()};
+    msghdr message{};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    if (pass_fd >= 0) {
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        cmsghdr* c = CMSG_FIRSTHDR(&message);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+    }
+    if (retry_eintr([&] { return ::sendmsg(fd, &message, MSG_NOSIGNAL); }) < 0)
+        throw_errno("netd: send " + std::string(request));
+    char reply[kMaxMessage];
+    ssize_t n = retry_eintr([&] { return ::recv(fd, reply, sizeof reply, 0); });
+    if (n < 0) throw_errno("netd: reply to " + std::string(request));
+    if (n == 0) throw Error("netd: closed the control socket on " + std::string(request));
+    return std::string(reply, static_cast<size_t>(n));
+}
+
+}  // namespace tether::hooks::protocol
