@@ -38,22 +38,25 @@ if [[ $(id -u) -ne 0 ]]; then
     sudo=(sudo)
 fi
 
-# Skip apt entirely when everything is present: re-running is instant and
-# works offline.
 missing=()
 for p in "${packages[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$p")
     fi
 done
+
+export DEBIAN_FRONTEND=noninteractive
+# Always refresh the package lists first (a fresh machine has stale ones);
+# when nothing is missing a failed refresh (offline) is not fatal.
+if ! "${sudo[@]}" apt-get update -qq >/dev/null; then
+    [[ ${#missing[@]} -eq 0 ]] || { echo "setup.sh: apt-get update failed" >&2; exit 1; }
+    echo "setup.sh: apt-get update failed; continuing, nothing is missing" >&2
+fi
 if [[ ${#missing[@]} -eq 0 ]]; then
     echo "setup.sh: all ${#packages[@]} packages already installed"
     exit 0
 fi
-
 echo "setup.sh: installing ${#missing[@]} packages: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     --no-install-recommends -o Dpkg::Use-Pty=0 "${missing[@]}" >/dev/null
 echo "setup.sh: done"
