@@ -33,7 +33,8 @@ std::string quote_for_message(std::string_view value);
 
 class JsonNode {
 public:
-    // `label` names the whole document in errors about the root itself.
+    // `label` names the whole document in errors about the root itself; it is
+    // kept as a view, so pass a string literal. `value` must outlive the node.
     JsonNode(const nlohmann::json& value, std::string path, std::string_view label = "config.json")
         : value_(&value), path_(std::move(path)), label_(label) {}
 
