@@ -1,0 +1,223 @@
+// Benchmarks of the network daemon's data paths (not a test: prints figures).
+//   bridge: throughput and connection latency, direct loopback vs the
+//           LoopbackBridge vs socat (what other sandboxes use);
+//   proxy:  added latency per keep-alive HTTP request, and CONNECT throughput,
+//           against a direct connection.
+// Everything runs on 127.0.0.1 in the caller's namespace (the bridge's
+// listener would normally live in the container's namespace; the data path is
+// the same). Build and run with tests/bench/net/run.sh.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hooks/bridge/loopback_bridge.hpp"
+#include "hooks/proxy/egress_proxy.hpp"
+
+using namespace tether;
+using namespace tether::netd;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+UniqueFd dial(uint16_t port) {
+    UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    SocketAddress addr = loopback_v4(port);
+    for (int i = 0; i < 200 && connect(fd.get(), addr.get(), addr.length) != 0; ++i) {
+        fd.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        usleep(10000);  // socat may still be starting
+    }
+    set_nodelay(fd.get());
+    return fd;
+}
+
+bool send_all(int fd, const char* data, size_t size) {
+    while (size) {
+        ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
+        if (n <= 0) return false;
+        data += n;
+        size -= static_cast<size_t>(n);
+    }
+    return true;
+}
+
+// A blocking server: mode 'd' discards and answers the byte count at EOF,
+// mode 'e' echoes, mode 'h' answers every HTTP request head with a small 200.
+class Server {
+public:
+    explicit Server(char mode) : mode_(mode), listener_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+        SocketAddress addr = loopback_v4(0);
+        bind(listener_.get(), addr.get(), addr.length);
+        listen(listener_.get(), 1024);
+        port_ = local_port(listener_.get());
+        std::thread([this] {
+            for (;;) {
+                int fd = accept(listener_.get(), nullptr, nullptr);
+                if (fd < 0) return;
+                std::thread([this, fd] { serve(UniqueFd(fd)); }).detach();
+            }
+        }).detach();
+    }
+    uint16_t port() const { return port_; }
+
+private:
+    void serve(UniqueFd fd) {
+        set_nodelay(fd.get());
+        std::vector<char> buf(1 << 20);
+        std::string pending;
+        for (;;) {
+            ssize_t n = recv(fd.get(), buf.data(), buf.size(), 0);
+            if (n <= 0) return;
+            if (mode_ == 'e') {
+                if (!send_all(fd.get(), buf.data(), static_cast<size_t>(n))) return;
+            } else if (mode_ == 'h') {
+                pending.append(buf.data(), static_cast<size_t>(n));
+                size_t end;
+                while ((end = pending.find("\r\n\r\n")) != std::string::npos) {
+                    pending.erase(0, end + 4);
+                    static const char kResponse[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+                    if (!send_all(fd.get(), kResponse, sizeof kResponse - 1)) return;
+                }
+            }
+        }
+    }
+    char mode_;
+    UniqueFd listener_;
+    uint16_t port_ = 0;
+};
+
+// MB/s of sending `total` bytes one way (server discards), after an optional preamble.
+double throughput(uint16_t port, size_t total, const std::string& preamble = {}, size_t reply_bytes = 0) {
+    UniqueFd fd = dial(port);
+    if (!preamble.empty()) {
+        send_all(fd.get(), preamble.data(), preamble.size());
+        std::vector<char> reply(reply_bytes);
+        recv(fd.get(), reply.data(), reply.size(), MSG_WAITALL);
+    }
+    std::vector<char> chunk(1 << 20, 'x');
+    auto start = Clock::now();
+    for (size_t sent = 0; sent < total; sent += chunk.size()) send_all(fd.get(), chunk.data(), chunk.size());
+    shutdown(fd.get(), SHUT_WR);
+    char c;
+    recv(fd.get(), &c, 1, 0);  // EOF once the server has read everything
+    return static_cast<double>(total) / (1 << 20) / seconds_since(start);
+}
+
+// Mean microseconds for connect + one-byte echo + close.
+double connection_latency_us(uint16_t port, int rounds) {
+    auto start = Clock::now();
+    for (int i = 0; i < rounds; ++i) {
+        UniqueFd fd = dial(port);
+        char c = 'x';
+        send_all(fd.get(), &c, 1);
+        recv(fd.get(), &c, 1, 0);
+    }
+    return seconds_since(start) * 1e6 / rounds;
+}
+
+// Mean microseconds per keep-alive HTTP request; target is "" (direct) or an absolute URL prefix.
+double request_latency_us(uint16_t port, const std::string& target_prefix, int rounds) {
+    UniqueFd fd = dial(port);
+    std::string request = "GET " + target_prefix + "/ HTTP/1.1\r\nHost: bench.test\r\n\r\n";
+    char buf[256];
+    auto start = Clock::now();
+    for (int i = 0; i < rounds; ++i) {
+        send_all(fd.get(), request.data(), request.size());
+        size_t got = 0;
+        const size_t expected = std::strlen("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        while (got < expected) {
+            ssize_t n = recv(fd.get(), buf, sizeof buf, 0);
+            if (n <= 0) return -1;
+            got += static_cast<size_t>(n);
+        }
+    }
+    return seconds_since(start) * 1e6 / rounds;
+}
+
+pid_t start_socat(uint16_t listen_port, uint16_t target_port) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        std::string listen = "TCP-LISTEN:" + std::to_string(listen_port) + ",bind=127.0.0.1,reuseaddr,fork";
+        std::string target = "TCP:127.0.0.1:" + std::to_string(target_port) + ",nodelay";
+        execlp("socat", "socat", listen.c_str(), target.c_str(), nullptr);
+        _exit(127);
+    }
+    return pid;
+}
+
+uint16_t free_port() {
+    UniqueFd fd = listen_tcp(loopback_v4(0));
+    return local_port(fd.get());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    signal(SIGPIPE, SIG_IGN);
+    size_t total = (argc > 1 ? std::stoul(argv[1]) : 2048ul) << 20;  // MiB
+    int rounds = argc > 2 ? std::stoi(argv[2]) : 2000;
+
+    Server discard('d'), echo('e'), http('h');
+    EventLoop loop;
+    LoopbackBridge bridge(loop);
+    UniqueFd discard_listener = listen_tcp(loopback_v4(0));
+    UniqueFd echo_listener = listen_tcp(loopback_v4(0));
+    uint16_t bridge_discard = local_port(discard_listener.get()), bridge_echo = local_port(echo_listener.get());
+    bridge.add_listener(std::move(discard_listener), loopback_v4(discard.port()));
+    bridge.add_listener(std::move(echo_listener), loopback_v4(echo.port()));
+
+    ProxyConfig config;
+    config.allowed_domains = {"bench.test"};
+    config.allow_private_upstreams = {"127.0.0.0/8"};
+    config.resolve = [](const std::string&, uint16_t port) { return std::vector<SocketAddress>{loopback_v4(port)}; };
+    EgressProxy proxy(loop, config);
+    UniqueFd proxy_listener = listen_tcp(loopback_v4(0));
+    uint16_t proxy_port = local_port(proxy_listener.get());
+    proxy.add_listener(std::move(proxy_listener));
+    std::thread loop_thread([&] { loop.run(); });
+
+    uint16_t socat_discard = free_port(), socat_echo = free_port();
+    pid_t socat1 = start_socat(socat_discard, discard.port());
+    pid_t socat2 = start_socat(socat_echo, echo.port());
+
+    std::printf("bridge throughput (%zu MiB one way, MiB/s):\n", total >> 20);
+    double direct = throughput(discard.port(), total);
+    double bridged = throughput(bridge_discard, total);
+    double socat = throughput(socat_discard, total);
+    std::printf("  direct %.0f  tether-bridge %.0f (%.0f%%)  socat %.0f (%.0f%%)\n", direct, bridged,
+                100 * bridged / direct, socat, 100 * socat / direct);
+
+    std::printf("connection latency (connect + 1-byte echo + close, %d rounds, us):\n", rounds);
+    double lat_direct = connection_latency_us(echo.port(), rounds);
+    double lat_bridge = connection_latency_us(bridge_echo, rounds);
+    double lat_socat = connection_latency_us(socat_echo, rounds);
+    std::printf("  direct %.1f  tether-bridge %.1f  socat %.1f\n", lat_direct, lat_bridge, lat_socat);
+
+    std::printf("proxy, keep-alive HTTP request latency (%d requests, us):\n", rounds);
+    double req_direct = request_latency_us(http.port(), "", rounds);
+    double req_proxy = request_latency_us(proxy_port, "http://bench.test:" + std::to_string(http.port()), rounds);
+    std::printf("  direct %.1f  via proxy %.1f  added %.1f\n", req_direct, req_proxy, req_proxy - req_direct);
+
+    std::string connect = "CONNECT bench.test:" + std::to_string(discard.port()) + " HTTP/1.1\r\n\r\n";
+    double tunnel = throughput(proxy_port, total, connect, std::strlen("HTTP/1.1 200 Connection established\r\n\r\n"));
+    std::printf("proxy CONNECT throughput (MiB/s): direct %.0f  via proxy %.0f (%.0f%%)\n", direct, tunnel,
+                100 * tunnel / direct);
+
+    kill(socat1, SIGTERM);
+    kill(socat2, SIGTERM);
+    waitpid(socat1, nullptr, 0);
+    waitpid(socat2, nullptr, 0);
+    loop.stop();
+    loop_thread.join();
+    std::fflush(stdout);
+    _exit(0);  // detached server threads are still blocked in recv/accept
+}

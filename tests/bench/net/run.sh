@@ -1,0 +1,11 @@
+#!/bin/sh
+# Builds the tether_hooks library in Release and runs the network benchmarks.
+# Usage: tests/bench/net/run.sh [MiB per throughput run] [rounds]
+set -eu
+root=$(cd "$(dirname "$0")/../../.." && pwd)
+build=${BUILD_DIR:-$root/build-bench}
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DTETHER_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" --target tether_hooks -j2 >/dev/null
+g++ -std=c++20 -O2 -D_GNU_SOURCE -I"$root" "$root/tests/bench/net/net_bench.cpp" \
+    "$build/libtether_hooks.a" -lidn2 -lseccomp -pthread -o "$build/net_bench"
+exec "$build/net_bench" "$@"
