@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# Namespaces as seen from inside: uts, pid, ipc, net, joining by path.
+
+load helpers
+
+@test "uts [hostname from config]" {
+    set_args hostname
+    update_config '.hostname = "ns-test-host"'
+    runtime run --bundle "$BUNDLE" "$ID"
+    assert_success
+    assert_output ns-test-host
+}
+
+@test "pid [process is pid 1 and sees only its own processes]" {
+    set_args sh -c 'echo $$; ls -d /proc/[0-9]* | wc -l'
+    runtime run --bundle "$BUNDLE" "$ID"
+    assert_success
+    assert_line --index 0 1
+    # sh and ls (the subshell running wc may add one): far fewer than the host's.
+    [[ ${lines[1]} -le 4 ]]
+}
+
+@test "pid [without a pid namespace the process is not pid 1]" {
+    set_args sh -c 'echo $$'
+    update_config '.linux.namespaces |= map(select(.type != "pid"))'
+    runtime run --bundle "$BUNDLE" "$ID"
+    assert_success
+    [[ $output -gt 1 ]]
+}
+
+@test "net [own network namespace has only lo]" {
+    set_args sh -c 'ls /sys/class/net'
+    runtime run --bundle "$BUNDLE" "$ID"
+    assert_success
+    assert_output lo
+}
+
+@test "ipc, uts, net, mnt [differ from the host's]" {
+    set_args sh -c 'for n in ipc uts net mnt pid; do readlink /proc/self/ns/$n; done'
+    runtime run --bundle "$BUNDLE" "$ID"
+    assert_success
+    for n in ipc uts net mnt pid; do
+        refute_line "$(readlink /proc/self/ns/$n)"
+    done
+}
+
+@test "net [joining a network namespace by path]" {
+    create_running "$ID"
+    pid=$(state_field "$ID" pid)
+    want=$(readlink "/proc/$pid/ns/net")
+    id2=$(new_id)
+    set_args readlink /proc/self/ns/net
+    update_config ".linux.namespaces |= map(if .type == \"network\" then .path = \"/proc/$pid/ns/net\" else . end)"
+    runtime run --bundle "$BUNDLE" "$id2"
+    assert_success
+    assert_output "$want"
+}
+
+@test "uts [joining a uts namespace by path sees its hostname]" {
+    update_config '.hostname = "first-box"'
+    create_running "$ID"
+    pid=$(state_field "$ID" pid)
+    id2=$(new_id)
+    set_args hostname
+    update_config "del(.hostname) | .linux.namespaces |= map(if .type == \"uts\" then .path = \"/proc/$pid/ns/uts\" else . end)"
+    runtime run --bundle "$BUNDLE" "$id2"
+    assert_success
+    assert_output first-box
+}
+
+@test "host network [no network namespace: host interfaces visible]" {
+    set_args sh -c 'ls /sys/class/net | wc -l'
+    update_config '.linux.namespaces |= map(select(.type != "network"))'
+    runtime run --bundle "$BUNDLE" "$ID"
+    assert_success
+    [[ $output == "$(ls /sys/class/net | wc -l)" ]]
+}
