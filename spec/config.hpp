@@ -313,7 +313,13 @@ struct Config {
 
 // Parses and validates a config.json document. Throws spec::ParseError whose
 // message starts with the JSON path of the offending field, e.g.
-// "process.args: expected a non-empty array of strings".
+// "process.args: expected a non-empty array of strings". Besides each
+// field's own rules it refuses configs that would change the host instead of
+// the container (config_consistency.cpp): sysctls outside the container's
+// namespaces, hostname without a uts namespace, id mappings without a user
+// namespace, timeOffsets without a time namespace. Unknown fields are ignored.
+// Name tables and lookups (rlimits, seccomp, namespaces): spec/vocabulary.hpp;
+// capabilities: spec/capability_names.hpp.
 Config parse_config(std::string_view json_text);
 
 // Parses an exec process.json (the "process" object alone).
