@@ -1,0 +1,80 @@
+// tether: an OCI runtime with runc's command line.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "runtime/cli/cli.hpp"
+#include "runtime/core/error.hpp"
+#include "runtime/core/log.hpp"
+
+#include <seccomp.h>
+
+namespace {
+
+void print_version() {
+    const struct scmp_version* v = seccomp_version();
+    std::printf("tether version %s\nspec: 1.2.0\nlibseccomp: %u.%u.%u\n", TETHER_VERSION, v->major, v->minor,
+                v->micro);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace tether;
+    // podman closes the read end of our stderr under `state`; a write there must
+    // not kill us before stdout is written.
+    ::signal(SIGPIPE, SIG_IGN);
+
+    cli::GlobalOptions global;
+    cli::Action action;
+    CLI::App app{"tether: an OCI container runtime for sandboxing untrusted code", "tether"};
+    app.require_subcommand(0, 1);
+    bool version = false;
+    app.add_flag("-v,--version", version, "print the version");
+    app.add_option("--root", global.root, "root directory for container state")->capture_default_str();
+    app.add_option("--log", global.log_path, "write the runtime's log to this file");
+    app.add_option("--log-format", global.log_format, "log format: text or json")
+        ->check(CLI::IsMember({"text", "json"}));
+    app.add_flag("--debug", global.debug, "log debug messages");
+    app.add_flag("--systemd-cgroup", global.systemd_cgroup, "manage cgroups with systemd (unsupported)");
+    app.add_option("--rootless", global.rootless, "ignore cgroup permission errors: true, false or auto");
+    app.add_option("--criu", "path to criu (unused)");
+    app.add_option("--default-policy", global.default_policy,
+                   "sandbox policy file applied to every container (annotations override it)");
+
+    cli::add_create(app, global, action);
+    cli::add_start(app, global, action);
+    cli::add_state(app, global, action);
+    cli::add_kill(app, global, action);
+    cli::add_delete(app, global, action);
+    cli::add_run(app, global, action);
+    cli::add_list(app, global, action);
+    cli::add_spec(app, global, action);
+    cli::add_features(app, global, action);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    if (version) {
+        print_version();
+        return 0;
+    }
+    log::configure({global.log_path, global.log_format == "json" ? log::Format::json : log::Format::text,
+                    global.debug});
+    if (!action) {
+        std::fputs(app.help().c_str(), stdout);
+        return 0;
+    }
+    try {
+        if (global.systemd_cgroup) throw Error("--systemd-cgroup: the systemd cgroup driver is not supported yet; use cgroupfs");
+        int code = action();
+        log::flush_warnings();
+        return code;
+    } catch (const std::exception& e) {
+        log::error(e.what());
+        return 1;
+    }
+}

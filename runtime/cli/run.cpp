@@ -1,0 +1,52 @@
+// tether run [--bundle DIR] [--pid-file FILE] [--detach] [--keep] ... ID:
+// create + start, then (without --detach) wait for the process, return its
+// exit code and delete the container.
+#include <unistd.h>
+
+#include "runtime/cli/cli.hpp"
+#include "runtime/core/unique_fd.hpp"
+#include "runtime/lifecycle/create.hpp"
+#include "runtime/lifecycle/operations.hpp"
+#include "runtime/lifecycle/wait.hpp"
+
+namespace tether::cli {
+
+void add_run(CLI::App& app, const GlobalOptions& global, Action& action) {
+    struct Args {
+        CreateOptions create;
+        bool detach = false;
+        bool keep = false;
+    };
+    auto args = std::make_shared<Args>();
+    CLI::App* cmd = app.add_subcommand("run", "create and start a container, and wait for it");
+    cmd->add_option("-b,--bundle", args->create.bundle, "path to the bundle directory");
+    cmd->add_option("--pid-file", args->create.pid_file, "write the init's pid here");
+    cmd->add_option("--console-socket", args->create.console_socket, "unix socket that receives the pty master");
+    cmd->add_option("--preserve-fds", args->create.preserve_fds, "pass this many fds after stdio")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_flag("--no-pivot", args->create.no_pivot, "use MS_MOVE and chroot instead of pivot_root");
+    cmd->add_flag("--no-new-keyring", args->create.no_new_keyring, "keep the caller's session keyring");
+    cmd->add_flag("-d,--detach", args->detach, "return once the container runs");
+    cmd->add_flag("--keep", args->keep, "do not delete the container after it exits");
+    cmd->add_option("id", args->create.id, "container id")->required();
+    cmd->callback([&global, &action, args] {
+        action = [&global, args] {
+            StateStore store = global.store();
+            args->create.detach_from_init = args->detach;
+            CreatedContainer created = create_container(store, args->create);
+            UniqueFd pidfd(created.init_pidfd);
+            try {
+                start_container(store, args->create.id);
+            } catch (...) {
+                delete_container(store, args->create.id, true);
+                throw;
+            }
+            if (args->detach) return 0;
+            int code = wait_forwarding_signals(created.init_pid, pidfd.get());
+            if (!args->keep) delete_container(store, args->create.id, true);
+            return code;
+        };
+    });
+}
+
+}  // namespace tether::cli

@@ -1,0 +1,99 @@
+#include "runtime/core/log.hpp"
+
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "runtime/core/json_escape.hpp"
+
+namespace tether::log {
+namespace {
+
+Options g_options;
+std::vector<std::string> g_warnings;
+
+std::string format_line(const char* level, const std::string& message) {
+    if (g_options.format == Format::json) {
+        char stamp[32];
+        time_t now = time(nullptr);
+        struct tm tm_utc;
+        gmtime_r(&now, &tm_utc);
+        strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm_utc);
+        return std::string("{\"level\":\"") + level + "\",\"msg\":" + json_quote(message) +
+               ",\"time\":\"" + stamp + "\"}\n";
+    }
+    return std::string(level) + ": " + message + "\n";
+}
+
+void append_to_log(const std::string& line) {
+    int fd = ::open(g_options.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        (void)!::write(STDERR_FILENO, line.data(), line.size());
+        return;
+    }
+    (void)!::write(fd, line.data(), line.size());
+    ::close(fd);
+}
+
+}  // namespace
+
+void configure(const Options& options) {
+    g_options = options;
+    if (!g_options.path.empty()) {
+        // runc creates the log even when nothing goes wrong; podman expects it.
+        int fd = ::open(g_options.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0) ::close(fd);
+    }
+}
+
+void warning(const std::string& message) { g_warnings.push_back(message); }
+
+void debug(const std::string& message) {
+    if (!g_options.debug) return;
+    std::string line = format_line("debug", message);
+    if (g_options.path.empty())
+        (void)!::write(STDERR_FILENO, line.data(), line.size());
+    else
+        append_to_log(line);
+}
+
+void flush_warnings() {
+    if (g_options.path.empty()) {
+        g_warnings.clear();  // stdio may be the container's: stay silent
+        return;
+    }
+    for (const auto& message : g_warnings) append_to_log(format_line("warning", message));
+    g_warnings.clear();
+}
+
+void error(const std::string& message) {
+    std::string line = format_line("error", message);
+    if (g_options.path.empty()) {
+        std::string text = "tether: " + message + "\n";
+        (void)!::write(STDERR_FILENO, text.data(), text.size());
+    } else {
+        append_to_log(line);
+        // Also tell a human on the terminal; callers that decode the log read
+        // the file, not stderr.
+        std::string text = "tether: " + message + "\n";
+        (void)!::write(STDERR_FILENO, text.data(), text.size());
+    }
+}
+
+const std::vector<std::string>& pending_warnings() { return g_warnings; }
+
+std::string rfc3339_now() {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm_utc;
+    gmtime_r(&ts.tv_sec, &tm_utc);
+    char date[32];
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm_utc);
+    char full[64];
+    snprintf(full, sizeof full, "%s.%09ldZ", date, static_cast<long>(ts.tv_nsec));
+    return full;
+}
+
+}  // namespace tether::log

@@ -1,0 +1,181 @@
+#include "runtime/lifecycle/container_init.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <fstream>
+
+#include "runtime/core/error.hpp"
+#include "runtime/linux/exec_lookup.hpp"
+#include "runtime/linux/path_in_root.hpp"
+#include "runtime/lifecycle/process_setup.hpp"
+
+namespace tether {
+namespace {
+
+// No fd of the runtime may reach the container (containerd hands us its ttrpc
+// socket as fd 3; a leaked directory fd would be a way out of the rootfs,
+// CVE-2024-21626). Everything from 3 + preserve_fds up is closed at exec.
+//
+// The fds the parent held when it cloned us are closed at once, not only at
+// exec: the state directory's fd carries the container's flock, and a copy
+// held by the init would keep every later verb waiting for the lock.
+void close_inherited_fds(int preserve_fds, const std::vector<int>& keep) {
+    int first = 3 + preserve_fds;
+    std::vector<int> inherited;
+    if (DIR* dir = ::opendir("/proc/self/fd")) {
+        int own = ::dirfd(dir);
+        while (struct dirent* entry = ::readdir(dir)) {
+            int fd = std::atoi(entry->d_name);
+            if (entry->d_name[0] < '0' || entry->d_name[0] > '9' || fd == own || fd < first) continue;
+            if (std::find(keep.begin(), keep.end(), fd) == keep.end()) inherited.push_back(fd);
+        }
+        ::closedir(dir);
+    }
+    for (int fd : inherited) ::close(fd);
+    if (::syscall(SYS_close_range, static_cast<unsigned int>(first), ~0u, CLOSE_RANGE_CLOEXEC) != 0)
+        throw_errno("close_range");
+    for (int fd = 3; fd < first; ++fd) ::fcntl(fd, F_SETFD, 0);
+}
+
+void become_root_in_user_namespace() {
+    if (::setresgid(0, 0, 0) != 0) throw_errno("setresgid 0 in the user namespace");
+    if (::setresuid(0, 0, 0) != 0) throw_errno("setresuid 0 in the user namespace");
+}
+
+void set_hostnames(const spec::Config& config, const os::NamespacePlan& namespaces) {
+    bool own_uts = namespaces.has(spec::NamespaceType::uts);
+    if (!config.hostname.empty()) {
+        if (!own_uts) throw Error("hostname: setting a hostname needs a UTS namespace");
+        if (::sethostname(config.hostname.data(), config.hostname.size()) != 0) throw_errno("sethostname");
+    }
+    if (!config.domainname.empty()) {
+        if (!own_uts) throw Error("domainname: setting a domainname needs a UTS namespace");
+        if (::setdomainname(config.domainname.data(), config.domainname.size()) != 0) throw_errno("setdomainname");
+    }
+}
+
+// process.cwd, resolved inside the new root and created when missing, as runc does.
+void enter_cwd(const std::string& cwd) {
+    UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd dir = os::make_path_in_root(root.get(), cwd, os::NodeKind::directory);
+    if (::fchdir(dir.get()) != 0) throw_errno("chdir to process.cwd " + cwd);
+}
+
+// HOME from the container's /etc/passwd when the config does not set it.
+void add_home(std::vector<std::string>& env, uint32_t uid) {
+    for (const auto& entry : env)
+        if (entry.rfind("HOME=", 0) == 0) return;
+    std::string home = "/";
+    std::ifstream passwd("/etc/passwd");
+    std::string line;
+    while (std::getline(passwd, line)) {
+        // name:pw:uid:gid:gecos:home:shell
+        size_t p1 = line.find(':'), p2 = line.find(':', p1 + 1), p3 = line.find(':', p2 + 1);
+        if (p3 == std::string::npos) continue;
+        if (line.substr(p2 + 1, p3 - p2 - 1) != std::to_string(uid)) continue;
+        size_t p4 = line.find(':', p3 + 1), p5 = line.find(':', p4 + 1), p6 = line.find(':', p5 + 1);
+        if (p6 != std::string::npos) home = line.substr(p5 + 1, p6 - p5 - 1);
+        break;
+    }
+    env.push_back("HOME=" + home);
+}
+
+void add_env_lines(std::vector<std::string>& env, const std::string& lines) {
+    size_t pos = 0;
+    while (pos < lines.size()) {
+        size_t next = lines.find('\n', pos);
+        if (next == std::string::npos) next = lines.size();
+        std::string entry = lines.substr(pos, next - pos);
+        if (!entry.empty()) {
+            std::string key = entry.substr(0, entry.find('='));
+            std::erase_if(env, [&](const std::string& e) { return e.rfind(key + "=", 0) == 0; });
+            env.push_back(entry);
+        }
+        pos = next + 1;
+    }
+}
+
+void wait_for_start(int fifo_fd) {
+    char byte;
+    ssize_t n = retry_eintr([&] { return ::read(fifo_fd, &byte, 1); });
+    if (n != 1) throw_errno("wait for start on exec.fifo");
+}
+
+[[noreturn]] void exec_process(const std::string& path, const std::vector<std::string>& args,
+                               const std::vector<std::string>& env) {
+    std::vector<char*> argv, envp;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    ::execve(path.c_str(), argv.data(), envp.data());
+    throw_errno("exec " + path);
+}
+
+}  // namespace
+
+void run_container_init(InitContext& context) {
+    try {
+        const spec::Config& config = *context.config;
+        const spec::Process& process = *config.process;
+        std::vector<int> keep = {context.channel.fd(), context.exec_fifo.get()};
+        for (const auto& joined : context.namespaces->joins) keep.push_back(joined.fd.get());
+        close_inherited_fds(context.preserve_fds, keep);
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // until `create` is done with us
+
+        // 1. Namespaces joined by path (new ones came with clone), then tell
+        //    the parent our host pid and wait for the cgroup and id maps.
+        os::join_namespaces(*context.namespaces);
+        context.channel.send(os::SyncType::hello);
+        context.channel.expect(os::SyncType::go);
+        if (context.namespaces->new_user) become_root_in_user_namespace();
+
+        // 2. The filesystem, up to pivot_root; prestart/createRuntime hooks
+        //    run in the parent while we wait, with the mounts in place.
+        set_hostnames(config, *context.namespaces);
+        os::prepare_rootfs(config, context.rootfs);
+        std::vector<std::string> env = process.env;
+        if (context.wants_prestart_hooks) {
+            context.channel.send(os::SyncType::hooks_needed);
+            add_env_lines(env, context.channel.expect(os::SyncType::hooks_done).payload);
+        }
+        os::enter_rootfs(context.rootfs, context.no_pivot);
+        os::finish_rootfs(config);
+
+        // 3. Process security, in the order DESIGN.md gives (see process_setup).
+        ProcessSetup setup(context.container_id, config, *context.namespaces, context.no_new_keyring);
+        setup.before_credentials();
+        enter_cwd(process.cwd);
+        setup.load_filters_with_privileges(context.channel);
+        setup.switch_credentials();
+        add_home(env, process.user.uid);
+        std::string executable = os::find_executable(process.args.at(0), env);
+
+        // 4. Ready. Block on the fifo fd we already hold until `start`.
+        ::prctl(PR_SET_PDEATHSIG, 0);
+        context.channel.send(os::SyncType::ready);
+        context.channel.close();
+        if (context.wait_for_start) wait_for_start(context.exec_fifo.get());
+        context.exec_fifo.reset();
+        setup.load_filters_late();
+        exec_process(executable, process.args, env);
+    } catch (const std::exception& e) {
+        try {
+            context.channel.send(os::SyncType::error, e.what());
+        } catch (...) {
+        }
+        ::_exit(127);
+    }
+}
+
+}  // namespace tether

@@ -1,0 +1,36 @@
+// The container init: the child that `create` clones into the new namespaces.
+// It shares nothing with the parent but a copy of this context (fork
+// semantics: no re-exec of /proc/self/exe, so there is no runtime binary for
+// the container to overwrite, CVE-2019-5736), the sync channel and the
+// exec.fifo fd it blocks on until `start`.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "runtime/core/unique_fd.hpp"
+#include "runtime/linux/namespaces.hpp"
+#include "runtime/linux/rootfs.hpp"
+#include "runtime/linux/sync_channel.hpp"
+#include "spec/config.hpp"
+
+namespace tether {
+
+struct InitContext {
+    std::string container_id;
+    const spec::Config* config = nullptr;
+    os::NamespacePlan* namespaces = nullptr;
+    os::RootfsContext rootfs;
+    os::SyncChannel channel;   // the init's end
+    UniqueFd exec_fifo;        // O_RDWR on <state>/exec.fifo; a read blocks until start writes
+    int preserve_fds = 0;
+    bool no_pivot = false;
+    bool no_new_keyring = false;
+    bool wants_prestart_hooks = false;  // stop before pivot_root so the parent runs them
+    bool wait_for_start = true;         // false for `run`-style callers that start at once
+};
+
+// Runs the init's ordered steps; never returns (execs the process or _exits).
+[[noreturn]] void run_container_init(InitContext& context);
+
+}  // namespace tether

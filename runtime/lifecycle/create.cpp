@@ -1,0 +1,211 @@
+#include "runtime/lifecycle/create.hpp"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "runtime/cgroups/device_rules.hpp"
+#include "runtime/cgroups/manager.hpp"
+#include "runtime/core/error.hpp"
+#include "runtime/core/fault.hpp"
+#include "runtime/core/fs.hpp"
+#include "runtime/core/log.hpp"
+#include "runtime/lifecycle/bundle.hpp"
+#include "runtime/lifecycle/container_init.hpp"
+#include "runtime/linux/hook_runner.hpp"
+#include "runtime/security/sysctl.hpp"
+#include "spec/state.hpp"
+
+namespace tether {
+namespace {
+
+// Kills and reaps the init unless create succeeded: a failed create leaves
+// no process behind.
+class InitGuard {
+public:
+    explicit InitGuard(pid_t pid) : pid_(pid) {}
+    ~InitGuard() {
+        if (pid_ <= 0) return;
+        ::kill(pid_, SIGKILL);
+        int status;
+        retry_eintr([&] { return ::waitpid(pid_, &status, 0); });
+    }
+    void disarm() { pid_ = 0; }
+
+private:
+    pid_t pid_;
+};
+
+// Removes the state directory and cgroup unless create succeeded.
+struct CreateCleanup {
+    ContainerDir* dir = nullptr;
+    cgroups::CgroupManager* cgroup = nullptr;
+    bool armed = true;
+    ~CreateCleanup() {
+        if (!armed) return;
+        if (cgroup) {
+            try {
+                cgroup->destroy();
+            } catch (...) {
+            }
+        }
+        if (dir) dir->remove();
+    }
+};
+
+pid_t clone_init(unsigned long flags, int* pidfd) {
+    struct clone_args args {};
+    args.flags = flags | CLONE_PIDFD;
+    args.pidfd = reinterpret_cast<uint64_t>(pidfd);
+    args.exit_signal = SIGCHLD;
+    long pid = ::syscall(SYS_clone3, &args, sizeof args);
+    if (pid < 0) throw_errno("clone3 the container init");
+    return static_cast<pid_t>(pid);
+}
+
+void write_pid_file(const std::string& path, pid_t pid) {
+    // Decimal, no newline: containerd parses it with strconv.Atoi.
+    std::string absolute = fs::absolute_path(path);
+    std::string dir = absolute.substr(0, absolute.find_last_of('/'));
+    std::string name = absolute.substr(absolute.find_last_of('/') + 1);
+    UniqueFd dir_fd(::open(dir.empty() ? "/" : dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_fd) throw_errno("pid file directory " + dir);
+    fs::write_file_atomic_at(dir_fd.get(), name, std::to_string(pid), 0644);
+}
+
+bool is_rootless() { return ::geteuid() != 0; }
+
+}  // namespace
+
+std::string state_json_for_hooks(const spec::StoredState& state, const char* status) {
+    spec::State oci = state.oci;
+    oci.status = status;
+    return spec::state_to_json(oci);
+}
+
+CreatedContainer create_container(const StateStore& store, const CreateOptions& options) {
+    validate_container_id(options.id);
+    Bundle bundle = load_bundle(options.bundle);
+    const spec::Config& config = bundle.config;
+    const spec::Linux& linux = *config.linux_;
+
+    os::NamespacePlan namespaces = os::plan_namespaces(linux.namespaces);
+    security::validate_sysctls(linux.sysctl, namespaces.has(spec::NamespaceType::network),
+                               namespaces.has(spec::NamespaceType::ipc), namespaces.has(spec::NamespaceType::uts));
+    if (namespaces.new_user && linux.uid_mappings.empty())
+        throw Error("linux.uidMappings: a new user namespace needs uid mappings");
+
+    ContainerDir dir = store.create(options.id);
+    CreateCleanup cleanup;
+    cleanup.dir = &dir;
+    fault_point("create:after-state-dir");
+
+    spec::StoredState state;
+    state.oci.id = options.id;
+    state.oci.status = "creating";
+    state.oci.bundle = bundle.path;
+    state.oci.rootfs = bundle.rootfs;
+    state.oci.annotations = config.annotations;
+    state.oci.created = log::rfc3339_now();
+    state.rootless = is_rootless();
+    state.own_pid_namespace = namespaces.has(spec::NamespaceType::pid);
+
+    // The cgroup exists before the init does, so the init is inside it before
+    // it runs any code of the container.
+    std::unique_ptr<cgroups::CgroupManager> cgroup =
+        cgroups::create_cgroup_manager(linux.cgroups_path, options.id, state.rootless);
+    cleanup.cgroup = cgroup.get();
+    cgroup->create();
+    state.cgroup_path = cgroup->saved_path();
+    // podman lists no device rules beyond deny-all: the default nodes every
+    // container gets must still be allowed.
+    spec::Resources resources = linux.resources.value_or(spec::Resources{});
+    resources.devices = cgroups::effective_device_rules(resources.devices, linux.devices);
+    cgroup->apply_resources(resources);
+    for (const auto& warning : cgroup->warnings()) log::warning(warning);
+
+    // exec.fifo: the init holds it O_RDWR and blocks in read() until `start`
+    // writes a byte. It exists exactly while the container is "created".
+    if (::mknodat(dir.fd(), "exec.fifo", S_IFIFO | 0600, 0) != 0) throw_errno("mkfifo exec.fifo");
+    UniqueFd fifo(::openat(dir.fd(), "exec.fifo", O_RDWR | O_CLOEXEC));
+    if (!fifo) throw_errno("open exec.fifo");
+
+    auto [parent_channel, init_channel] = os::SyncChannel::make_pair();
+    InitContext init;
+    init.container_id = options.id;
+    init.config = &config;
+    init.namespaces = &namespaces;
+    init.rootfs.rootfs = bundle.rootfs;
+    init.rootfs.bundle = bundle.path;
+    init.rootfs.new_user_namespace = namespaces.new_user;
+    init.rootfs.own_network_namespace = namespaces.has(spec::NamespaceType::network);
+    init.rootfs.own_cgroup_namespace = namespaces.has(spec::NamespaceType::cgroup);
+    init.rootfs.cgroup_path = state.cgroup_path;
+    init.channel = std::move(init_channel);
+    init.exec_fifo = std::move(fifo);
+    init.preserve_fds = options.preserve_fds;
+    init.no_pivot = options.no_pivot;
+    init.no_new_keyring = options.no_new_keyring;
+    init.wants_prestart_hooks = !config.hooks.prestart.empty() || !config.hooks.create_runtime.empty();
+
+    os::join_namespaces_for_children(namespaces);
+    fault_point("create:before-clone");
+    int pidfd = -1;
+    pid_t child = clone_init(namespaces.new_flags, &pidfd);
+    if (child == 0) run_container_init(init);  // never returns
+    UniqueFd init_pidfd(pidfd);
+    InitGuard guard(child);
+    init.channel.close();
+    init.exec_fifo.reset();
+    fault_point("create:after-clone");
+
+    os::SyncMessage hello = parent_channel.expect(os::SyncType::hello);
+    pid_t init_pid = hello.sender_pid > 0 ? hello.sender_pid : child;
+    state.oci.pid = init_pid;
+    state.init_start_time = process_start_time(init_pid);
+    cgroup->add_process(init_pid);
+    if (namespaces.new_user)
+        os::write_id_maps(init_pid, linux.uid_mappings, linux.gid_mappings, state.rootless);
+    dir.save(state);  // from here on `delete --force` can find and kill the init
+    parent_channel.send(os::SyncType::go);
+    fault_point("create:after-go");
+
+    for (;;) {
+        os::SyncMessage message = parent_channel.receive();
+        if (message.type == os::SyncType::error) throw Error(message.payload);
+        if (message.type == os::SyncType::ready) break;
+        if (message.type == os::SyncType::hooks_needed) {
+            std::string state_json = state_json_for_hooks(state, "creating");
+            os::run_hooks("createRuntime", config.hooks.create_runtime, state_json);
+            os::run_hooks("prestart", config.hooks.prestart, state_json);
+            parent_channel.send(os::SyncType::hooks_done);
+        } else if (message.type == os::SyncType::listener_fd) {
+            // Handled by the seccomp listener module once it exists.
+            throw Error("seccomp notify listener handoff is not supported yet");
+        } else {
+            throw Error("unexpected message on the sync socket");
+        }
+    }
+    fault_point("create:after-ready");
+
+    state.oci.status = "created";
+    dir.save(state);
+    if (!options.pid_file.empty()) write_pid_file(options.pid_file, init_pid);
+    fault_point("create:after-pid-file");
+
+    cleanup.armed = false;
+    guard.disarm();
+    CreatedContainer created;
+    created.init_pid = init_pid;
+    if (!options.detach_from_init) created.init_pidfd = init_pidfd.release();
+    return created;
+}
+
+}  // namespace tether

@@ -1,0 +1,33 @@
+// `create`: everything up to a container whose init blocks until `start`.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "runtime/lifecycle/state_store.hpp"
+
+namespace tether {
+
+struct CreateOptions {
+    std::string id;
+    std::string bundle;
+    std::string pid_file;
+    std::string console_socket;
+    int preserve_fds = 0;
+    bool no_pivot = false;
+    bool no_new_keyring = false;
+    bool detach_from_init = true;  // false for `run`: we stay the init's parent and wait
+};
+
+struct CreatedContainer {
+    pid_t init_pid = 0;
+    int init_pidfd = -1;  // owned by the caller when detach_from_init is false
+};
+
+CreatedContainer create_container(const StateStore& store, const CreateOptions& options);
+
+// The OCI state document of a stored state with its live status.
+std::string state_json_for_hooks(const spec::StoredState& state, const char* status);
+
+}  // namespace tether

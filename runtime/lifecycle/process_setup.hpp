@@ -1,0 +1,51 @@
+// The process-security steps of the init, in one ordered place.
+//
+// Order (runc's, and DESIGN.md's):
+//   before_credentials   rlimits, oomScoreAdj, personality, session keyring,
+//                        sysctl, no_new_privs when asked
+//   load_filters_with_privileges
+//                        seccomp while the init still holds CAP_SYS_ADMIN
+//                        (without no_new_privs an unprivileged process may
+//                        not load a filter: podman sends no noNewPrivileges);
+//                        a SCMP_ACT_NOTIFY profile hands its listener to the
+//                        parent here, before `create` returns
+//   switch_credentials   bounding set, keep-caps, setgroups/setgid/setuid,
+//                        the final capability sets, umask
+//   load_filters_late    with noNewPrivileges: the seccomp profile, as late
+//                        as possible, so it constrains as few of our own
+//                        syscalls as possible
+#pragma once
+
+#include <string>
+
+#include "runtime/linux/namespaces.hpp"
+#include "runtime/linux/sync_channel.hpp"
+#include "spec/config.hpp"
+
+namespace tether {
+
+class ProcessSetup {
+public:
+    ProcessSetup(std::string container_id, const spec::Config& config, const os::NamespacePlan& namespaces,
+                 bool no_new_keyring);
+    ~ProcessSetup();
+
+    void before_credentials();
+    void load_filters_with_privileges(os::SyncChannel& channel);
+    void switch_credentials();
+    void load_filters_late();
+
+private:
+    void load_config_seccomp(os::SyncChannel* channel);
+
+    std::string container_id_;
+    const spec::Config& config_;
+    const spec::Process& process_;
+    const os::NamespacePlan& namespaces_;
+    bool no_new_keyring_;
+    bool seccomp_loaded_ = false;
+    struct Plan;
+    Plan* plan_;
+};
+
+}  // namespace tether

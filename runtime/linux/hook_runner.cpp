@@ -1,0 +1,103 @@
+#include "runtime/linux/hook_runner.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runtime/core/error.hpp"
+#include "runtime/core/unique_fd.hpp"
+
+namespace tether::os {
+namespace {
+
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+
+int64_t now_ms() {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+}  // namespace
+
+void run_hook(const char* kind, const spec::Hook& hook, const std::string& state_json) {
+    std::string what = std::string(kind) + " hook " + hook.path;
+    int stdin_pipe[2];
+    if (::pipe2(stdin_pipe, O_CLOEXEC) != 0) throw_errno(what + ": pipe");
+    UniqueFd read_end(stdin_pipe[0]), write_end(stdin_pipe[1]);
+    std::vector<std::string> args = hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
+    std::vector<char*> argv = c_strings(args), envp = c_strings(hook.env);
+
+    pid_t pid = ::fork();
+    if (pid < 0) throw_errno(what + ": fork");
+    if (pid == 0) {
+        ::dup2(read_end.get(), STDIN_FILENO);
+        // Hooks see the runtime's stdout/stderr; during create those belong to
+        // the container, so route stdout to stderr-only use is left to the hook.
+        ::execve(hook.path.c_str(), argv.data(), envp.data());
+        ::_exit(127);
+    }
+    read_end.reset();
+    // The hook may not read its stdin at all: ignore EPIPE.
+    ::signal(SIGPIPE, SIG_IGN);
+    size_t done = 0;
+    while (done < state_json.size()) {
+        ssize_t n = ::write(write_end.get(), state_json.data() + done, state_json.size() - done);
+        if (n <= 0) break;
+        done += static_cast<size_t>(n);
+    }
+    write_end.reset();
+
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    UniqueFd pidfd_guard(pidfd);
+    int64_t deadline = hook.timeout ? now_ms() + int64_t(*hook.timeout) * 1000 : -1;
+    bool timed_out = false;
+    if (pidfd >= 0) {
+        for (;;) {
+            struct pollfd p {pidfd, POLLIN, 0};
+            int wait_ms = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
+            int r = ::poll(&p, 1, wait_ms);
+            if (r > 0) break;
+            if (r == 0) {
+                timed_out = true;
+                ::kill(pid, SIGKILL);
+                break;
+            }
+            if (errno != EINTR) break;
+        }
+    }
+    int status = 0;
+    retry_eintr([&] { return ::waitpid(pid, &status, 0); });
+    if (timed_out) throw Error(what + " did not finish within its timeout of " + std::to_string(*hook.timeout) + "s");
+    if (WIFSIGNALED(status)) throw Error(what + " was killed by signal " + std::to_string(WTERMSIG(status)));
+    if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+        throw Error(what + " failed with exit status " + std::to_string(WEXITSTATUS(status)));
+}
+
+void run_hooks(const char* kind, const std::vector<spec::Hook>& hooks, const std::string& state_json) {
+    for (const auto& hook : hooks) run_hook(kind, hook, state_json);
+}
+
+std::vector<std::string> run_hooks_collect_errors(const char* kind, const std::vector<spec::Hook>& hooks,
+                                                  const std::string& state_json) {
+    std::vector<std::string> errors;
+    for (const auto& hook : hooks) {
+        try {
+            run_hook(kind, hook, state_json);
+        } catch (const std::exception& e) {
+            errors.push_back(e.what());
+        }
+    }
+    return errors;
+}
+
+}  // namespace tether::os

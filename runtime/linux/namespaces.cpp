@@ -1,0 +1,115 @@
+#include "runtime/linux/namespaces.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/core/error.hpp"
+#include "runtime/core/fs.hpp"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080  // Linux 5.6
+#endif
+
+namespace tether::os {
+
+int clone_flag(spec::NamespaceType type) {
+    switch (type) {
+        case spec::NamespaceType::pid: return CLONE_NEWPID;
+        case spec::NamespaceType::network: return CLONE_NEWNET;
+        case spec::NamespaceType::mount: return CLONE_NEWNS;
+        case spec::NamespaceType::ipc: return CLONE_NEWIPC;
+        case spec::NamespaceType::uts: return CLONE_NEWUTS;
+        case spec::NamespaceType::user: return CLONE_NEWUSER;
+        case spec::NamespaceType::cgroup: return CLONE_NEWCGROUP;
+        case spec::NamespaceType::time: return CLONE_NEWTIME;
+    }
+    return 0;
+}
+
+bool NamespacePlan::has(spec::NamespaceType type) const {
+    for (auto t : present)
+        if (t == type) return true;
+    return false;
+}
+
+NamespacePlan plan_namespaces(const std::vector<spec::Namespace>& namespaces) {
+    NamespacePlan plan;
+    for (const auto& ns : namespaces) {
+        plan.present.push_back(ns.type);
+        if (ns.path.empty()) {
+            plan.new_flags |= static_cast<unsigned long>(clone_flag(ns.type));
+            if (ns.type == spec::NamespaceType::user) plan.new_user = true;
+            continue;
+        }
+        UniqueFd fd(::open(ns.path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd)
+            throw_errno(std::string("linux.namespaces: open ") + spec::namespace_type_name(ns.type) +
+                        " namespace " + ns.path);
+        JoinedNamespace joined{ns.type, ns.path, std::move(fd)};
+        // The user namespace is joined first: it decides what we may do in the others.
+        if (ns.type == spec::NamespaceType::user)
+            plan.joins.insert(plan.joins.begin(), std::move(joined));
+        else
+            plan.joins.push_back(std::move(joined));
+    }
+    return plan;
+}
+
+static bool affects_children_only(spec::NamespaceType type) {
+    return type == spec::NamespaceType::pid || type == spec::NamespaceType::time;
+}
+
+void join_namespaces_for_children(NamespacePlan& plan) {
+    for (auto& joined : plan.joins) {
+        if (!affects_children_only(joined.type)) continue;
+        if (::setns(joined.fd.get(), clone_flag(joined.type)) != 0)
+            throw_errno(std::string("setns ") + spec::namespace_type_name(joined.type) + " " + joined.path);
+    }
+}
+
+void join_namespaces(NamespacePlan& plan) {
+    for (auto& joined : plan.joins) {
+        if (affects_children_only(joined.type)) continue;
+        if (::setns(joined.fd.get(), clone_flag(joined.type)) != 0)
+            throw_errno(std::string("setns ") + spec::namespace_type_name(joined.type) + " " + joined.path);
+        joined.fd.reset();
+    }
+}
+
+static std::string format_map(const std::vector<spec::IdMapping>& mappings) {
+    std::string text;
+    for (const auto& m : mappings)
+        text += std::to_string(m.container_id) + " " + std::to_string(m.host_id) + " " + std::to_string(m.size) + "\n";
+    return text;
+}
+
+void write_id_maps(pid_t pid, const std::vector<spec::IdMapping>& uid_mappings,
+                   const std::vector<spec::IdMapping>& gid_mappings, bool deny_setgroups) {
+    std::string base = "/proc/" + std::to_string(pid);
+    if (deny_setgroups) fs::write_file(base + "/setgroups", "deny");
+    if (!uid_mappings.empty()) {
+        try {
+            fs::write_file(base + "/uid_map", format_map(uid_mappings));
+        } catch (const Error& e) {
+            throw Error(std::string("linux.uidMappings: ") + e.what());
+        }
+    }
+    if (!gid_mappings.empty()) {
+        try {
+            fs::write_file(base + "/gid_map", format_map(gid_mappings));
+        } catch (const Error& e) {
+            throw Error(std::string("linux.gidMappings: ") + e.what());
+        }
+    }
+}
+
+unsigned long namespace_inode(pid_t pid, const char* name) {
+    struct stat st;
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/" + name;
+    if (::stat(path.c_str(), &st) != 0) return 0;
+    return st.st_ino;
+}
+
+}  // namespace tether::os

@@ -1,0 +1,48 @@
+// linux.namespaces: which to create (clone flags), which to join (setns on an
+// fd opened by path in the runtime's own view of the filesystem), and the
+// uid/gid maps the parent writes for a new user namespace.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "runtime/core/unique_fd.hpp"
+#include "spec/config.hpp"
+
+namespace tether::os {
+
+int clone_flag(spec::NamespaceType type);
+
+struct JoinedNamespace {
+    spec::NamespaceType type;
+    std::string path;
+    UniqueFd fd;
+};
+
+struct NamespacePlan {
+    unsigned long new_flags = 0;          // CLONE_NEW* for namespaces created fresh
+    std::vector<JoinedNamespace> joins;   // opened before clone, in setns order (user first)
+    bool new_user = false;
+    bool has(spec::NamespaceType type) const;  // the container has its own (new or joined)
+    std::vector<spec::NamespaceType> present;
+};
+
+// Opens the joined namespaces (errors name the path) and computes the clone flags.
+NamespacePlan plan_namespaces(const std::vector<spec::Namespace>& namespaces);
+
+// In the parent, before clone: joins the namespaces that only affect children
+// (pid, time). Done here because setns(CLONE_NEWPID) never moves the caller.
+void join_namespaces_for_children(NamespacePlan& plan);
+// In the init: setns into every other joined namespace (user first).
+void join_namespaces(NamespacePlan& plan);
+
+// Writes /proc/<pid>/{uid_map,gid_map} (and setgroups=deny when not root).
+void write_id_maps(pid_t pid, const std::vector<spec::IdMapping>& uid_mappings,
+                   const std::vector<spec::IdMapping>& gid_mappings, bool deny_setgroups);
+
+// Inode of /proc/<pid>/ns/<name> (to compare namespaces), 0 if unreadable.
+unsigned long namespace_inode(pid_t pid, const char* name);
+
+}  // namespace tether::os

@@ -1,0 +1,85 @@
+#include "runtime/linux/path_in_root.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "runtime/core/error.hpp"
+
+namespace tether::os {
+namespace {
+
+std::string relative(const std::string& path) {
+    size_t start = path.find_first_not_of('/');
+    return start == std::string::npos ? "." : path.substr(start);
+}
+
+std::vector<std::string> components(const std::string& path) {
+    std::vector<std::string> parts;
+    size_t pos = 0;
+    while (pos < path.size()) {
+        size_t next = path.find('/', pos);
+        if (next == std::string::npos) next = path.size();
+        std::string part = path.substr(pos, next - pos);
+        if (!part.empty() && part != ".") parts.push_back(part);
+        pos = next + 1;
+    }
+    return parts;
+}
+
+}  // namespace
+
+UniqueFd try_open_in_root(int root_fd, const std::string& path, int flags, bool no_symlinks) {
+    struct open_how how {};
+    how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0);
+    std::string rel = relative(path);
+    int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
+    while (fd < 0 && errno == EAGAIN)  // a rename raced the lookup: the kernel asks us to retry
+        fd = static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
+    return UniqueFd(fd);
+}
+
+UniqueFd open_in_root(int root_fd, const std::string& path, int flags, bool no_symlinks) {
+    UniqueFd fd = try_open_in_root(root_fd, path, flags, no_symlinks);
+    if (!fd) throw_errno("open " + path + " inside the rootfs");
+    return fd;
+}
+
+UniqueFd make_path_in_root(int root_fd, const std::string& path, NodeKind kind) {
+    UniqueFd existing = try_open_in_root(root_fd, path, O_PATH);
+    if (existing) return existing;
+    if (errno != ENOENT) throw_errno("open " + path + " inside the rootfs");
+
+    // Walk from the root, creating what is missing. Each step reopens the
+    // prefix through RESOLVE_IN_ROOT so a symlink planted along the way still
+    // resolves inside the rootfs.
+    std::vector<std::string> parts = components(path);
+    std::string prefix;
+    for (size_t i = 0; i < parts.size(); ++i) {
+        std::string parent = prefix.empty() ? "." : prefix;
+        prefix += "/" + parts[i];
+        UniqueFd step = try_open_in_root(root_fd, prefix, O_PATH);
+        if (step) continue;
+        if (errno != ENOENT) throw_errno("open " + prefix + " inside the rootfs");
+        UniqueFd parent_fd = open_in_root(root_fd, parent, O_PATH | O_DIRECTORY);
+        bool last = i + 1 == parts.size();
+        if (last && kind == NodeKind::file) {
+            int created = ::openat(parent_fd.get(), parts[i].c_str(),
+                                   O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0644);
+            if (created < 0 && errno != EEXIST) throw_errno("create " + prefix + " inside the rootfs");
+            if (created >= 0) ::close(created);
+        } else if (::mkdirat(parent_fd.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST) {
+            throw_errno("mkdir " + prefix + " inside the rootfs");
+        }
+    }
+    return open_in_root(root_fd, path, O_PATH);
+}
+
+std::string fd_path(int fd) { return "/proc/self/fd/" + std::to_string(fd); }
+
+}  // namespace tether::os

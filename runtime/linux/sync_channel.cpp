@@ -1,0 +1,68 @@
+#include "runtime/linux/sync_channel.hpp"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+#include "runtime/core/error.hpp"
+
+namespace tether::os {
+
+std::pair<SyncChannel, SyncChannel> SyncChannel::make_pair() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) != 0) throw_errno("socketpair");
+    int on = 1;
+    ::setsockopt(fds[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
+    return {SyncChannel(UniqueFd(fds[0])), SyncChannel(UniqueFd(fds[1]))};
+}
+
+void SyncChannel::send(SyncType type, const std::string& payload) {
+    std::vector<char> datagram(sizeof(uint32_t) + payload.size());
+    uint32_t raw = static_cast<uint32_t>(type);
+    std::memcpy(datagram.data(), &raw, sizeof raw);
+    std::memcpy(datagram.data() + sizeof raw, payload.data(), payload.size());
+    // write(2), not send(2): see the header.
+    ssize_t n = retry_eintr([&] { return ::write(fd_.get(), datagram.data(), datagram.size()); });
+    if (n < 0) throw_errno("write to the sync socket");
+}
+
+SyncMessage SyncChannel::receive() {
+    std::vector<char> buffer(65536);
+    struct iovec iov {buffer.data(), buffer.size()};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct ucred))];
+    struct msghdr msg {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n = retry_eintr([&] { return ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC); });
+    if (n < 0) throw_errno("read from the sync socket");
+    if (n == 0) throw Error("the container init exited before it finished its setup");
+    if (static_cast<size_t>(n) < sizeof(uint32_t)) throw Error("short message on the sync socket");
+    SyncMessage message;
+    uint32_t raw;
+    std::memcpy(&raw, buffer.data(), sizeof raw);
+    message.type = static_cast<SyncType>(raw);
+    message.payload.assign(buffer.data() + sizeof raw, static_cast<size_t>(n) - sizeof raw);
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+            struct ucred cred;
+            std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
+            message.sender_pid = cred.pid;
+        }
+    }
+    return message;
+}
+
+SyncMessage SyncChannel::expect(SyncType type) {
+    SyncMessage message = receive();
+    if (message.type == SyncType::error) throw Error(message.payload);
+    if (message.type != type)
+        throw Error("unexpected message " + std::to_string(static_cast<uint32_t>(message.type)) +
+                    " on the sync socket");
+    return message;
+}
+
+}  // namespace tether::os
