@@ -104,8 +104,35 @@ set_args() {
 _record_id() {
     local verb=$1 last=${*: -1}
     case $verb in
-        create | run) CREATED_IDS+=("$last") ;;
+        create | run)
+            CREATED_IDS+=("$last")
+            # Also on disk: a test may run the runtime in a subshell.
+            printf '%s\n' "$last" >>"$TEST_DIR/ids" ;;
     esac
+}
+
+# After a successful create / run -d, remember the init's pid and start time
+# (field 22 of /proc/PID/stat, so a reused pid is not mistaken for it):
+# before `start` the init has not exec'd the bundle's process yet, so the
+# environment marker cannot find it.
+_record_init_pid() {
+    local verb=$1 id=$2 bin=$3 root=$4 pid start
+    [[ $verb == create || $verb == run ]] || return 0
+    pid=$(timeout 10 "$bin" --root "$root" state "$id" 2>/dev/null | jq -r '.pid // empty' 2>/dev/null)
+    [[ $pid =~ ^[1-9][0-9]*$ ]] || return 0
+    start=$(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null) || return 0
+    echo "$pid $start" >>"$TEST_DIR/init-pids"
+}
+
+# _live_init_pids: recorded inits that still exist (zombies count as gone).
+_live_init_pids() {
+    [[ -f ${TEST_DIR:-}/init-pids ]] || return 0
+    local pid start
+    while read -r pid start; do
+        [[ $(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null) == "$start" ]] || continue
+        [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) == Z ]] && continue
+        echo "$pid"
+    done <"$TEST_DIR/init-pids"
 }
 
 # _verb ARGS...: the first argument that is not a global flag.
@@ -154,6 +181,7 @@ runtime_bin() {
     else
         run _call timeout -k 5 "$RUNTIME_TIMEOUT" "$bin" --root "$root" "$@"
     fi
+    [[ $status -ne 0 ]] || _record_init_pid "$(_verb "$@")" "${*: -1}" "$bin" "$root"
     # On stderr: bats shows it only when the test fails.
     echo "\$ $(basename "$bin") $* -> status $status" >&2
     [[ -z $output ]] || printf '%s\n' "$output" >&2
@@ -254,7 +282,8 @@ assert_no_leftovers() {
 
     # Processes can take a moment to be reaped after SIGKILL; poll a little.
     for ((i = 0; i < 50; i++)); do
-        pids=$(_marked_pids)
+        pids=$(_marked_pids; _live_init_pids)
+        pids=$(echo $pids | tr ' ' '\n' | sort -u)
         [[ -z $pids ]] && break
         sleep 0.1
     done
@@ -289,6 +318,7 @@ teardown_bundle() {
         [[ -d $root ]] || continue
         bin=$(cat "$root.bin" 2>/dev/null || echo "$RUNTIME")
         ids=("${CREATED_IDS[@]}")
+        [[ -f $TEST_DIR/ids ]] && mapfile -t -O "${#ids[@]}" ids <"$TEST_DIR/ids"
         while read -r id; do ids+=("$id"); done < <(find "$root" -mindepth 1 -maxdepth 1 -type d -printf '%f\n')
         for id in $(printf '%s\n' "${ids[@]}" | sort -u); do
             timeout -k 5 "$RUNTIME_TIMEOUT" "$bin" --root "$root" delete --force "$id" </dev/null >/dev/null 2>&1 || true
@@ -299,9 +329,17 @@ teardown_bundle() {
         [[ -d $root ]] || continue
         assert_no_leftovers "$root" "${all_ids[@]}" || rc=1
     done
-    # Kill what a broken runtime left, so one failure does not cascade.
-    local p
-    for p in $(_marked_pids); do kill -9 "$p" 2>/dev/null || true; done
+    # Kill and remove what a broken runtime left, so that one failure does
+    # not cascade into the next tests.
+    local p cg
+    for p in $(_marked_pids; _live_init_pids); do kill -9 "$p" 2>/dev/null || true; done
+    if [[ $rc -ne 0 ]]; then
+        sleep 0.5
+        for id in "${all_ids[@]}"; do
+            [[ $id =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] || continue
+            for cg in $(_cgroups_named "$id" | sort -r); do rmdir "$cg" 2>/dev/null || true; done
+        done
+    fi
     return $rc
 }
 
