@@ -39,5 +39,11 @@ void add_run(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_list(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_spec(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_features(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_exec(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_ps(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_pause(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_resume(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_update(CLI::App& app, const GlobalOptions& global, Action& action);
+void add_events(CLI::App& app, const GlobalOptions& global, Action& action);
 
 }  // namespace tether::cli

@@ -52,6 +52,12 @@ int main(int argc, char** argv) {
     cli::add_list(app, global, action);
     cli::add_spec(app, global, action);
     cli::add_features(app, global, action);
+    cli::add_exec(app, global, action);
+    cli::add_ps(app, global, action);
+    cli::add_pause(app, global, action);
+    cli::add_resume(app, global, action);
+    cli::add_update(app, global, action);
+    cli::add_events(app, global, action);
 
     try {
         app.parse(argc, argv);

@@ -1,0 +1,14 @@
+// tether update: PLACEHOLDER being written by its owner; replaced before it lands.
+#include "runtime/cli/cli.hpp"
+#include "runtime/core/error.hpp"
+
+namespace tether::cli {
+
+void add_update(CLI::App& app, const GlobalOptions& global, Action& action) {
+    CLI::App* cmd = app.add_subcommand("update", "not implemented yet");
+    cmd->allow_extras();
+    cmd->callback([&action] { action = []() -> int { throw Error("update: not implemented yet"); }; });
+    (void)global;
+}
+
+}  // namespace tether::cli
