@@ -26,7 +26,7 @@ trap cleanup EXIT
 script='echo "hostname: $(hostname)"
 echo "id:       $(id)"
 echo "pid:      $$ (the container init is pid 1 in its own pid namespace)"
-echo "ps:"; ps -o pid,user,args
+echo "ps:"; ps -o pid,user,comm
 echo "ls /:     $(ls / | tr "\n" " ")"'
 
 "$repo/contrib/make-busybox-bundle.sh" "$work/bundle" sh -c "$script"
