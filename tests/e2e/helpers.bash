@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Shared helpers for the end-to-end tests: real podman, containerd and Docker
+# driving tether, each with private storage, state and sockets so that the
+# host's own client configuration and containers are never touched.
+#
+# Every .bats file here owns one client. Its setup_file starts what the client
+# needs (a private containerd or dockerd, a test user) and imports the busybox
+# image built below; its teardown_file stops and removes all of it, also after
+# failures. Tests never pull from a registry and never use a bridge network.
+#
+# Environment:
+#   RUNTIME        the tether binary under test (default <repo>/build/tether)
+#   E2E_TIMEOUT    bound for one client command, seconds (default 60)
+
+bats_require_minimum_version 1.5.0
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$E2E_DIR/../.." && pwd)
+RUNTIME=${RUNTIME:-$REPO_ROOT/build/tether}
+RUNTIME=$(readlink -f "$(command -v "$RUNTIME" || echo "$RUNTIME")")
+E2E_TIMEOUT=${E2E_TIMEOUT:-60}
+
+# The image every client runs: a busybox rootfs (contrib/make-busybox-bundle.sh)
+# as a plain tar (podman import, docker import) and as an OCI image archive
+# (ctr image import). Built once per bats run.
+IMAGE_CACHE=${BATS_RUN_TMPDIR:-/tmp}/e2e-image
+IMAGE_NAME=localhost/tether-e2e-busybox:latest
+
+# The container's long-running process: pid 1 ignores SIGTERM without a
+# handler, so it traps TERM to stop like a service would.
+SERVICE_CMD=(sh -c 'trap "exit 143" TERM; while :; do sleep 1; done')
+
+require_runtime() {
+    [[ -x $RUNTIME ]] || {
+        echo "runtime under test not found: $RUNTIME (build it first)" >&2
+        return 1
+    }
+}
+
+# require_client CMD...: skip the whole file when a client is not installed
+# (contrib/setup.sh installs them, so on CI they are there).
+require_client() {
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null || skip "$c is not installed (contrib/setup.sh installs it)"
+    done
+}
+
+# ensure_image: $IMAGE_CACHE/rootfs.tar and $IMAGE_CACHE/oci.tar.
+ensure_image() {
+    [[ -f $IMAGE_CACHE/.done ]] && return 0
+    mkdir -p "$(dirname "$IMAGE_CACHE")"
+    (
+        flock 9
+        if [[ ! -f $IMAGE_CACHE/.done ]]; then
+            rm -rf "$IMAGE_CACHE"
+            mkdir -p "$IMAGE_CACHE"
+            ROOTFS_ONLY=1 "$REPO_ROOT/contrib/make-busybox-bundle.sh" "$IMAGE_CACHE/bundle" >&2
+            # Numeric owners: the rootfs must not depend on the host's names.
+            tar --numeric-owner -C "$IMAGE_CACHE/bundle/rootfs" -cf "$IMAGE_CACHE/rootfs.tar" .
+            "$E2E_DIR/make-oci-archive.sh" "$IMAGE_CACHE/rootfs.tar" "$IMAGE_CACHE/oci.tar" "$IMAGE_NAME"
+            rm -rf "$IMAGE_CACHE/bundle"
+            touch "$IMAGE_CACHE/.done"
+        fi
+    ) 9>"$IMAGE_CACHE.lock"
+}
+
+# bounded CMD...: run CMD with a timeout, so a wedged client fails the test
+# instead of hanging the suite.
+bounded() {
+    timeout -k 10 "$E2E_TIMEOUT" "$@"
+}
+
+# retry_until SECONDS CMD...: poll until CMD succeeds. A bound, not a timing
+# assertion: a slow machine only waits longer.
+retry_until() {
+    local limit=$1 i
+    shift
+    for ((i = 0; i < limit * 5; i++)); do
+        "$@" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+
+# pid_alive PID: the process exists and is not a zombie.
+pid_alive() {
+    [[ -d /proc/$1 ]] && [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) != Z ]]
+}
+
+# stop_pid PID [SECONDS]: SIGTERM a daemon we started, SIGKILL if it lingers.
+stop_pid() {
+    local pid=$1 limit=${2:-20}
+    [[ $pid =~ ^[1-9][0-9]*$ ]] || return 0
+    pid_alive "$pid" || return 0
+    kill -TERM "$pid" 2>/dev/null || true
+    retry_until "$limit" eval "! pid_alive $pid" && return 0
+    kill -KILL "$pid" 2>/dev/null || true
+    retry_until 10 eval "! pid_alive $pid" || true
+}
+
+# unmount_under DIR: lazily unmount everything mounted below DIR (deepest
+# first), so that rm -rf never walks into a live mount.
+unmount_under() {
+    local dir=$1 m
+    [[ -n $dir && -d $dir ]] || return 0
+    while read -r m; do
+        umount -l "$m" 2>/dev/null || true
+    done < <(awk -v d="$dir/" 'index($5, d) == 1 {print $5}' /proc/self/mountinfo | sort -r)
+}
+
+# tether_state ROOT ID: `tether state` as the runtime itself reports it.
+tether_state() {
+    "$RUNTIME" --root "$1" state "$2"
+}
+
+# host_netns: the network namespace of this shell (for --network host).
+host_netns() {
+    readlink /proc/self/ns/net
+}
+
+# cgroup_dirs_before NAME: remember whether a top-level cgroup NAME exists in
+# each hierarchy, so teardown removes only what the clients created.
+cgroup_snapshot() {
+    local name=$1 out=$2 d
+    : >"$out"
+    for d in /sys/fs/cgroup/*/"$name" /sys/fs/cgroup/"$name"; do
+        [[ -d $d ]] && echo "$d" >>"$out"
+    done
+    return 0
+}
+
+# remove_new_cgroups NAME SNAPSHOT: rmdir (empty, deepest first) the cgroups
+# named NAME that did not exist in SNAPSHOT.
+remove_new_cgroups() {
+    local name=$1 snapshot=$2 d
+    for d in /sys/fs/cgroup/*/"$name" /sys/fs/cgroup/"$name"; do
+        [[ -d $d ]] || continue
+        grep -qxF "$d" "$snapshot" 2>/dev/null && continue
+        find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+    done
+}

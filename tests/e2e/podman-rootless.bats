@@ -1,0 +1,148 @@
+#!/usr/bin/env bats
+# Rootless podman running a container through tether. The test creates a user
+# with its own /etc/subuid and /etc/subgid ranges, private podman storage and
+# XDG_RUNTIME_DIR, and removes all of it (processes, user, ranges, files)
+# afterwards. podman runs the runtime inside the user namespace it builds
+# with newuidmap/newgidmap.
+
+load helpers
+
+E2E_USER=tether-e2e
+# Far above what useradd hands out (100000 + 65536 * n): no overlap.
+SUBID_START=3400000000
+SUBID_COUNT=65536
+
+setup_file() {
+    require_client podman conmon newuidmap newgidmap useradd userdel runuser
+    require_runtime
+    ensure_image
+    if id "$E2E_USER" >/dev/null 2>&1; then
+        # A previous run died before its teardown: start from nothing.
+        remove_test_user
+    fi
+    ROOTLESS_DIR=$(mktemp -d /tmp/tether-e2e-rootless.XXXXXX)
+    echo "$ROOTLESS_DIR" >"$BATS_FILE_TMPDIR/rootless-dir"
+    export ROOTLESS_DIR
+    chmod 755 "$ROOTLESS_DIR"
+    useradd --no-create-home --home-dir "$ROOTLESS_DIR/home" --shell /bin/sh \
+        --key SUB_UID_COUNT=0 --key SUB_GID_COUNT=0 "$E2E_USER"
+    add_subid_range /etc/subuid
+    add_subid_range /etc/subgid
+    local uid
+    uid=$(id -u "$E2E_USER")
+    mkdir -p "$ROOTLESS_DIR/home" "$ROOTLESS_DIR/xdg" "$ROOTLESS_DIR/bin"
+    # The user runs its own copy: the build tree may not be readable to it.
+    install -m 0755 "$RUNTIME" "$ROOTLESS_DIR/bin/tether"
+    install -m 0644 "$IMAGE_CACHE/rootfs.tar" "$ROOTLESS_DIR/rootfs.tar"
+    # The user's own containers.conf plus contrib's snippet as a drop-in,
+    # the way a rootless user installs it (with the path of the test copy).
+    local conf=$ROOTLESS_DIR/home/.config/containers
+    mkdir -p "$conf/containers.conf.d"
+    cat >"$conf/containers.conf" <<EOF
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+netns = "none"
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$ROOTLESS_DIR/events.log"
+EOF
+    sed -e '/^ *"\/usr\/.*bin\/tether",$/d' -e "s|^tether = \[\$|tether = [\"$ROOTLESS_DIR/bin/tether\",|" \
+        "$REPO_ROOT/contrib/podman/tether.conf" >"$conf/containers.conf.d/tether.conf"
+    cat >"$ROOTLESS_DIR/storage.conf" <<EOF
+[storage]
+driver = "vfs"
+runroot = "$ROOTLESS_DIR/runroot"
+graphroot = "$ROOTLESS_DIR/graphroot"
+EOF
+    chown -R "$E2E_USER:" "$ROOTLESS_DIR/home" "$ROOTLESS_DIR/xdg"
+    chmod 700 "$ROOTLESS_DIR/xdg"
+    touch "$ROOTLESS_DIR/events.log"
+    chown "$E2E_USER:" "$ROOTLESS_DIR/events.log"
+    mkdir -p "$ROOTLESS_DIR/runroot" "$ROOTLESS_DIR/graphroot"
+    chown "$E2E_USER:" "$ROOTLESS_DIR/runroot" "$ROOTLESS_DIR/graphroot"
+    as_user podman import -q "$ROOTLESS_DIR/rootfs.tar" "$IMAGE_NAME" >/dev/null
+}
+
+teardown_file() {
+    local dir
+    dir=$(cat "$BATS_FILE_TMPDIR/rootless-dir" 2>/dev/null) || dir=
+    if [[ -n $dir && -d $dir ]]; then
+        ROOTLESS_DIR=$dir
+        as_user podman --runtime tether rm -af -t 0 >/dev/null 2>&1 || true
+    fi
+    remove_test_user
+    if [[ -n $dir && -d $dir ]]; then
+        unmount_under "$dir"
+        rm -rf "$dir"
+    fi
+}
+
+teardown() {
+    as_user podman --runtime tether rm -af -t 0 >/dev/null 2>&1 || true
+}
+
+# as_user CMD...: CMD as the test user, in a clean environment that points
+# podman at the private configuration.
+as_user() {
+    bounded runuser -u "$E2E_USER" -- env -i \
+        HOME="$ROOTLESS_DIR/home" USER="$E2E_USER" LOGNAME="$E2E_USER" \
+        PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        XDG_RUNTIME_DIR="$ROOTLESS_DIR/xdg" \
+        CONTAINERS_STORAGE_CONF="$ROOTLESS_DIR/storage.conf" \
+        "$@"
+}
+
+add_subid_range() {
+    echo "$E2E_USER:$SUBID_START:$SUBID_COUNT" >>"$1"
+}
+
+# remove_test_user: its processes (podman's pause process, conmon), the
+# account, and its subordinate id ranges.
+remove_test_user() {
+    local uid pid
+    if uid=$(id -u "$E2E_USER" 2>/dev/null); then
+        for pid in $(awk -v u="$uid" '/^Uid:/ && $2 == u {print FILENAME}' /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3); do
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+        userdel "$E2E_USER" >/dev/null 2>&1 || true
+    fi
+    local f
+    for f in /etc/subuid /etc/subgid; do
+        [[ -f $f ]] && sed -i "/^$E2E_USER:/d" "$f"
+    done
+}
+
+@test "rootless podman: a container runs through tether in the user's namespace" {
+    # contrib's drop-in registered the runtime for this user.
+    run as_user podman --runtime tether info --format '{{.Host.OCIRuntime.Path}}'
+    assert_success
+    assert_output "$ROOTLESS_DIR/bin/tether"
+
+    run as_user podman --runtime tether run --rm --network none "$IMAGE_NAME" \
+        sh -c 'echo hello from rootless; id -u; cat /proc/self/uid_map'
+    assert_success
+    assert_line "hello from rootless"
+    assert_line 0
+    # uid 0 inside is the test user outside, then the subordinate range.
+    assert_line --regexp "^ +0 +$(id -u "$E2E_USER") +1$"
+    assert_line --regexp "^ +1 +$SUBID_START +$SUBID_COUNT$"
+
+    run as_user podman --runtime tether run --rm --network none "$IMAGE_NAME" sh -c 'exit 9'
+    assert_equal "$status" 9
+}
+
+@test "rootless podman: run -d, stop and rm" {
+    run as_user podman --runtime tether run -d --network none "$IMAGE_NAME" "${SERVICE_CMD[@]}"
+    assert_success
+    local cid=${lines[-1]}
+    run as_user podman --runtime tether inspect --format '{{.State.Status}}' "$cid"
+    assert_output running
+    run as_user podman --runtime tether stop -t 10 "$cid"
+    assert_success
+    run as_user podman --runtime tether inspect --format '{{.State.Status}} {{.State.ExitCode}}' "$cid"
+    assert_output "exited 143"
+    run as_user podman --runtime tether rm "$cid"
+    assert_success
+}

@@ -1,0 +1,226 @@
+#!/usr/bin/env bats
+# podman (as root) running containers through tether.
+#
+# podman reads a private containers.conf (CONTAINERS_CONF: contrib/podman's
+# snippet pointed at the runtime under test, plus this machine's ulimits) and
+# a private storage.conf, so the host's podman setup is never touched. podman
+# never passes --root: the runtime's state lives in its default /run/tether,
+# which is where these tests look for it.
+
+load helpers
+
+TETHER_DEFAULT_ROOT=/run/tether
+
+setup_file() {
+    require_client podman conmon
+    require_runtime
+    ensure_image
+    export PODMAN_E2E_DIR=$BATS_FILE_TMPDIR/podman
+    mkdir -p "$PODMAN_E2E_DIR"
+    cgroup_snapshot libpod_parent "$BATS_FILE_TMPDIR/podman-cgroups-before"
+    write_podman_config "$PODMAN_E2E_DIR" "$RUNTIME"
+    export CONTAINERS_CONF=$PODMAN_E2E_DIR/containers.conf
+    export CONTAINERS_STORAGE_CONF=$PODMAN_E2E_DIR/storage.conf
+    bounded podman import -q "$IMAGE_CACHE/rootfs.tar" "$IMAGE_NAME" >/dev/null
+}
+
+teardown_file() {
+    [[ -n ${PODMAN_E2E_DIR:-} && -d $PODMAN_E2E_DIR ]] || return 0
+    remove_podman_containers
+    bounded podman rmi -af >/dev/null 2>&1 || true
+    unmount_under "$PODMAN_E2E_DIR"
+    rm -rf "$PODMAN_E2E_DIR"
+    remove_new_cgroups libpod_parent "$BATS_FILE_TMPDIR/podman-cgroups-before" 2>/dev/null || true
+}
+
+teardown() {
+    remove_podman_containers
+}
+
+# write_podman_config DIR RUNTIME: containers.conf and storage.conf in DIR.
+# The runtime entry is contrib/podman/tether.conf with its paths replaced.
+write_podman_config() {
+    local dir=$1 runtime=$2
+    {
+        cat <<EOF
+[containers]
+# This machine's hard limits (no CAP_SYS_RESOURCE, nofile 20000).
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+netns = "none"
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$dir/events.log"
+tmp_dir = "$dir/libpod-tmp"
+EOF
+        sed -e '/^\[engine\]$/d' -e '/^ *"\/usr\/.*bin\/tether",$/d' \
+            -e "s|^tether = \[\$|tether = [\"$runtime\",|" "$REPO_ROOT/contrib/podman/tether.conf"
+    } >"$dir/containers.conf"
+    cat >"$dir/storage.conf" <<EOF
+[storage]
+driver = "vfs"
+runroot = "$dir/runroot"
+graphroot = "$dir/graphroot"
+EOF
+}
+
+pm() {
+    bounded podman --runtime tether "$@"
+}
+
+# Every container of the private storage, with the runtime's delete --force.
+remove_podman_containers() {
+    bounded podman --runtime tether rm -af -t 0 >/dev/null 2>&1 || true
+}
+
+# start_service [FLAGS...]: a detached container running SERVICE_CMD; sets CID.
+start_service() {
+    run pm run -d --network none "$@" "$IMAGE_NAME" "${SERVICE_CMD[@]}"
+    assert_success
+    CID=${lines[-1]}
+    [[ $CID =~ ^[0-9a-f]{64}$ ]] || fail "podman run -d printed no container id: $output"
+}
+
+container_pid() {
+    pm inspect --format '{{.State.Pid}}' "$1"
+}
+
+# cgroup_file PID CONTROLLER FILE: a v1 controller file of PID's cgroup.
+cgroup_file() {
+    local path
+    path=$(awk -F: -v c="$2" '$2 == c || $2 ~ ("(^|,)" c "(,|$)") {print $3}' "/proc/$1/cgroup")
+    cat "/sys/fs/cgroup/$2$path/$3"
+}
+
+@test "podman: the containers.conf snippet registers tether with JSON error logs" {
+    run pm info --format '{{.Host.OCIRuntime.Name}} {{.Host.OCIRuntime.Path}}'
+    assert_success
+    assert_output "tether $RUNTIME"
+    run pm info --format '{{.Host.OCIRuntime.Version}}'
+    assert_output --partial "tether version"
+}
+
+@test "podman run --rm: stdout and the exit code reach the user" {
+    run pm run --rm --network none "$IMAGE_NAME" echo hello from tether
+    assert_success
+    assert_output "hello from tether"
+
+    run pm run --rm --network none "$IMAGE_NAME" sh -c 'echo out; echo err >&2; exit 7'
+    assert_equal "$status" 7
+    assert_line out
+    assert_line err
+
+    # --rm also removed the runtime's state: nothing is left in podman.
+    run pm ps -aq
+    assert_output ""
+}
+
+@test "podman run: a missing command exits 127 with a not-found message" {
+    run -127 pm run --rm --network none "$IMAGE_NAME" no-such-command
+    assert_equal "$status" 127
+    assert_output --partial "executable file not found in \$PATH"
+
+    run -127 pm run --rm --network none "$IMAGE_NAME" /no/such/binary
+    assert_equal "$status" 127
+    assert_output --partial "no such file or directory"
+}
+
+@test "podman run -d, exec (with and without -t), stop, rm" {
+    start_service
+    run tether_state "$TETHER_DEFAULT_ROOT" "$CID"
+    assert_success
+    assert_equal "$(jq -r .status <<<"$output")" running
+
+    run pm exec "$CID" sh -c 'echo exec says hi; cat /proc/1/cmdline | tr "\0" " "'
+    assert_success
+    assert_line "exec says hi"
+    assert_line --partial "while :; do sleep 1; done"
+
+    run pm exec "$CID" sh -c 'exit 5'
+    assert_equal "$status" 5
+
+    run pm exec -t "$CID" sh -c 'tty; echo cols=$(stty size)'
+    assert_success
+    assert_line --regexp '^/dev/pts/[0-9]+'
+
+    run pm stop -t 10 "$CID"
+    assert_success
+    run pm inspect --format '{{.State.Status}} {{.State.ExitCode}}' "$CID"
+    assert_output "exited 143"
+
+    run pm rm "$CID"
+    assert_success
+    # The runtime forgot it too.
+    run tether_state "$TETHER_DEFAULT_ROOT" "$CID"
+    assert_failure
+}
+
+@test "podman run -t: the process runs on a terminal" {
+    run pm run --rm -t --network none "$IMAGE_NAME" sh -c 'tty; [ -t 0 ] && [ -t 1 ] && echo both-ttys'
+    assert_success
+    assert_output --regexp '/dev/pts/[0-9]+'
+    assert_output --partial both-ttys
+}
+
+@test "podman kill: the signal reaches the container's process" {
+    run pm run -d --network none "$IMAGE_NAME" sh -c 'trap "exit 42" USR1; while :; do sleep 1; done'
+    assert_success
+    CID=${lines[-1]}
+    run pm kill -s USR1 "$CID"
+    assert_success
+    run pm wait "$CID"
+    assert_success
+    assert_output 42
+}
+
+@test "podman pause and unpause freeze and thaw the container" {
+    start_service
+    local pid
+    pid=$(container_pid "$CID")
+    run pm pause "$CID"
+    assert_success
+    assert_equal "$(tether_state "$TETHER_DEFAULT_ROOT" "$CID" | jq -r .status)" paused
+    assert_equal "$(cgroup_file "$pid" freezer freezer.state)" FROZEN
+    run pm inspect --format '{{.State.Status}}' "$CID"
+    assert_output paused
+
+    run pm unpause "$CID"
+    assert_success
+    assert_equal "$(tether_state "$TETHER_DEFAULT_ROOT" "$CID" | jq -r .status)" running
+    assert_equal "$(cgroup_file "$pid" freezer freezer.state)" THAWED
+    run pm exec "$CID" echo thawed
+    assert_output thawed
+}
+
+@test "podman update changes the container's cgroup limits" {
+    start_service
+    local pid
+    pid=$(container_pid "$CID")
+    run pm update --memory 64m --cpus 0.5 "$CID"
+    assert_success
+    assert_equal "$(cgroup_file "$pid" memory memory.limit_in_bytes)" 67108864
+    assert_equal "$(cgroup_file "$pid" cpu cpu.cfs_quota_us)" 50000
+    assert_equal "$(cgroup_file "$pid" cpu cpu.cfs_period_us)" 100000
+}
+
+@test "podman --annotation reaches the runtime" {
+    start_service --annotation tether.e2e/key=from-podman
+    run tether_state "$TETHER_DEFAULT_ROOT" "$CID"
+    assert_success
+    assert_equal "$(jq -r '.annotations["tether.e2e/key"]' <<<"$output")" from-podman
+    assert_equal "$(jq -r '.annotations["io.container.manager"]' <<<"$output")" libpod
+}
+
+@test "podman --network none: only a loopback interface, not the host's namespace" {
+    run pm run --rm --network none "$IMAGE_NAME" sh -c 'readlink /proc/self/ns/net; ls /sys/class/net'
+    assert_success
+    [[ ${lines[0]} != "$(host_netns)" ]] || fail "the container shares the host's network namespace"
+    assert_equal "${lines[*]:1}" lo
+}
+
+@test "podman --network host: the host's network namespace" {
+    run pm run --rm --network host "$IMAGE_NAME" readlink /proc/self/ns/net
+    assert_success
+    assert_output "$(host_netns)"
+}
