@@ -24,6 +24,7 @@ void LoopbackBridge::add_listener(UniqueFd fd, const SocketAddress& upstream) {
     auto listener = std::make_unique<Listener>();
     listener->fd = std::move(fd);
     listener->upstream = upstream;
+    listener->port = local_port(listener->fd.get());
     Listener* raw = listener.get();
     raw->token = loop_.watch(raw->fd.get(), [this, raw](uint32_t) { accept_all(*raw); });
     loop_.set_events(raw->token, EPOLLIN);
@@ -48,7 +49,7 @@ void LoopbackBridge::accept_all(Listener& listener) {
 }
 
 void LoopbackBridge::dial(UniqueFd client, const Listener& listener) {
-    uint16_t listen_port = local_port(listener.fd.get());
+    uint16_t listen_port = listener.port;
     ConnectAttempt attempt = start_connect(listener.upstream);
     if (attempt.error) {
         reject(std::move(client), listen_port, listener.upstream, attempt.error);
@@ -82,7 +83,9 @@ void LoopbackBridge::on_connected(PendingConnect* raw) {
 void LoopbackBridge::start_relay(UniqueFd client, UniqueFd upstream, uint16_t listen_port,
                                  const SocketAddress& upstream_address) {
     std::weak_ptr<bool> alive = alive_;
-    auto relay = std::make_unique<SpliceRelay>(
+    std::unique_ptr<SpliceRelay> relay;
+    try {
+        relay = std::make_unique<SpliceRelay>(
         loop_, std::move(client), std::move(upstream),
         [this, alive, listen_port, upstream_address](SpliceRelay& finished, const RelayStats& stats) {
             if (on_report_) on_report_({listen_port, upstream_address.to_string(), 0, stats});
@@ -93,6 +96,11 @@ void LoopbackBridge::start_relay(UniqueFd client, UniqueFd upstream, uint16_t li
                 resume_listeners();
             });
         });
+    } catch (const Error& e) {
+        // Out of pipes or fds: refuse this one connection, keep serving the others.
+        reject(std::move(client), listen_port, upstream_address, e.error_number() ? e.error_number() : EMFILE);
+        return;
+    }
     SpliceRelay* raw = relay.get();
     relays_.emplace(raw, std::move(relay));
     raw->start();
@@ -102,9 +110,10 @@ void LoopbackBridge::reject(UniqueFd client, uint16_t listen_port, const SocketA
                             int error) {
     // A real server that is not there refuses; the nearest an accepted socket can
     // get is an immediate RST, so the client fails fast instead of waiting.
+    // Report first: once the RST is out, the client may already act on it.
+    if (on_report_) on_report_({listen_port, upstream_address.to_string(), error, {}});
     set_reset_on_close(client.get());
     client.reset();
-    if (on_report_) on_report_({listen_port, upstream_address.to_string(), error, {}});
     resume_listeners();
 }
 

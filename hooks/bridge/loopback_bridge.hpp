@@ -55,6 +55,7 @@ private:
     struct Listener {
         UniqueFd fd;
         SocketAddress upstream;
+        uint16_t port = 0;
         EventLoop::Token token = 0;
         bool paused = false;  // out of fds: stop accepting until a connection ends
     };

@@ -3,6 +3,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "runtime/core/error.hpp"
+
 namespace tether::netd {
 
 EgressProxy::EgressProxy(EventLoop& loop, ProxyConfig config) : loop_(loop) {
@@ -58,7 +60,9 @@ void EgressProxy::accept_all(Listener& listener) {
 
 void EgressProxy::start_tunnel(ProxyTunnel tunnel) {
     std::weak_ptr<bool> alive = alive_;
-    auto relay = std::make_unique<SpliceRelay>(
+    std::unique_ptr<SpliceRelay> relay;
+    try {
+        relay = std::make_unique<SpliceRelay>(
         loop_, std::move(tunnel.client), std::move(tunnel.upstream),
         [this, alive, decision = std::move(tunnel.decision), started = tunnel.started](SpliceRelay& finished,
                                                                                         const RelayStats& stats) mutable {
@@ -73,6 +77,12 @@ void EgressProxy::start_tunnel(ProxyTunnel tunnel) {
             });
         },
         std::move(tunnel.first_bytes_to_upstream));
+    } catch (const Error& e) {
+        // Out of pipes or fds: this tunnel fails (its sockets close with it), the proxy goes on.
+        tunnel.decision.error = e.what();
+        if (context_->on_decision) context_->on_decision(tunnel.decision);
+        return;
+    }
     SpliceRelay* raw = relay.get();
     tunnels_.emplace(raw, std::move(relay));
     raw->start();

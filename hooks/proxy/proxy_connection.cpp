@@ -13,6 +13,8 @@ namespace {
 
 // Per-buffer bound: a slow reader on one side stops reads on the other.
 constexpr size_t kBufferLimit = kMaxHttpHeadSize;
+// What a denied client may still send (e.g. a request body) before we stop listening.
+constexpr uint64_t kMaxDiscardAfterResponse = 1 << 20;
 
 // Reads what fits into buffer; false when nothing was read. Sets eof / error.
 bool read_into(int fd, std::string& buffer, bool& eof, int& error) {
@@ -78,8 +80,19 @@ void ProxyConnection::on_event() {
     }
     if (phase_ == Phase::done) return;
     if (phase_ == Phase::closing && client_out_.empty()) {
-        finish(false);
-        return;
+        // Closing a socket with unread input sends RST, which can destroy the 403
+        // still in flight to the client. Send FIN, then discard what the client
+        // still sends (a request body) until its EOF, up to a bound.
+        if (!client_shut_) {
+            shutdown(client_.get(), SHUT_WR);
+            client_shut_ = true;
+        }
+        discarded_ += client_in_.size();
+        client_in_.clear();
+        if (client_eof_ || discarded_ > kMaxDiscardAfterResponse) {
+            finish(false);
+            return;
+        }
     }
     update_interest();
 }
@@ -499,7 +512,7 @@ void ProxyConnection::drop_upstream() {
 
 void ProxyConnection::update_interest() {
     if (phase_ == Phase::done) return;
-    bool client_read = !client_eof_ && client_in_.size() < kBufferLimit && phase_ != Phase::closing;
+    bool client_read = !client_eof_ && client_in_.size() < kBufferLimit && (phase_ != Phase::closing || client_shut_);
     context_.loop.set_events(client_token_, (client_read ? uint32_t{EPOLLIN} : 0u) |
                                                 (client_out_.empty() ? 0u : uint32_t{EPOLLOUT}));
     if (!upstream_token_) return;

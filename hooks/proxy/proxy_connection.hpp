@@ -109,6 +109,8 @@ private:
     std::string client_in_, client_out_, upstream_in_, upstream_out_;
     bool client_eof_ = false;
     bool upstream_eof_ = false;
+    bool client_shut_ = false;  // FIN sent to the client (closing phase)
+    uint64_t discarded_ = 0;    // client bytes dropped after the final response
 
     // The request in flight.
     DestinationVerdict verdict_;

@@ -16,6 +16,13 @@ namespace {
 
 using namespace testing;
 
+ProxyConfig rules(std::vector<std::string> allowed, std::vector<std::string> denied = {}) {
+    ProxyConfig config;
+    config.allowed_domains = std::move(allowed);
+    config.denied_domains = std::move(denied);
+    return config;
+}
+
 class EgressProxyTest : public ::testing::Test {
 protected:
     void TearDown() override {
@@ -92,7 +99,7 @@ protected:
 TEST_F(EgressProxyTest, ConnectToAllowedNameRelaysBytes) {
     HostServer server(echo_session);
     add_host("api.allowed.test", "127.0.0.1");
-    start_proxy({.allowed_domains = {"*.allowed.test"}});
+    start_proxy(rules({"*.allowed.test"}));
     UniqueFd client = connect_proxy();
     std::string port = std::to_string(server.port());
     ASSERT_TRUE(send_all(client.get(), "CONNECT API.Allowed.Test.:" + port + " HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -122,7 +129,7 @@ TEST_F(EgressProxyTest, ConnectToAllowedNameRelaysBytes) {
 
 TEST_F(EgressProxyTest, DeniedNameGets403NamingTheRule) {
     add_host("ads.allowed.test", "127.0.0.1");
-    start_proxy({.allowed_domains = {"*.allowed.test"}, .denied_domains = {"ads.allowed.test"}});
+    start_proxy(rules({"*.allowed.test"}, {"ads.allowed.test"}));
     UniqueFd client = connect_proxy();
     ASSERT_TRUE(send_all(client.get(), "CONNECT ads.allowed.test:443 HTTP/1.1\r\n\r\n"));
     std::string response = read_to_eof(client.get());
@@ -137,7 +144,7 @@ TEST_F(EgressProxyTest, DeniedNameGets403NamingTheRule) {
 TEST_F(EgressProxyTest, NameOutsideTheListGets403WithTheAnnotationToAllowIt) {
     HostServer server(echo_session);
     add_host("other.test", "127.0.0.1");
-    start_proxy({.allowed_domains = {"*.allowed.test"}});
+    start_proxy(rules({"*.allowed.test"}));
     UniqueFd client = connect_proxy();
     ASSERT_TRUE(send_all(client.get(),
                          "GET http://other.test:" + std::to_string(server.port()) + "/ HTTP/1.1\r\nHost: other.test\r\n\r\n"));
@@ -154,7 +161,7 @@ TEST_F(EgressProxyTest, NameOutsideTheListGets403WithTheAnnotationToAllowIt) {
 
 TEST_F(EgressProxyTest, NameResolvingToMetadataAddressIsRefusedWithoutAnyConnect) {
     add_host("metadata.allowed.test", "169.254.169.254");
-    start_proxy({.allowed_domains = {"*.allowed.test"}});
+    start_proxy(rules({"*.allowed.test"}));
     UniqueFd client = connect_proxy();
     ASSERT_TRUE(send_all(client.get(), "CONNECT metadata.allowed.test:80 HTTP/1.1\r\n\r\n"));
     std::string response = read_to_eof(client.get());
@@ -167,7 +174,7 @@ TEST_F(EgressProxyTest, NameResolvingToMetadataAddressIsRefusedWithoutAnyConnect
 
 TEST_F(EgressProxyTest, IpLiteralNotListedIsRefused) {
     HostServer server(echo_session);
-    start_proxy({.allowed_domains = {"*.allowed.test"}});
+    start_proxy(rules({"*.allowed.test"}));
     UniqueFd client = connect_proxy();
     ASSERT_TRUE(send_all(client.get(), "CONNECT 127.0.0.1:" + std::to_string(server.port()) + " HTTP/1.1\r\n\r\n"));
     std::string response = read_to_eof(client.get());
@@ -200,7 +207,7 @@ void http_origin_session(UniqueFd fd) {
 TEST_F(EgressProxyTest, AbsoluteFormRequestsShareOneKeepAliveConnection) {
     HostServer origin(http_origin_session);
     add_host("web.allowed.test", "127.0.0.1");
-    start_proxy({.allowed_domains = {"*.allowed.test"}});
+    start_proxy(rules({"*.allowed.test"}));
     UniqueFd client = connect_proxy();
     std::string authority = "web.allowed.test:" + std::to_string(origin.port());
     ASSERT_TRUE(send_all(client.get(), "GET http://" + authority + "/first HTTP/1.1\r\nHost: " + authority +
@@ -234,7 +241,7 @@ TEST_F(EgressProxyTest, PostBodyIsForwardedAndTheResponseFollows) {
         send_all(fd.get(), "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok");
     });
     add_host("web.allowed.test", "127.0.0.1");
-    start_proxy({.allowed_domains = {"web.allowed.test"}});
+    start_proxy(rules({"web.allowed.test"}));
     UniqueFd client = connect_proxy();
     ASSERT_TRUE(send_all(client.get(), "POST http://web.allowed.test:" + std::to_string(origin.port()) +
                                            "/upload HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello"));
@@ -254,7 +261,7 @@ std::string socks_connect_by_name(const std::string& name, uint16_t port) {
 TEST_F(EgressProxyTest, Socks5WithAllowedNameRelays) {
     HostServer server(echo_session);
     add_host("db.allowed.test", "127.0.0.1");
-    start_proxy({.allowed_domains = {"*.allowed.test"}});
+    start_proxy(rules({"*.allowed.test"}));
     UniqueFd client = connect_proxy();
     ASSERT_TRUE(send_all(client.get(), std::string("\x05\x01\x00", 3)));
     EXPECT_EQ(read_exactly(client.get(), 2), std::string("\x05\x00", 2));
@@ -269,7 +276,7 @@ TEST_F(EgressProxyTest, Socks5WithAllowedNameRelays) {
 
 TEST_F(EgressProxyTest, Socks5WithDeniedNameGetsRulesetRefusal) {
     add_host("evil.test", "127.0.0.1");
-    start_proxy({.allowed_domains = {"*.allowed.test"}});
+    start_proxy(rules({"*.allowed.test"}));
     UniqueFd client = connect_proxy();
     ASSERT_TRUE(send_all(client.get(), std::string("\x05\x01\x00", 3)));
     EXPECT_EQ(read_exactly(client.get(), 2), std::string("\x05\x00", 2));
@@ -287,7 +294,7 @@ TEST_F(EgressProxyTest, Socks5WithDeniedNameGetsRulesetRefusal) {
 TEST_F(EgressProxyTest, RefusedUpstreamGets502) {
     uint16_t port = unused_host_port();
     add_host("down.allowed.test", "127.0.0.1");
-    start_proxy({.allowed_domains = {"*.allowed.test"}});
+    start_proxy(rules({"*.allowed.test"}));
     UniqueFd client = connect_proxy();
     ASSERT_TRUE(send_all(client.get(), "CONNECT down.allowed.test:" + std::to_string(port) + " HTTP/1.1\r\n\r\n"));
     std::string response = read_to_eof(client.get());

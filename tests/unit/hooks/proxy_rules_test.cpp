@@ -52,7 +52,9 @@ TEST(ProxyDomainRules, MatchingTable) {
         DestinationVerdict verdict = policy.check_host(c.name, 443);
         EXPECT_EQ(verdict.allowed, c.allowed) << c.name;
         EXPECT_EQ(verdict.rule, c.rule) << c.name;
-        if (!c.allowed) EXPECT_FALSE(verdict.annotation.empty()) << c.name;
+        if (!c.allowed) {
+            EXPECT_FALSE(verdict.annotation.empty()) << c.name;
+        }
     }
 }
 
