@@ -159,6 +159,24 @@ TEST_F(EgressProxyTest, NameOutsideTheListGets403WithTheAnnotationToAllowIt) {
     EXPECT_EQ(logged[0].protocol, "http");
 }
 
+TEST_F(EgressProxyTest, DeniedRequestWithALargeBodyStillGetsThe403) {
+    // Closing with the body unread would send RST and could destroy the 403 in flight.
+    start_proxy(rules({"*.allowed.test"}));
+    UniqueFd client = connect_proxy();
+    const std::string body = pseudo_random_bytes(256 << 10, 9);
+    std::thread sender([&] {
+        send_all(client.get(), "POST http://elsewhere.test/ HTTP/1.1\r\nContent-Length: " +
+                                   std::to_string(body.size()) + "\r\n\r\n" + body);
+        shutdown(client.get(), SHUT_WR);
+    });
+    int error = -1;
+    std::string response = read_to_eof(client.get(), &error);
+    sender.join();
+    EXPECT_EQ(error, 0) << strerror(error);
+    EXPECT_EQ(response.rfind("HTTP/1.1 403 Forbidden\r\n", 0), 0u) << response;
+    EXPECT_NE(response.find("elsewhere.test denied by rule not-in-allowedDomains"), std::string::npos) << response;
+}
+
 TEST_F(EgressProxyTest, NameResolvingToMetadataAddressIsRefusedWithoutAnyConnect) {
     add_host("metadata.allowed.test", "169.254.169.254");
     start_proxy(rules({"*.allowed.test"}));
