@@ -8,7 +8,9 @@
 #
 #   BUILD_DIR=/path     build directory (default <repo>/build)
 #   RUNTIME=runc        run the integration tests against another runtime
-#   SUITES="unit integration e2e"   which suites to run
+#   SUITES="unit integration e2e fuzz asan"   which suites to run
+#   FUZZ_SECONDS=60     per libFuzzer target (suite fuzz: tests/fuzz/run.sh)
+#   (suite asan: tests/fuzz/asan-unit.sh, unit tests under ASan+UBSan)
 #   BATS_FILTER=regex   only bats tests whose name matches
 #   tests/run-all.sh tests/integration/kill.bats ...   only these bats files
 set -uo pipefail
@@ -16,7 +18,7 @@ set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${BUILD_DIR:-$repo/build}
 export RUNTIME=${RUNTIME:-$build_dir/tether}
-suites=${SUITES:-unit integration e2e}
+suites=${SUITES:-unit integration e2e fuzz asan}
 log_dir=$(mktemp -d /tmp/tether-tests.XXXXXX)
 
 passed=0
@@ -78,6 +80,16 @@ run_bats() {
     fi
 }
 
+# run_script NAME SCRIPT: one pass or one failure for the whole script.
+run_script() {
+    note "$1 ($2)"
+    if timeout -k 30 "${SCRIPT_TIMEOUT:-2400}" "$2" 2>&1 | tee "$log_dir/$1.log"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1)); failures+=("$1: $2 failed (log $log_dir/$1.log)")
+    fi
+}
+
 bats_files=()
 for arg in "$@"; do bats_files+=("$arg"); done
 
@@ -88,7 +100,7 @@ for suite in $suites; do
             if [[ ${#bats_files[@]} -gt 0 ]]; then
                 run_bats integration "${bats_files[@]}"
             else
-                run_bats integration "$repo"/tests/integration/*.bats
+                run_bats integration "$repo"/tests/integration/*.bats "$repo"/tests/integration/reliability/*.bats
             fi ;;
         e2e)
             [[ ${#bats_files[@]} -gt 0 ]] && continue
@@ -96,6 +108,11 @@ for suite in $suites; do
             e2e=("$repo"/tests/e2e/*.bats)
             shopt -u nullglob
             run_bats e2e "${e2e[@]}" ;;
+        fuzz | asan)
+            [[ ${#bats_files[@]} -gt 0 ]] && continue
+            script=$repo/tests/fuzz/run.sh
+            [[ $suite == asan ]] && script=$repo/tests/fuzz/asan-unit.sh
+            run_script "$suite" "$script" ;;
         *) echo "unknown suite $suite" >&2; exit 2 ;;
     esac
 done
