@@ -15,7 +15,7 @@ namespace {
     throw ParseError(label + ": " + what);
 }
 
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+std::string quote_text(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
 bool all_digits(std::string_view text) {
     return !text.empty() && std::all_of(text.begin(), text.end(),
@@ -56,7 +56,7 @@ std::vector<std::string> split_list(const std::string& label, std::string_view v
         const std::string_view item =
             trim(value.substr(start, comma == std::string_view::npos ? std::string_view::npos
                                                                      : comma - start));
-        if (item.empty()) fail(label, "empty item in " + quoted(value));
+        if (item.empty()) fail(label, "empty item in " + quote_text(value));
         items.emplace_back(item);
         if (comma == std::string_view::npos) break;
         start = comma + 1;
@@ -68,7 +68,7 @@ PortRange parse_port_range(const std::string& label, const std::string& item) {
     const std::size_t dash = item.find('-');
     if (dash == std::string::npos) {
         const unsigned port = parse_port_number(item);
-        if (port == 0) fail(label, quoted(item) + " is not a port (1-65535)");
+        if (port == 0) fail(label, quote_text(item) + " is not a port (1-65535)");
         return {static_cast<std::uint16_t>(port), static_cast<std::uint16_t>(port)};
     }
     const std::string_view text(item);
@@ -76,13 +76,13 @@ PortRange parse_port_range(const std::string& label, const std::string& item) {
     const std::string_view last_text = text.substr(dash + 1);
     for (std::string_view part : {first_text, last_text}) {
         if (parse_port_number(part) == 0)
-            fail(label, quoted(item) + " is not a port range: " + quoted(part) +
+            fail(label, quote_text(item) + " is not a port range: " + quote_text(part) +
                             " is not a port (1-65535)");
     }
     const unsigned first = parse_port_number(first_text);
     const unsigned last = parse_port_number(last_text);
     if (first > last)
-        fail(label, quoted(item) + " is not a port range: " + std::to_string(first) + " > " +
+        fail(label, quote_text(item) + " is not a port range: " + std::to_string(first) + " > " +
                         std::to_string(last));
     return {static_cast<std::uint16_t>(first), static_cast<std::uint16_t>(last)};
 }
@@ -90,20 +90,20 @@ PortRange parse_port_range(const std::string& label, const std::string& item) {
 bool parse_bool(const std::string& label, const std::string& value) {
     if (value == "true") return true;
     if (value == "false") return false;
-    fail(label, "expected \"true\" or \"false\", got " + quoted(value));
+    fail(label, "expected \"true\" or \"false\", got " + quote_text(value));
 }
 
 std::string parse_absolute_path(const std::string& label, const std::string& item) {
     if (item.find('\0') != std::string::npos) fail(label, "path contains a NUL byte");
     if (item.empty() || item.front() != '/')
-        fail(label, quoted(item) + " is not an absolute path");
+        fail(label, quote_text(item) + " is not an absolute path");
     std::string normalized;
     std::size_t start = 1;
     while (start <= item.size()) {
         std::size_t slash = item.find('/', start);
         if (slash == std::string::npos) slash = item.size();
         const std::string_view component = std::string_view(item).substr(start, slash - start);
-        if (component == "..") fail(label, quoted(item) + " must not contain \"..\"");
+        if (component == "..") fail(label, quote_text(item) + " must not contain \"..\"");
         if (!component.empty() && component != ".") {
             normalized += '/';
             normalized += component;
@@ -118,25 +118,25 @@ std::string parse_domain_pattern(const std::string& label, const std::string& it
     domain.reserve(item.size());
     for (unsigned char c : item) {
         if (c >= 0x80)
-            fail(label, quoted(item) + " is not ASCII: use the punycode (xn--) form");
+            fail(label, quote_text(item) + " is not ASCII: use the punycode (xn--) form");
         domain += static_cast<char>(std::tolower(c));
     }
     if (!domain.empty() && domain.back() == '.') domain.pop_back();
     std::string_view rest(domain);
     if (rest.starts_with("*.")) rest.remove_prefix(2);
-    if (rest.empty()) fail(label, quoted(item) + " is not a domain pattern");
+    if (rest.empty()) fail(label, quote_text(item) + " is not a domain pattern");
     if (rest.find('*') != std::string_view::npos)
-        fail(label, quoted(item) +
+        fail(label, quote_text(item) +
                         ": \"*\" is only allowed as the whole first label (\"*.example.com\")");
-    if (rest.size() > 253) fail(label, quoted(item) + " is longer than 253 characters");
+    if (rest.size() > 253) fail(label, quote_text(item) + " is longer than 253 characters");
     std::size_t start = 0;
     while (true) {
         const std::size_t dot = rest.find('.', start);
         const std::string_view part = rest.substr(
             start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-        if (part.empty()) fail(label, quoted(item) + " has an empty label");
+        if (part.empty()) fail(label, quote_text(item) + " has an empty label");
         if (!valid_domain_label(part))
-            fail(label, quoted(item) + ": label " + quoted(part) +
+            fail(label, quote_text(item) + ": label " + quote_text(part) +
                             " must be 1-63 letters, digits or \"-\", not starting or ending "
                             "with \"-\"");
         if (dot == std::string_view::npos) break;
@@ -152,20 +152,20 @@ Cidr parse_cidr(const std::string& label, const std::string& item) {
     cidr.family = address_text.find(':') != std::string::npos ? AF_INET6 : AF_INET;
     const int max_prefix = cidr.family == AF_INET6 ? 128 : 32;
     if (inet_pton(cidr.family, address_text.c_str(), cidr.address.data()) != 1)
-        fail(label, quoted(item) + " is not an IP address or CIDR block");
+        fail(label, quote_text(item) + " is not an IP address or CIDR block");
     cidr.prefix_length = max_prefix;
     if (slash != std::string::npos) {
         const std::string_view prefix_text = std::string_view(item).substr(slash + 1);
         if (!all_digits(prefix_text) || prefix_text.size() > 3 ||
             std::stoi(std::string(prefix_text)) > max_prefix)
-            fail(label, quoted(item) + ": prefix length must be 0-" + std::to_string(max_prefix));
+            fail(label, quote_text(item) + ": prefix length must be 0-" + std::to_string(max_prefix));
         cidr.prefix_length = std::stoi(std::string(prefix_text));
     }
     // Host bits set usually means a typo ("10.0.0.1/8"); refusing it keeps the
     // rule saying exactly what the user meant.
     for (int bit = cidr.prefix_length; bit < max_prefix; ++bit) {
         if (cidr.address[bit / 8] & (0x80 >> (bit % 8)))
-            fail(label, quoted(item) + " has host bits set after /" +
+            fail(label, quote_text(item) + " has host bits set after /" +
                             std::to_string(cidr.prefix_length));
     }
     char text[INET6_ADDRSTRLEN] = {};
