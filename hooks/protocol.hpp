@@ -9,7 +9,8 @@
 //   "PING"                           "ok"                 (readiness)
 //   "LISTENER" + SCM_RIGHTS(fd)      "ok" | "error <why>" (the seccomp notify
 //                                    listener of the init, exactly one fd;
-//                                    accepted once per container)
+//                                    one per process tree: the init and
+//                                    each process `tether exec` starts)
 //   "PROXY_PORT?"                    "<port>"             (decimal; "0": no proxy)
 //   "STOP"                           "ok", then the daemon exits (delete)
 //   anything else                    "error unknown request"

@@ -86,12 +86,13 @@ std::string ControlServer::handle(std::string_view request, UniqueFd passed_fd) 
     if (request == protocol::kProxyPort) return std::to_string(policy_.proxy_port);
     if (request == protocol::kListener) {
         if (!passed_fd) return "error LISTENER needs the listener fd (SCM_RIGHTS)";
-        if (supervisor_) return "error this container's listener was already handed over";
+        // One listener per process tree: the init's, then one for each
+        // process `tether exec` starts (each has a filter chain of its own).
         try {
-            supervisor_ = std::make_unique<Supervisor>(std::move(passed_fd), policy_, container_id_, log_);
-            supervisor_->start();
+            auto supervisor = std::make_unique<Supervisor>(std::move(passed_fd), policy_, container_id_, log_);
+            supervisor->start();
+            supervisors_.push_back(std::move(supervisor));
         } catch (const std::exception& e) {
-            supervisor_.reset();
             return std::string("error ") + e.what();
         }
         return ok;

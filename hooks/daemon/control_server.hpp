@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <vector>
 #include <string>
 
 #include "hooks/common/decision_log.hpp"
@@ -32,7 +33,7 @@ private:
     SupervisorPolicy policy_;
     std::string container_id_;
     std::shared_ptr<DecisionLog> log_;
-    std::unique_ptr<Supervisor> supervisor_;
+    std::vector<std::unique_ptr<Supervisor>> supervisors_;
     bool stop_requested_ = false;
 };
 

@@ -1,0 +1,28 @@
+// The runtime's side of tether-netd's control socket (hooks/protocol.hpp).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace tether {
+
+struct NetdInfo {
+    pid_t pid = 0;
+    uint16_t proxy_port = 0;  // 0: no egress proxy
+};
+
+// Reads netd.pid and asks the daemon for its proxy port. Throws when the
+// daemon does not answer: a sandbox without its supervisor must not start.
+NetdInfo query_network_daemon(const std::string& state_dir);
+
+// Asks the daemon to stop (STOP), falling back to SIGTERM by its pid file.
+void stop_network_daemon(const std::string& state_dir);
+
+// HTTP_PROXY, HTTPS_PROXY, ALL_PROXY (and lower-case) pointing at the
+// proxy on the container's loopback, and NO_PROXY for loopback itself.
+std::vector<std::string> proxy_environment(uint16_t port);
+
+}  // namespace tether

@@ -1,0 +1,139 @@
+#include "runtime/lifecycle/sandbox_setup.hpp"
+
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "hooks/supervisor/notify_filter.hpp"
+#include "runtime/core/error.hpp"
+#include "runtime/core/fs.hpp"
+#include "runtime/core/log.hpp"
+#include "runtime/linux/mount_options.hpp"
+#include "runtime/sandbox/seccomp_closures.hpp"
+#include "runtime/security/seccomp_filter.hpp"
+
+namespace tether {
+namespace {
+
+bool is_executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+
+// The container shares the host's network namespace when it has none of its
+// own, or joins one by a path that is the runtime's own.
+bool has_own_network_namespace(const spec::Config& config) {
+    const spec::Namespace* ns = config.linux_->find_namespace(spec::NamespaceType::network);
+    if (!ns) return false;
+    if (ns->path.empty()) return true;
+    struct stat joined, ours;
+    if (::stat(ns->path.c_str(), &joined) != 0 || ::stat("/proc/self/ns/net", &ours) != 0) return true;
+    return !(joined.st_ino == ours.st_ino && joined.st_dev == ours.st_dev);
+}
+
+std::vector<std::string> writable_mount_destinations(const spec::Config& config) {
+    std::vector<std::string> writable;
+    for (const auto& mount : config.mounts) {
+        if (mount.type == "proc" || mount.type == "sysfs" || mount.type == "cgroup" || mount.type == "cgroup2")
+            continue;
+        if (os::parse_mount_options(mount.options).flags & 1 /* MS_RDONLY */) continue;
+        writable.push_back(mount.destination);
+    }
+    return writable;
+}
+
+void add_unique(std::vector<std::string>& list, const std::string& value) {
+    for (const auto& existing : list)
+        if (existing == value) return;
+    list.push_back(value);
+}
+
+}  // namespace
+
+std::string find_netd_binary() {
+    if (const char* env = std::getenv("TETHER_NETD"); env && *env) return env;
+    char self[PATH_MAX];
+    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        std::string dir(self);
+        dir = dir.substr(0, dir.find_last_of('/'));
+        for (const std::string& candidate : {dir + "/tether-netd", dir + "/../libexec/tether/tether-netd"})
+            if (is_executable(candidate)) return fs::absolute_path(candidate);
+    }
+    throw Error("tether-netd not found next to tether or in ../libexec/tether (set TETHER_NETD)");
+}
+
+std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::NamespacePlan& namespaces,
+                                            const std::string& state_dir, const std::string& default_policy_path) {
+    std::optional<std::string> default_policy;
+    if (!default_policy_path.empty()) default_policy = fs::read_file(default_policy_path, 1024 * 1024);
+    SandboxSetup setup;
+    try {
+        setup.policy = spec::parse_policy(config.annotations, default_policy,
+                                          [](const std::string& path) { return fs::read_file(path, 1024 * 1024); });
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw Error(std::string("sandbox policy: ") + e.what());
+    }
+    if (!setup.policy.active()) return std::nullopt;
+
+    spec::Linux& linux = *config.linux_;
+    spec::Process& process = *config.process;
+    process.no_new_privileges = true;
+    for (const auto& path : setup.policy.filesystem.deny_read) add_unique(linux.masked_paths, path);
+    for (const auto& path : setup.policy.filesystem.deny_write) add_unique(linux.readonly_paths, path);
+
+    bool own_net = has_own_network_namespace(config);
+    setup.supervised = setup.policy.network.enabled;
+    if (setup.supervised && linux.seccomp && security::uses_notify(*linux.seccomp))
+        throw Error("linux.seccomp: a profile with SCMP_ACT_NOTIFY cannot be combined with a run.tether.network.* "
+                    "policy: a seccomp filter chain carries one listener, and the sandbox's supervisor needs it");
+
+    sandbox::LandlockInputs& inputs = setup.landlock_inputs;
+    const char* pretend = std::getenv("TETHER_TEST_LANDLOCK_ABI");  // the runtime's environment, never the container's
+    inputs.abi = sandbox::landlock_abi(sandbox::parse_test_landlock_abi(pretend));
+    inputs.rootfs_writable = !(config.root && config.root->readonly);
+    inputs.writable_mounts = writable_mount_destinations(config);
+    inputs.own_network_namespace = own_net;
+    inputs.shares_host_pid_namespace = !namespaces.has(spec::NamespaceType::pid);
+    if (setup.policy.network.allow_dns) inputs.dns_port = 53;
+    // Fail before anything exists when the kernel cannot enforce the policy
+    // (the proxy port does not change which features are needed).
+    sandbox::LandlockPlan provisional = sandbox::plan_landlock(setup.policy, inputs);
+    sandbox::require_landlock_features(provisional, setup.policy.sandbox.best_effort);
+    for (const auto& missing : provisional.missing_features) log::warning("sandbox (bestEffort): " + missing);
+
+    if (setup.supervised) {
+        setup.netd_path = find_netd_binary();
+        spec::Hook hook;
+        hook.path = setup.netd_path;
+        hook.args = {"tether-netd", "--state-dir", state_dir};
+        if (!default_policy_path.empty()) {
+            hook.args.push_back("--default-policy");
+            hook.args.push_back(fs::absolute_path(default_policy_path));
+        }
+        config.hooks.prestart.insert(config.hooks.prestart.begin(), hook);
+    }
+    return setup;
+}
+
+void apply_sandbox_in_init(const SandboxSetup& setup, std::optional<uint16_t> proxy_port, os::SyncChannel& channel) {
+    sandbox::LandlockInputs inputs = setup.landlock_inputs;
+    inputs.proxy_port = proxy_port;
+    sandbox::LandlockPlan plan = sandbox::plan_landlock(setup.policy, inputs);
+    sandbox::require_landlock_features(plan, setup.policy.sandbox.best_effort);
+    sandbox::apply_landlock(plan);
+    // The closures go in before any profile of the config's own, which may
+    // forbid seccomp(2) itself.
+    sandbox::load_seccomp_closures(setup.policy.audit());
+    if (setup.supervised) {
+        UniqueFd listener = hooks::load_network_notify_filter();
+        // Only the number travels: a sendmsg would be trapped by the filter
+        // we just loaded. The parent takes it with pidfd_getfd.
+        channel.send(os::SyncType::listener_fd, std::string(kNetdListener) + ":" + std::to_string(listener.get()));
+        channel.expect(os::SyncType::listener_taken);
+    }
+}
+
+}  // namespace tether

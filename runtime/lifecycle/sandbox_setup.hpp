@@ -1,0 +1,55 @@
+// Turning a container into a sandbox (DESIGN.md, "Sandbox").
+//
+// prepare_sandbox runs in `create`'s parent before anything exists: it reads
+// the policy (run.tether.* annotations over --default-policy), and when there
+// is one it rewrites the config so the ordinary machinery enforces it:
+//   - no_new_privs is forced (setuid binaries gain nothing in a sandbox);
+//   - denyRead paths become masked paths and denyWrite paths read-only
+//     binds: Landlock can only grant, never carve a hole, and masks also hold
+//     on kernels without Landlock;
+//   - with a network policy, tether-netd (supervisor, bridge, proxy) is put
+//     first among the prestart hooks.
+// It refuses what cannot be enforced before the container exists: a profile
+// of the config's own that uses SCMP_ACT_NOTIFY together with a network
+// policy (a filter chain carries one listener), and Landlock features the
+// kernel lacks unless bestEffort.
+//
+// apply_sandbox_in_init runs in the init (and in `exec`'s child) after
+// pivot_root and no_new_privs: Landlock, the static seccomp closures, then
+// the notify filter whose listener goes to the daemon through the parent.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "runtime/linux/namespaces.hpp"
+#include "runtime/linux/sync_channel.hpp"
+#include "runtime/sandbox/landlock.hpp"
+#include "spec/config.hpp"
+#include "spec/policy.hpp"
+
+namespace tether {
+
+struct SandboxSetup {
+    spec::SandboxPolicy policy;
+    bool supervised = false;  // a network policy: notify filter + tether-netd
+    sandbox::LandlockInputs landlock_inputs;
+    std::string netd_path;
+};
+
+std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::NamespacePlan& namespaces,
+                                            const std::string& state_dir, const std::string& default_policy_path);
+
+// The listener payload written on the sync channel: "<kind>:<fd number>".
+inline constexpr const char* kNetdListener = "netd";
+inline constexpr const char* kConfigListener = "config";
+
+// In the init: Landlock, closures, notify filter (handed over on channel).
+void apply_sandbox_in_init(const SandboxSetup& setup, std::optional<uint16_t> proxy_port, os::SyncChannel& channel);
+
+// Where tether-netd is: $TETHER_NETD, next to the tether binary, or
+// ../libexec/tether/ relative to it.
+std::string find_netd_binary();
+
+}  // namespace tether
