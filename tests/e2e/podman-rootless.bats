@@ -46,7 +46,7 @@ netns = "none"
 [engine]
 cgroup_manager = "cgroupfs"
 events_logger = "file"
-events_logfile_path = "$ROOTLESS_DIR/events.log"
+events_logfile_path = "$ROOTLESS_DIR/home/events.log"
 EOF
     sed -e '/^ *"\/usr\/.*bin\/tether",$/d' -e "s|^tether = \[\$|tether = [\"$ROOTLESS_DIR/bin/tether\",|" \
         "$REPO_ROOT/contrib/podman/tether.conf" >"$conf/containers.conf.d/tether.conf"
@@ -58,8 +58,6 @@ graphroot = "$ROOTLESS_DIR/graphroot"
 EOF
     chown -R "$E2E_USER:" "$ROOTLESS_DIR/home" "$ROOTLESS_DIR/xdg"
     chmod 700 "$ROOTLESS_DIR/xdg"
-    touch "$ROOTLESS_DIR/events.log"
-    chown "$E2E_USER:" "$ROOTLESS_DIR/events.log"
     mkdir -p "$ROOTLESS_DIR/runroot" "$ROOTLESS_DIR/graphroot"
     chown "$E2E_USER:" "$ROOTLESS_DIR/runroot" "$ROOTLESS_DIR/graphroot"
     as_user podman import -q "$ROOTLESS_DIR/rootfs.tar" "$IMAGE_NAME" >/dev/null
