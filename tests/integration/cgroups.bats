@@ -1,0 +1,149 @@
+#!/usr/bin/env bats
+# linux.resources on this machine's real cgroup hierarchy: every limit of
+# config.json is read back from the container's cgroup files; devices are
+# checked from inside the container; nothing is left after delete or after a
+# refused create. The layout (v1, hybrid, v2) is detected, never assumed.
+
+load helpers
+load cgroups_helpers
+
+MiB=$((1024 * 1024))
+
+@test "cgroups: memory, cpu, cpuset and pids from config.json are in the cgroup files" {
+    local swap=''
+    swap_limit_supported && swap=',"swap":134217728'
+    set_resources "{\"memory\":{\"limit\":$((64 * MiB)),\"reservation\":$((32 * MiB))$swap},
+                    \"cpu\":{\"shares\":512,\"quota\":50000,\"period\":100000,\"cpus\":\"0\",\"mems\":\"0\"},
+                    \"pids\":{\"limit\":100}}"
+    runtime create --bundle "$BUNDLE" "$ID"
+    assert_success
+
+    if [[ $(cgroup_layout) == v2 ]]; then
+        assert_equal "$(cg_read memory memory.max)" $((64 * MiB))
+        assert_equal "$(cg_read memory memory.low)" $((32 * MiB))
+        # v2 limits swap alone: memory+swap 128M - memory 64M.
+        [[ -z $swap ]] || assert_equal "$(cg_read memory memory.swap.max)" $((64 * MiB))
+        # runc's shares -> weight map: 1 + (512 - 2) * 9999 / 262142 = 20.
+        assert_equal "$(cg_read cpu cpu.weight)" 20
+        assert_equal "$(cg_read cpu cpu.max)" "50000 100000"
+    else
+        assert_equal "$(cg_read memory memory.limit_in_bytes)" $((64 * MiB))
+        assert_equal "$(cg_read memory memory.soft_limit_in_bytes)" $((32 * MiB))
+        [[ -z $swap ]] || assert_equal "$(cg_read memory memory.memsw.limit_in_bytes)" $((128 * MiB))
+        assert_equal "$(cg_read cpu cpu.shares)" 512
+        assert_equal "$(cg_read cpu cpu.cfs_quota_us)" 50000
+        assert_equal "$(cg_read cpu cpu.cfs_period_us)" 100000
+    fi
+    assert_equal "$(cg_read cpuset cpuset.cpus)" 0
+    assert_equal "$(cg_read cpuset cpuset.mems)" 0
+    assert_equal "$(cg_read pids pids.max)" 100
+}
+
+@test "cgroups: swappiness and disableOOMKiller [v1 memory controller]" {
+    [[ $(cgroup_layout) != v2 ]] || skip "cgroup v2 has no swappiness or oom_control"
+    set_resources "{\"memory\":{\"limit\":$((64 * MiB)),\"swappiness\":20,\"disableOOMKiller\":true}}"
+    runtime create --bundle "$BUNDLE" "$ID"
+    assert_success
+    assert_equal "$(cg_read memory memory.swappiness)" 20
+    run cg_read memory memory.oom_control
+    assert_line "oom_kill_disable 1"
+}
+
+@test "cgroups: hugepageLimits [2MB pages]" {
+    has_controller hugetlb || skip "no hugetlb controller"
+    [[ -d /sys/kernel/mm/hugepages/hugepages-2048kB ]] || skip "no 2MB huge pages"
+    set_resources "{\"hugepageLimits\":[{\"pageSize\":\"2MB\",\"limit\":$((4 * MiB))}]}"
+    runtime create --bundle "$BUNDLE" "$ID"
+    assert_success
+    if [[ $(cgroup_layout) == v2 ]]; then
+        assert_equal "$(cg_read hugetlb hugetlb.2MB.max)" $((4 * MiB))
+    else
+        assert_equal "$(cg_read hugetlb hugetlb.2MB.limit_in_bytes)" $((4 * MiB))
+    fi
+}
+
+# A host device outside the default set (/dev/fuse or /dev/loop-control;
+# both open without capabilities for the owner, root) is bind-mounted into the
+# container: the config's default-deny device rule must stop it from being
+# opened, while the default devices (/dev/null) stay usable.
+@test "cgroups: devices [a denied device cannot be opened from inside, an allowed one can]" {
+    local device major minor
+    for device in /dev/fuse /dev/loop-control ''; do
+        [[ -c $device ]] && break
+    done
+    [[ -n $device ]] || skip "no /dev/fuse or /dev/loop-control on this host"
+    major=$((16#$(stat -c %t "$device")))
+    minor=$((16#$(stat -c %T "$device")))
+    update_config ".mounts += [{\"destination\":\"/dev/tdev\",\"type\":\"bind\",\"source\":\"$device\",\"options\":[\"bind\"]}]"
+    set_args sh -c 'if true </dev/tdev; then echo tdev-opened; else echo tdev-denied; fi; true >/dev/null && echo null-opened'
+    runtime run --bundle "$BUNDLE" "$ID"
+    assert_success
+    assert_output --partial "tdev-denied"
+    assert_output --partial "Operation not permitted"
+    assert_output --partial "null-opened"
+
+    # (run removes a container once its process exits.)
+    # The same container with an allow rule: the denial above was the
+    # device cgroup's, not the mount's.
+    local id2
+    id2=$(new_id)
+    update_config ".linux.resources.devices += [{\"allow\":true,\"type\":\"c\",\"major\":$major,\"minor\":$minor,\"access\":\"r\"}]"
+    runtime run --bundle "$BUNDLE" "$id2"
+    assert_success
+    assert_output --partial "tdev-opened"
+}
+
+@test "cgroups: absolute cgroupsPath [the cgroup is at that path below the hierarchy root]" {
+    update_config ".linux.cgroupsPath = \"/$ID\""
+    create_running
+    local pid dir
+    pid=$(state_field "$ID" pid)
+    dir=$(cg_dir "$pid" memory)
+    if [[ $(cgroup_layout) == v2 ]]; then
+        assert_equal "$dir" "$(v2_mount)/$ID"
+    else
+        assert_equal "$dir" "$(v1_mount memory)/$ID"
+        assert_equal "$(cg_dir "$pid" pids)" "$(v1_mount pids)/$ID"
+    fi
+    grep -qx "$pid" "$dir/cgroup.procs"
+}
+
+@test "cgroups: delete [every cgroup directory of the container is removed]" {
+    create_running
+    [[ -n $(_cgroups_named "$ID") ]]
+    runtime kill "$ID" KILL
+    assert_success
+    wait_for_status "$ID" stopped
+    runtime delete "$ID"
+    assert_success
+    assert_equal "$(_cgroups_named "$ID")" ""
+}
+
+@test "cgroups: create with a bad resources value [refused, no cgroup or state left]" {
+    # CPU 999 does not exist: the kernel refuses the cpuset write.
+    set_resources '{"cpu":{"cpus":"999"}}'
+    runtime create --bundle "$BUNDLE" "$ID"
+    assert_failure
+    assert_output --partial "cpuset.cpus"
+    assert_equal "$(_cgroups_named "$ID")" ""
+    runtime state "$ID"
+    assert_failure
+}
+
+@test "cgroups: unified keys on a v1 or hybrid host [refused naming the key, nothing left]" {
+    [[ $(cgroup_layout) != v2 ]] || skip "cgroup v2 accepts unified keys"
+    set_resources '{"unified":{"memory.high":"50000000"}}'
+    runtime create --bundle "$BUNDLE" "$ID"
+    assert_failure
+    assert_output --partial "memory.high"
+    assert_output --partial "cgroup v2"
+    assert_equal "$(_cgroups_named "$ID")" ""
+}
+
+@test "cgroups: unified keys on a v2 host [written to the cgroup]" {
+    [[ $(cgroup_layout) == v2 ]] || skip "needs cgroup v2 (this host: $(cgroup_layout))"
+    set_resources '{"unified":{"memory.high":"50003968"}}'
+    runtime create --bundle "$BUNDLE" "$ID"
+    assert_success
+    assert_equal "$(cg_read memory memory.high)" 50003968
+}
