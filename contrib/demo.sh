@@ -1,42 +1,74 @@
 #!/usr/bin/env bash
-# demo.sh — run a busybox container with tether and show what it sees.
+# demo.sh — a sandboxed busybox container with tether: one allowed and one
+# denied connection to services on the host's loopback.
 #
-#   contrib/demo.sh                 uses ./build/tether
-#   RUNTIME=runc contrib/demo.sh    the same demo with another runtime
+#   contrib/demo.sh                 uses ./build/tether (and ./build/tether-netd)
 #
-# The bundle and the runtime's state live in a temporary directory that is
-# removed on exit, so the demo leaves nothing behind.
+# Two tiny HTTP servers listen on the host's 127.0.0.1 (ports 18080 and
+# 18081). The container shares the host's network and carries the annotation
+#   run.tether.network.allowLocalOutboundPorts=18080
+# so the seccomp-notify supervisor lets it reach 18080 and refuses 18081
+# (ECONNREFUSED, as for a closed port), and Landlock confines its writes.
+# Everything (bundle, state, servers) is removed on exit.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 runtime=${RUNTIME:-$repo/build/tether}
-if ! command -v "$runtime" >/dev/null; then
+allowed_port=${DEMO_ALLOWED_PORT:-18080}
+denied_port=${DEMO_DENIED_PORT:-18081}
+if [[ ! -x $runtime ]]; then
     echo "demo.sh: $runtime not found; build it first with contrib/build.sh" >&2
     exit 1
 fi
 
 work=$(mktemp -d /tmp/tether-demo.XXXXXX)
 id=tether-demo-$$
+server_pids=()
 cleanup() {
     "$runtime" --root "$work/state" delete --force "$id" >/dev/null 2>&1 || true
+    for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-# The script the container runs: everything it prints comes from inside.
-script='echo "hostname: $(hostname)"
-echo "id:       $(id)"
-echo "pid:      $$ (the container init is pid 1 in its own pid namespace)"
-echo "ps:"; ps -o pid,user,comm
-echo "ls /:     $(ls / | tr "\n" " ")"'
+# Two host services on loopback, each answering with its own page.
+for port in "$allowed_port" "$denied_port"; do
+    mkdir -p "$work/www-$port"
+    echo "hello from the host service on port $port" >"$work/www-$port/index.html"
+    busybox httpd -f -p "127.0.0.1:$port" -h "$work/www-$port" &
+    server_pids+=($!)
+done
+for port in "$allowed_port" "$denied_port"; do
+    for _ in $(seq 50); do busybox wget -q -O /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break; sleep 0.1; done
+done
 
-"$repo/contrib/make-busybox-bundle.sh" "$work/bundle" sh -c "$script"
-# A recognisable hostname, so it is obvious the UTS namespace is the container's.
-jq '.hostname = "tether-demo"' "$work/bundle/config.json" >"$work/config.json"
+# What the container runs: everything it prints comes from inside.
+script='echo "inside: $(id), pid $$, hostname $(hostname), host network"
+echo "connect to 127.0.0.1:'"$allowed_port"' (listed):"
+timeout 5 wget -q -O - http://127.0.0.1:'"$allowed_port"'/ || echo "  failed"
+echo "connect to 127.0.0.1:'"$denied_port"' (not listed):"
+timeout 5 wget -q -O - http://127.0.0.1:'"$denied_port"'/ 2>&1 || echo "  refused, as the policy says"
+echo "write /tmp/ok (allowWrite): $(echo x > /tmp/ok && echo ok)"
+echo "write /etc/passwd (outside allowWrite): $( (echo x >> /etc/passwd) 2>&1 || true)"'
+
+"$repo/contrib/make-busybox-bundle.sh" "$work/bundle" sh -c "$script" >/dev/null
+jq --arg port "$allowed_port" '
+    .hostname = "tether-demo"
+  | .root.readonly = false
+  | .linux.namespaces |= map(select(.type != "network"))
+  | .annotations = {
+        "run.tether.network.allowLocalOutboundPorts": $port,
+        "run.tether.filesystem.allowWrite": "/tmp"
+    }' "$work/bundle/config.json" >"$work/config.json"
 mv "$work/config.json" "$work/bundle/config.json"
 
 echo "== $("$runtime" --version | head -n1)"
-echo "== $runtime run --bundle $work/bundle $id"
+echo "== sandbox: $(jq -c .annotations "$work/bundle/config.json")"
+echo "== $runtime run --keep --bundle $work/bundle $id"
 rc=0
-timeout 60 "$runtime" --root "$work/state" run --bundle "$work/bundle" "$id" || rc=$?
+timeout 60 "$runtime" --root "$work/state" run --keep --bundle "$work/bundle" "$id" || rc=$?
 echo "== container exited with status $rc"
+echo "== the supervisor's decisions ($work/state/$id/decisions.jsonl):"
+if [[ -f $work/state/$id/decisions.jsonl ]]; then
+    jq -r '"  \(.verdict)  \(.syscall) \(.address):\(.port)  rule=\(.rule)"' "$work/state/$id/decisions.jsonl"
+fi
 exit "$rc"
