@@ -20,6 +20,7 @@ invoke() {
     timeout -k 5 "$RUNTIME_TIMEOUT" "$RUNTIME" --root "$ROOT" "$@" \
         </dev/null >"$TEST_DIR/invoke.out" 2>&1 3>&- || status=$?
     output=$(cat "$TEST_DIR/invoke.out")
+    mapfile -t lines <<<"$output"
 }
 
 # check_refused NAME REGEX ID: the last invoke failed cleanly with a message
