@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
+#include "runtime/cgroups/manager.hpp"
 #include "runtime/cli/cli.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/log.hpp"
@@ -16,6 +19,18 @@ void print_version() {
     const struct scmp_version* v = seccomp_version();
     std::printf("tether version %s\nspec: 1.2.0\nlibseccomp: %u.%u.%u\n", TETHER_VERSION, v->major, v->minor,
                 v->micro);
+}
+
+// Rootless podman never passes --root and runs us as uid 0 of its user
+// namespace, where /run/tether belongs to nobody: like runc
+// ($XDG_RUNTIME_DIR/runc) the state then lives under the user's runtime dir.
+// Real root keeps /run/tether whatever its environment (podman's cleanup
+// process has XDG_RUNTIME_DIR set to "").
+std::string default_root_for_caller() {
+    const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+    bool rootless = ::geteuid() != 0 || tether::cgroups::running_in_user_namespace();
+    if (rootless && xdg && *xdg) return std::string(xdg) + "/tether";
+    return tether::default_state_root;
 }
 
 }  // namespace
@@ -64,6 +79,7 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
+    if (app.get_option("--root")->count() == 0) global.root = default_root_for_caller();
     if (version) {
         print_version();
         return 0;

@@ -34,23 +34,36 @@ static std::string parent_of(const std::string& path) {
 
 static std::string base_of(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
 
+// The host node at the same path, bind-mounted: a user namespace cannot mknod.
+static void bind_host_device(int root_fd, const spec::Device& device) {
+    UniqueFd target = make_path_in_root(root_fd, device.path, NodeKind::file);
+    if (::mount(device.path.c_str(), fd_path(target.get()).c_str(), nullptr, MS_BIND, nullptr) != 0)
+        throw_errno("bind mount device " + device.path);
+}
+
 void create_devices(int root_fd, const std::vector<spec::Device>& devices, bool bind_from_host) {
     for (const auto& device : devices) {
         UniqueFd dir = make_path_in_root(root_fd, parent_of(device.path), NodeKind::directory);
         UniqueFd dir_fd = open_in_root(root_fd, parent_of(device.path), O_PATH | O_DIRECTORY);
         std::string name = base_of(device.path);
         if (bind_from_host) {
-            // The host node at the same path; a user namespace cannot mknod.
-            UniqueFd target = make_path_in_root(root_fd, device.path, NodeKind::file);
-            if (::mount(device.path.c_str(), fd_path(target.get()).c_str(), nullptr, MS_BIND, nullptr) != 0)
-                throw_errno("bind mount device " + device.path);
+            bind_host_device(root_fd, device);
             continue;
         }
         mode_t kind = device.type == 'b' ? S_IFBLK : device.type == 'p' ? S_IFIFO : S_IFCHR;
         mode_t mode = kind | (device.file_mode ? (*device.file_mode & 07777) : 0666);
         ::unlinkat(dir_fd.get(), name.c_str(), 0);  // replace what the image put there
         dev_t dev = device.type == 'p' ? 0 : makedev(device.major, device.minor);
-        if (::mknodat(dir_fd.get(), name.c_str(), mode, dev) != 0) throw_errno("mknod " + device.path);
+        if (::mknodat(dir_fd.get(), name.c_str(), mode, dev) != 0) {
+            // A user namespace the caller made before running us (rootless
+            // podman runs the runtime as uid 0 of its own): no mknod there,
+            // so bind the host's node, as runc does in a user namespace.
+            if (errno == EPERM && device.type != 'p') {
+                bind_host_device(root_fd, device);
+                continue;
+            }
+            throw_errno("mknod " + device.path);
+        }
         // mknod honours the umask; the config's mode is exact.
         UniqueFd node = open_in_root(root_fd, device.path, O_PATH, true);
         std::string proc_path = fd_path(node.get());
