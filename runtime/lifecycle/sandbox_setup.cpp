@@ -103,12 +103,16 @@ std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::Name
     sandbox::LandlockPlan provisional = sandbox::plan_landlock(setup.policy, inputs);
     sandbox::require_landlock_features(provisional, setup.policy.sandbox.best_effort);
     for (const auto& missing : provisional.missing_features) log::warning("sandbox (bestEffort): " + missing);
+    // e.g. audit mode: "Landlock has no permissive mode; not applied".
+    for (const auto& note : provisional.notes) log::warning("sandbox: " + note);
 
     if (setup.supervised) {
         setup.netd_path = find_netd_binary();
         spec::Hook hook;
         hook.path = setup.netd_path;
-        hook.args = {"tether-netd", "--state-dir", state_dir};
+        // --runtime tether: the daemon will get the seccomp listener and the
+        // init applies Landlock; without it (hooks.d under runc/crun) it refuses.
+        hook.args = {"tether-netd", "--runtime", "tether", "--state-dir", state_dir};
         if (!default_policy_path.empty()) {
             hook.args.push_back("--default-policy");
             hook.args.push_back(fs::absolute_path(default_policy_path));
