@@ -4,10 +4,14 @@
 #include <unistd.h>
 
 #include "runtime/cli/cli.hpp"
+#include <optional>
+
 #include "runtime/core/unique_fd.hpp"
+#include "runtime/lifecycle/bundle.hpp"
 #include "runtime/lifecycle/create.hpp"
 #include "runtime/lifecycle/operations.hpp"
 #include "runtime/lifecycle/wait.hpp"
+#include "runtime/linux/console.hpp"
 
 namespace tether::cli {
 
@@ -33,16 +37,27 @@ void add_run(CLI::App& app, const GlobalOptions& global, Action& action) {
         action = [&global, args] {
             StateStore store = global.store();
             args->create.detach_from_init = args->detach;
+            // A terminal and nobody to give it to: we take it ourselves and
+            // relay it to our stdio (runc's `run -t`).
+            std::optional<os::ConsoleReceiver> console;
+            if (!args->detach && args->create.console_socket.empty() &&
+                load_bundle(args->create.bundle).config.process->terminal) {
+                console.emplace();
+                args->create.console_socket = console->path();
+            }
             CreatedContainer created = create_container(store, args->create);
             UniqueFd pidfd(created.init_pidfd);
+            UniqueFd master;
             try {
+                if (console) master = console->receive();
                 start_container(store, args->create.id);
             } catch (...) {
                 delete_container(store, args->create.id, true);
                 throw;
             }
             if (args->detach) return 0;
-            int code = wait_forwarding_signals(created.init_pid, pidfd.get());
+            int code = master ? os::relay_terminal(master.get(), created.init_pid, pidfd.get())
+                              : wait_forwarding_signals(created.init_pid, pidfd.get());
             if (!args->keep) delete_container(store, args->create.id, true);
             return code;
         };

@@ -15,7 +15,9 @@
 #include <fstream>
 
 #include "runtime/core/error.hpp"
+#include "runtime/linux/console.hpp"
 #include "runtime/linux/exec_lookup.hpp"
+#include "runtime/linux/hook_runner.hpp"
 #include "runtime/linux/path_in_root.hpp"
 #include "runtime/lifecycle/process_setup.hpp"
 
@@ -105,6 +107,14 @@ void add_env_lines(std::vector<std::string>& env, const std::string& lines) {
     }
 }
 
+// The parent's `go` carries the state documents for the hooks the init
+// runs itself: "<creating>\0<created>" (createContainer, startContainer).
+std::string hook_state(const std::string& states, bool created) {
+    size_t split = states.find('\0');
+    if (split == std::string::npos) return states;
+    return created ? states.substr(split + 1) : states.substr(0, split);
+}
+
 void wait_for_start(int fifo_fd) {
     char byte;
     ssize_t n = retry_eintr([&] { return ::read(fifo_fd, &byte, 1); });
@@ -137,7 +147,7 @@ void run_container_init(InitContext& context) {
         //    the parent our host pid and wait for the cgroup and id maps.
         os::join_namespaces(*context.namespaces);
         context.channel.send(os::SyncType::hello);
-        context.channel.expect(os::SyncType::go);
+        std::string hook_states = context.channel.expect(os::SyncType::go).payload;
         if (context.namespaces->new_user) become_root_in_user_namespace();
 
         // 2. The filesystem, up to pivot_root; prestart/createRuntime hooks
@@ -149,7 +159,13 @@ void run_container_init(InitContext& context) {
             context.channel.send(os::SyncType::hooks_needed);
             add_env_lines(env, context.channel.expect(os::SyncType::hooks_done).payload);
         }
+        // createContainer: in our mount namespace, before pivot_root, so the
+        // hook's path is still the runtime's view (runtime-spec).
+        os::run_hooks("createContainer", config.hooks.create_container, hook_state(hook_states, false));
         os::enter_rootfs(context.rootfs, context.no_pivot);
+        // The terminal comes from the container's own devpts (after
+        // pivot_root), before the root may turn read-only.
+        if (process.terminal) os::set_up_terminal_in_container(context.channel, process.console_size, true);
         os::finish_rootfs(config);
 
         // 3. Process security, in the order DESIGN.md gives (see process_setup).
@@ -167,6 +183,15 @@ void run_container_init(InitContext& context) {
         context.channel.close();
         if (context.wait_for_start) wait_for_start(context.exec_fifo.get());
         context.exec_fifo.reset();
+        // startContainer: in the container, after start, before the process;
+        // nobody reads the sync channel any more, so a failure goes to stderr.
+        try {
+            os::run_hooks("startContainer", config.hooks.start_container, hook_state(hook_states, true));
+        } catch (const std::exception& e) {
+            std::string line = std::string("tether: ") + e.what() + "\n";
+            (void)!::write(STDERR_FILENO, line.data(), line.size());
+            throw;
+        }
         setup.load_filters_late();
         exec_process(executable, process.args, env);
     } catch (const std::exception& e) {

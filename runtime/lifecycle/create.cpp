@@ -19,6 +19,7 @@
 #include "runtime/core/log.hpp"
 #include "runtime/lifecycle/bundle.hpp"
 #include "runtime/lifecycle/container_init.hpp"
+#include "runtime/linux/console.hpp"
 #include "runtime/linux/hook_runner.hpp"
 #include "runtime/security/sysctl.hpp"
 #include "spec/state.hpp"
@@ -101,6 +102,12 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
                                namespaces.has(spec::NamespaceType::ipc), namespaces.has(spec::NamespaceType::uts));
     if (namespaces.new_user && linux.uid_mappings.empty())
         throw Error("linux.uidMappings: a new user namespace needs uid mappings");
+    // runc's rules: the terminal of a detached container must go somewhere,
+    // and a console socket without a terminal is a caller's mistake.
+    if (config.process->terminal && options.console_socket.empty() && options.detach_from_init)
+        throw Error("process.terminal is true: a detached container needs --console-socket to receive its terminal");
+    if (!config.process->terminal && !options.console_socket.empty())
+        throw Error("--console-socket needs process.terminal to be true");
 
     ContainerDir dir = store.create(options.id);
     CreateCleanup cleanup;
@@ -174,7 +181,10 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     if (namespaces.new_user)
         os::write_id_maps(init_pid, linux.uid_mappings, linux.gid_mappings, state.rootless);
     dir.save(state);  // from here on `delete --force` can find and kill the init
-    parent_channel.send(os::SyncType::go);
+    // The init runs createContainer and startContainer hooks itself: it gets
+    // their state documents now ("creating", then "created"; NUL-separated).
+    parent_channel.send(os::SyncType::go, state_json_for_hooks(state, "creating") + std::string(1, '\0') +
+                                              state_json_for_hooks(state, "created"));
     fault_point("create:after-go");
 
     for (;;) {
@@ -183,9 +193,16 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         if (message.type == os::SyncType::ready) break;
         if (message.type == os::SyncType::hooks_needed) {
             std::string state_json = state_json_for_hooks(state, "creating");
-            os::run_hooks("createRuntime", config.hooks.create_runtime, state_json);
+            // runtime-spec lifecycle (and runc): prestart, then createRuntime.
             os::run_hooks("prestart", config.hooks.prestart, state_json);
+            os::run_hooks("createRuntime", config.hooks.create_runtime, state_json);
             parent_channel.send(os::SyncType::hooks_done);
+        } else if (message.type == os::SyncType::console_fd) {
+            // The pty master, from the container's devpts; sent from here so
+            // the socket path is resolved in our mount namespace.
+            UniqueFd master = os::take_fd(init_pidfd.get(), std::stoi(message.payload), "the pty master of the init");
+            os::send_console_master(options.console_socket, master.get());
+            parent_channel.send(os::SyncType::console_taken);
         } else if (message.type == os::SyncType::listener_fd) {
             // Handled by the seccomp listener module once it exists.
             throw Error("seccomp notify listener handoff is not supported yet");

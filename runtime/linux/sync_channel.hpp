@@ -21,6 +21,8 @@ enum class SyncType : uint32_t {
     listener_taken,   // parent -> init: I hold a duplicate; you may close yours
     ready,            // init -> parent: everything is set up, I block until start
     error,            // init -> parent: payload: the error message; I exit
+    console_fd,       // init/exec child -> parent: payload: the number of my pty master fd
+    console_taken,    // parent -> init/exec child: I hold a duplicate; close yours
 };
 
 struct SyncMessage {
