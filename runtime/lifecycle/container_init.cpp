@@ -20,6 +20,7 @@
 #include "runtime/linux/hook_runner.hpp"
 #include "runtime/linux/path_in_root.hpp"
 #include "runtime/lifecycle/process_setup.hpp"
+#include "runtime/security/sysctl.hpp"
 
 namespace tether {
 namespace {
@@ -166,6 +167,9 @@ void run_container_init(InitContext& context) {
         // The terminal comes from the container's own devpts (after
         // pivot_root), before the root may turn read-only.
         if (process.terminal) os::set_up_terminal_in_container(context.channel, process.console_size, true);
+        // linux.sysctl before finish_rootfs makes /proc/sys read-only (runc's
+        // order): Docker and rootless podman always send some.
+        if (config.linux_ && !config.linux_->sysctl.empty()) security::apply_sysctls(config.linux_->sysctl);
         os::finish_rootfs(config);
 
         // 3. Process security, in the order DESIGN.md gives (see process_setup).

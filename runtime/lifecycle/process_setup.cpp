@@ -40,7 +40,8 @@ void ProcessSetup::before_credentials() {
     if (process_.oom_score_adj) security::write_oom_score_adj(*process_.oom_score_adj);
     if (config_.linux_ && config_.linux_->personality) security::apply_personality(*config_.linux_->personality);
     if (!no_new_keyring_) security::join_session_keyring(container_id_);
-    if (config_.linux_ && !config_.linux_->sysctl.empty()) security::apply_sysctls(config_.linux_->sysctl);
+    // linux.sysctl is applied by the init before /proc/sys turns read-only
+    // (container_init.cpp); an exec must not write it again.
     if (process_.no_new_privileges) security::set_no_new_privileges();
 }
 
