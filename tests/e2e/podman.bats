@@ -127,9 +127,6 @@ cgroup_file() {
 }
 
 @test "podman exec (with and without -t) in a running container" {
-    # Seen 00:58: `podman exec CID sh -c 'echo a; sleep 0.5; echo b'` prints
-    # "a" and exits 137: a detached exec's children are SIGKILLed.
-    skip "needs exec (runtime/lifecycle/exec.cpp not landed yet)"
     start_service
     run pm exec "$CID" sh -c 'echo exec says hi; cat /proc/1/cmdline | tr "\0" " "'
     assert_success
