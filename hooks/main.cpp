@@ -1,8 +1,10 @@
 // tether-netd: the per-container network daemon.
 //
-//   tether-netd [--state-dir DIR] [--default-policy FILE]
+//   tether-netd [--runtime tether] [--state-dir DIR] [--default-policy FILE]
 //       OCI prestart hook: the container state on stdin; starts the daemon
 //       and returns once it serves (hooks/daemon/netd_daemon.hpp).
+//       tether passes --runtime tether; without it (podman hooks.d under
+//       runc/crun) the hook refuses unless run.tether.sandbox.bestEffort=true.
 //   tether-netd decisions [--denials] [--last N] FILE
 //       prints a decision log (<state dir>/decisions.jsonl) as a table.
 #include <fstream>
@@ -16,7 +18,7 @@
 namespace {
 
 int usage() {
-    std::cerr << "usage: tether-netd [--state-dir DIR] [--default-policy FILE]   (state JSON on stdin)\n"
+    std::cerr << "usage: tether-netd [--runtime tether] [--state-dir DIR] [--default-policy FILE]   (state JSON on stdin)\n"
                  "       tether-netd decisions [--denials] [--last N] FILE\n";
     return 2;
 }
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
         for (size_t i = 0; i < args.size(); ++i) {
             if (args[i] == "--state-dir" && i + 1 < args.size()) options.state_dir = args[++i];
             else if (args[i] == "--default-policy" && i + 1 < args.size()) options.default_policy_path = args[++i];
+            else if (args[i] == "--runtime" && i + 1 < args.size()) options.runtime = args[++i];
             else return usage();
         }
         return tether::hooks::run_prestart_hook(options, std::cin);

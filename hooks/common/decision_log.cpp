@@ -33,7 +33,7 @@ std::string decision_to_json(const Decision& d) {
         out.push_back(':');
         append_json_string(out, value);
     };
-    auto number = [&](const char* key, long value) {
+    auto number = [&](const char* key, auto value) {
         out.push_back(',');
         append_json_string(out, key);
         out.push_back(':');
@@ -50,6 +50,19 @@ std::string decision_to_json(const Decision& d) {
     field("verdict", d.verdict);
     field("rule", d.rule);
     field("annotation", d.annotation);
+    if (d.is_connection()) {
+        field("protocol", d.protocol);
+        field("upstream", d.upstream);
+        number("bytes_up", d.bytes_up);
+        number("bytes_down", d.bytes_down);
+        // Milliseconds with microsecond precision; std::to_string(double)
+        // would depend on the locale and print six decimals.
+        char duration[32];
+        std::snprintf(duration, sizeof duration, "%.3f", d.duration_ms);
+        out += ",\"duration_ms\":";
+        out += duration;
+        field("error", d.error);
+    }
     out.push_back('}');
     return out;
 }
@@ -78,7 +91,8 @@ bool read_flat_object(std::string_view text, std::vector<std::pair<std::string, 
             if (!read_json_string(text, pos, value)) return false;
         } else {
             size_t start = pos;
-            while (pos < text.size() && (text[pos] == '-' || (text[pos] >= '0' && text[pos] <= '9'))) ++pos;
+            while (pos < text.size() && (text[pos] == '-' || text[pos] == '.' || (text[pos] >= '0' && text[pos] <= '9')))
+                ++pos;
             if (start == pos) return false;
             value = std::string(text.substr(start, pos - start));
         }
@@ -111,6 +125,12 @@ std::optional<Decision> decision_from_json(std::string_view line) {
             else if (key == "verdict") d.verdict = value, has_verdict = true;
             else if (key == "rule") d.rule = value;
             else if (key == "annotation") d.annotation = value;
+            else if (key == "protocol") d.protocol = value;
+            else if (key == "upstream") d.upstream = value;
+            else if (key == "bytes_up") d.bytes_up = std::stoull(value);
+            else if (key == "bytes_down") d.bytes_down = std::stoull(value);
+            else if (key == "duration_ms") d.duration_ms = std::stod(value);
+            else if (key == "error") d.error = value;
         }
     } catch (const std::exception&) {
         return std::nullopt;
@@ -160,7 +180,8 @@ std::string format_decision_table(const std::vector<Decision>& decisions) {
         std::string destination = d.address;
         if (d.family == "inet6" && destination.find(':') != std::string::npos) destination = "[" + destination + "]";
         if (d.port) destination += ":" + std::to_string(d.port);
-        rows.push_back({d.time, std::to_string(d.pid), d.comm, d.syscall, destination, d.verdict, d.rule,
+        std::string rule = d.error.empty() ? d.rule : d.rule + " (" + d.error + ")";
+        rows.push_back({d.time, std::to_string(d.pid), d.comm, d.syscall, destination, d.verdict, rule,
                         d.annotation.empty() ? "-" : d.annotation});
     }
     std::vector<size_t> widths(rows[0].size(), 0);

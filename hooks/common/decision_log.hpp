@@ -10,6 +10,13 @@
 // verdict is "allow", "deny", or "audit-deny" (audit mode: would have been
 // denied, was allowed). annotation names the key that would allow a denied
 // attempt ("" when no annotation can).
+//
+// Lines of the egress proxy (syscall "proxy") and of the loopback bridge
+// (syscall "bridge") describe a whole connection and carry five more fields:
+//   "protocol":"connect"|"http"|"socks5"|"tcp", "upstream":"127.0.0.1:8443"
+//   (the address dialled, "" when none was), "bytes_up" (container ->
+//   upstream), "bytes_down", "duration_ms", "error" (why an allowed request
+//   failed: "connect: Connection refused"; "" otherwise).
 #pragma once
 
 #include <cstdint>
@@ -36,6 +43,15 @@ struct Decision {
     std::string verdict;  // allow | deny | audit-deny
     std::string rule;
     std::string annotation;
+    // Connection lines only (syscall "proxy" or "bridge"), see above.
+    std::string protocol;
+    std::string upstream;
+    uint64_t bytes_up = 0;
+    uint64_t bytes_down = 0;
+    double duration_ms = 0;
+    std::string error;
+
+    bool is_connection() const { return syscall == "proxy" || syscall == "bridge"; }
 };
 
 // One JSON object, no trailing newline.

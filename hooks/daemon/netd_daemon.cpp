@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -18,6 +19,7 @@
 
 #include "hooks/daemon/control_server.hpp"
 #include "hooks/daemon/isolation.hpp"
+#include "hooks/daemon/network_services.hpp"
 #include "hooks/daemon/policy_from_state.hpp"
 #include "hooks/protocol.hpp"
 #include "runtime/core/error.hpp"
@@ -94,8 +96,39 @@ struct Prepared {
     spec::State state;
     std::string state_dir;
     UniqueFd init_pidfd;
+    UniqueFd init_netns;  // /proc/<init>/ns/net: where the bridge and proxy listen
+    spec::NetworkPolicy network;
+    bool enforced = true;  // false: a plain OCI hook in bestEffort mode
     SupervisorPolicy policy;
 };
+
+// Under runc or crun (podman hooks.d) no seccomp listener ever arrives and no
+// Landlock ruleset is applied: the container could connect anywhere its
+// network namespace leads, whatever the policy says. Running anyway would
+// look like a sandbox and be none, so the hook refuses unless the policy
+// accepts that explicitly.
+void check_enforcement(const HookOptions& options, const spec::SandboxPolicy& policy, Prepared& p) {
+    if (options.runtime == kEnforcingRuntime) return;
+    if (!policy.sandbox.best_effort)
+        throw Error("not started by tether (no --runtime tether): under " +
+                    (options.runtime.empty() ? std::string("runc/crun") : options.runtime) +
+                    " no seccomp supervisor and no Landlock enforce the run.tether.network.* policy; refusing to "
+                    "start the container. Run it with tether, or set run.tether.sandbox.bestEffort=true to get "
+                    "the loopback bridge and the egress proxy without enforcement");
+    p.enforced = false;
+}
+
+// The hooks.d copy of the hook (no --runtime) also fires when podman's
+// runtime is tether, which already injected its own enforcing tether-netd:
+// the process running the hook is then tether itself.
+bool started_by_tether_without_flag() {
+    char exe[PATH_MAX];
+    std::string link = "/proc/" + std::to_string(::getppid()) + "/exe";
+    ssize_t n = ::readlink(link.c_str(), exe, sizeof exe - 1);
+    if (n <= 0) return false;
+    std::string path(exe, static_cast<size_t>(n));
+    return path.substr(path.find_last_of('/') + 1) == kEnforcingRuntime;
+}
 
 Prepared prepare(const HookOptions& options, std::istream& state_json) {
     Prepared p;
@@ -106,17 +139,29 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
     std::optional<std::string> default_policy;
     if (!options.default_policy_path.empty()) default_policy = read_file(options.default_policy_path);
     spec::SandboxPolicy policy = spec::parse_policy(p.state.annotations, default_policy, read_file);
+    check_enforcement(options, policy, p);
+    p.network = policy.network;
 
     p.init_pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, p.state.pid, 0)));
     if (!p.init_pidfd) throw_errno("pidfd_open of the init (pid " + std::to_string(p.state.pid) + ")");
     NetworkMode mode = detect_network_mode(p.state.pid);
+    if (mode != NetworkMode::host) {
+        std::string netns = "/proc/" + std::to_string(p.state.pid) + "/ns/net";
+        p.init_netns.reset(::open(netns.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!p.init_netns) throw_errno("open " + netns);
+        // The pid could have been reused between pidfd_open and open: the
+        // pidfd still naming a live process proves the namespace is the
+        // init's.
+        if (::syscall(SYS_pidfd_send_signal, p.init_pidfd.get(), 0, nullptr, 0) != 0)
+            throw_errno("the init (pid " + std::to_string(p.state.pid) + ") exited during setup");
+    }
 
     std::vector<Endpoint> resolvers = read_resolvers("/etc/resolv.conf");
     if (!p.state.bundle.empty()) {
         auto inside = read_resolvers(p.state.bundle + "/rootfs/etc/resolv.conf");
         resolvers.insert(resolvers.end(), inside.begin(), inside.end());
     }
-    // The proxy joins the daemon in its own issue; until then, no proxy port.
+    // The proxy port is known once the daemon listens (run_daemon).
     p.policy = supervisor_policy_for(policy, mode, 0, std::move(resolvers));
     return p;
 }
@@ -134,7 +179,27 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
         UniqueFd listener = listen_control_socket(socket_path);
         auto log = std::make_shared<DecisionLog>(p.state_dir + "/" + protocol::kDecisionLogName);
         write_pid_file(pid_path);
+        // Before any thread exists: capabilities, the bounding set and
+        // no_new_privs are per thread, and threads inherit them.
         isolate_daemon();
+        if (!p.enforced) {
+            Decision unenforced;
+            unenforced.container_id = p.state.id;
+            unenforced.pid = static_cast<int>(::getpid());
+            unenforced.comm = "tether-netd";
+            unenforced.syscall = "netd";
+            unenforced.verdict = "allow";
+            unenforced.rule = "not-enforced:plain-oci-hook-bestEffort";
+            unenforced.annotation = "run.tether.sandbox.bestEffort";
+            log->write(std::move(unenforced));
+        }
+        // Listeners exist before "ready": the container may connect as soon
+        // as it runs. The supervisor must know the proxy's port before its
+        // first decision, so policy.proxy_port is filled before it exists.
+        NetworkServices services(p.network, p.policy.mode, p.init_netns.get(), p.state.id, log);
+        p.init_netns.reset();
+        p.policy.proxy_port = services.proxy_port();
+        services.start();
         ControlServer server(std::move(listener), std::move(p.init_pidfd), std::move(signals), p.policy, p.state.id,
                              log);
         std::string ok(protocol::kOk);
@@ -157,6 +222,11 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
 }  // namespace
 
 int run_prestart_hook(const HookOptions& options, std::istream& state_json) {
+    if (options.runtime.empty() && started_by_tether_without_flag()) {
+        // Drain the state: the runtime's write must not fail with EPIPE.
+        std::string ignored(std::istreambuf_iterator<char>(state_json), {});
+        return 0;
+    }
     Prepared prepared;
     try {
         prepared = prepare(options, state_json);
@@ -204,7 +274,12 @@ int run_prestart_hook(const HookOptions& options, std::istream& state_json) {
         if (n <= 0) break;
         answer.append(buffer, static_cast<size_t>(n));
     }
-    if (answer == protocol::kOk) return 0;
+    if (answer == protocol::kOk) {
+        if (!prepared.enforced)
+            std::cerr << "tether-netd: warning: not started by tether: bridge and proxy only, nothing is enforced "
+                         "(run.tether.sandbox.bestEffort=true)\n";
+        return 0;
+    }
     std::cerr << (answer.empty() ? std::string("tether-netd: the daemon exited during setup") : answer) << "\n";
     return 1;
 }

@@ -20,7 +20,15 @@ struct HookOptions {
     std::string state_dir;
     // The runtime's --default-policy file, if any.
     std::string default_policy_path;
+    // "tether" when tether itself injected the hook (`--runtime tether`): then
+    // a seccomp listener will arrive (LISTENER) and Landlock is applied, so
+    // the policy is enforced. Empty: a plain OCI hook (podman hooks.d under
+    // runc or crun), which cannot enforce; the hook refuses unless the policy
+    // says run.tether.sandbox.bestEffort=true.
+    std::string runtime;
 };
+
+inline constexpr const char* kEnforcingRuntime = "tether";
 
 // Returns the hook's exit status (0: the daemon is ready). Errors go to
 // stderr, where the runtime reports them as the hook's failure.

@@ -119,7 +119,7 @@ protected:
 };
 
 TEST_F(DaemonHook, DaemonisesServesTheControlSocketAndExitsWithTheInit) {
-    HookResult hook = run_hook(state_json(init_), {"--state-dir", dir_});
+    HookResult hook = run_hook(state_json(init_), {"--runtime", "tether", "--state-dir", dir_});
     ASSERT_EQ(hook.status, 0) << hook.output;
     ASSERT_TRUE(exists(dir_ + "/netd.sock"));
     pid_t daemon = daemon_pid();
@@ -144,7 +144,7 @@ TEST_F(DaemonHook, DaemonisesServesTheControlSocketAndExitsWithTheInit) {
 }
 
 TEST_F(DaemonHook, StopEndsTheDaemon) {
-    HookResult hook = run_hook(state_json(init_), {"--state-dir", dir_});
+    HookResult hook = run_hook(state_json(init_), {"--runtime", "tether", "--state-dir", dir_});
     ASSERT_EQ(hook.status, 0) << hook.output;
     pid_t daemon = daemon_pid();
     UniqueFd control = protocol::connect_control_socket(dir_);
@@ -154,7 +154,7 @@ TEST_F(DaemonHook, StopEndsTheDaemon) {
 }
 
 TEST_F(DaemonHook, SigtermEndsTheDaemon) {
-    HookResult hook = run_hook(state_json(init_), {"--state-dir", dir_});
+    HookResult hook = run_hook(state_json(init_), {"--runtime", "tether", "--state-dir", dir_});
     ASSERT_EQ(hook.status, 0) << hook.output;
     pid_t daemon = daemon_pid();
     ASSERT_GT(daemon, 0);

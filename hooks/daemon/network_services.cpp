@@ -1,0 +1,156 @@
+#include "hooks/daemon/network_services.hpp"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <set>
+
+#include "hooks/bridge/loopback_bridge.hpp"
+#include "hooks/net/event_loop.hpp"
+#include "hooks/net/netns_listen.hpp"
+#include "hooks/net/socket_util.hpp"
+#include "hooks/proxy/egress_proxy.hpp"
+#include "runtime/core/error.hpp"
+
+namespace tether::hooks {
+namespace {
+
+constexpr const char* kOutboundPortsKey = "run.tether.network.allowLocalOutboundPorts";
+
+// "inet6" for "[::1]:80" and "::1", "inet" for the rest (names included: the
+// proxy's address field holds what the client asked for).
+std::string family_of(const std::string& address) {
+    return address.find(':') != std::string::npos && address.find('.') == std::string::npos ? "inet6" : "inet";
+}
+
+Decision proxy_decision_line(const netd::ProxyDecision& d, const std::string& container_id) {
+    Decision line;
+    line.container_id = container_id;
+    line.comm = "tether-netd";
+    line.syscall = "proxy";
+    line.family = family_of(d.host);
+    line.address = d.host;
+    line.port = d.port;
+    line.verdict = d.allowed ? "allow" : "deny";
+    line.rule = d.rule;
+    line.annotation = d.annotation;
+    line.protocol = d.protocol;
+    line.upstream = d.address;
+    line.bytes_up = d.bytes_up;
+    line.bytes_down = d.bytes_down;
+    line.duration_ms = std::round(d.duration_ms * 1000) / 1000;
+    line.error = d.error;
+    return line;
+}
+
+Decision bridge_decision_line(const netd::BridgeConnectionReport& r, const std::string& container_id) {
+    Decision line;
+    line.container_id = container_id;
+    line.comm = "tether-netd";
+    line.syscall = "bridge";
+    line.family = "inet";
+    line.address = "127.0.0.1";
+    line.port = r.listen_port;
+    // The bridge only listens on listed ports: every connection it sees was
+    // allowed; a failed dial is an error of an allowed connection.
+    line.verdict = "allow";
+    line.rule = "allowLocalOutboundPorts:" + std::to_string(r.listen_port);
+    line.protocol = "tcp";
+    line.upstream = r.upstream;
+    line.bytes_up = r.stats.bytes_client_to_upstream;
+    line.bytes_down = r.stats.bytes_upstream_to_client;
+    if (r.connect_error) line.error = std::string("connect: ") + std::strerror(r.connect_error);
+    else if (r.stats.reset) line.error = "reset";
+    return line;
+}
+
+}  // namespace
+
+std::vector<uint16_t> bridged_ports(const std::vector<spec::PortRange>& ranges) {
+    std::set<uint16_t> ports;
+    for (const auto& range : ranges) {
+        for (uint32_t port = range.first; port <= range.last; ++port) {
+            ports.insert(static_cast<uint16_t>(port));
+            if (ports.size() > kMaxBridgedPorts)
+                throw Error(std::string(kOutboundPortsKey) + ": more than " + std::to_string(kMaxBridgedPorts) +
+                            " ports; the loopback bridge listens on each port separately (two sockets per port), "
+                            "list the ports the container needs");
+        }
+    }
+    return {ports.begin(), ports.end()};
+}
+
+bool wants_egress_proxy(const spec::NetworkPolicy& network) { return !network.allowed_domains.empty(); }
+
+NetworkServices::NetworkServices(const spec::NetworkPolicy& network, NetworkMode mode, int container_netns,
+                                 std::string container_id, std::shared_ptr<DecisionLog> log)
+    : loop_(std::make_unique<netd::EventLoop>()) {
+    bool own_namespace = mode != NetworkMode::host;
+    std::vector<uint16_t> ports = own_namespace ? bridged_ports(network.allow_local_outbound_ports)
+                                                : std::vector<uint16_t>{};
+    bool proxy = wants_egress_proxy(network);
+    if (proxy && own_namespace)
+        for (uint16_t port : ports)
+            if (port == kProxyPortInNamespace)
+                throw Error(std::string(kOutboundPortsKey) + ": port " + std::to_string(port) +
+                            " is the egress proxy's port inside the container (allowedDomains is set); "
+                            "a bridged host port cannot share it");
+
+    if (!ports.empty()) {
+        bridge_ = std::make_unique<netd::LoopbackBridge>(
+            *loop_, [log, container_id](const netd::BridgeConnectionReport& report) {
+                log->write(bridge_decision_line(report, container_id));
+            });
+        for (UniqueFd& listener : netd::listen_loopback_in_netns(container_netns, ports))
+            bridge_->add_listener(std::move(listener));
+        bridged_ports_ = ports.size();
+    }
+
+    if (proxy) {
+        netd::ProxyConfig config;
+        config.allowed_domains = network.allowed_domains;
+        config.denied_domains = network.denied_domains;
+        for (const auto& cidr : network.allow_private_upstreams) config.allow_private_upstreams.push_back(cidr.text);
+        config.on_decision = [log, container_id](const netd::ProxyDecision& decision) {
+            log->write(proxy_decision_line(decision, container_id));
+        };
+        proxy_ = std::make_unique<netd::EgressProxy>(*loop_, std::move(config));
+        if (own_namespace) {
+            for (UniqueFd& listener : netd::listen_loopback_in_netns(container_netns, {kProxyPortInNamespace}))
+                proxy_->add_listener(std::move(listener));
+            proxy_port_ = kProxyPortInNamespace;
+        } else {
+            // The host's loopback: any free port; the runtime learns it with
+            // PROXY_PORT? and the supervisor allows exactly it.
+            UniqueFd listener = netd::listen_tcp(netd::loopback_v4(0));
+            proxy_port_ = netd::local_port(listener.get());
+            proxy_->add_listener(std::move(listener));
+        }
+    }
+}
+
+void NetworkServices::start() {
+    if (!bridge_ && !proxy_) return;
+    thread_ = std::thread([this] {
+        try {
+            loop_->run();
+        } catch (...) {
+            // The daemon has no stderr; the control socket and pid file go
+            // with it, and the runtime's delete finds the daemon gone.
+            ::_exit(1);
+        }
+    });
+}
+
+NetworkServices::~NetworkServices() {
+    if (thread_.joinable()) {
+        loop_->stop();
+        thread_.join();
+    }
+    // Bridge and proxy before the loop they are registered with.
+    proxy_.reset();
+    bridge_.reset();
+}
+
+}  // namespace tether::hooks

@@ -1,0 +1,86 @@
+// The daemon's data path: the loopback bridge and the egress proxy, served by
+// one EventLoop on one thread of their own (the control socket and the
+// supervisor keep theirs).
+//
+// What runs where, by network mode (see docs/network-daemon.md):
+//   own namespace (with or without a veth)
+//     bridge: a listener on 127.0.0.1:P and [::1]:P inside the container's
+//             namespace for every P of allowLocalOutboundPorts, relayed to the
+//             host's 127.0.0.1:P;
+//     proxy:  127.0.0.1:3128 and [::1]:3128 inside the container's namespace.
+//   host network
+//     bridge: none (the container reaches the listed host ports directly and
+//             the supervisor denies the rest);
+//     proxy:  a free port on the host's 127.0.0.1, which the supervisor then
+//             allows (SupervisorPolicy::proxy_port).
+// The proxy runs when allowedDomains is non-empty: with no allowed name it
+// could only answer 403, and the container is told to use it through
+// HTTP_PROXY, so it would then only learn that everything is refused.
+//
+// Every listener exists when the constructor returns, so the hook reports
+// "ready" only once the container can connect. Sockets are close-on-exec and
+// owned by this process: if the daemon dies, listeners and relayed
+// connections die with it (fail closed).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hooks/common/decision_log.hpp"
+#include "hooks/supervisor/supervisor_policy.hpp"
+#include "runtime/core/unique_fd.hpp"
+#include "spec/policy.hpp"
+
+namespace tether::netd {
+class EventLoop;
+class LoopbackBridge;
+class EgressProxy;
+}  // namespace tether::netd
+
+namespace tether::hooks {
+
+// The proxy's port inside a container's own network namespace (squid's).
+inline constexpr uint16_t kProxyPortInNamespace = 3128;
+// allowLocalOutboundPorts ranges are expanded into one listener per port (two
+// with IPv6); past this many ports the daemon refuses rather than exhaust fds.
+inline constexpr size_t kMaxBridgedPorts = 1024;
+
+// The ports to bridge, each once, ascending. Throws tether::Error naming the
+// annotation when there are more than kMaxBridgedPorts.
+std::vector<uint16_t> bridged_ports(const std::vector<spec::PortRange>& ranges);
+
+// Whether the egress proxy runs for this policy (see above).
+bool wants_egress_proxy(const spec::NetworkPolicy& network);
+
+class NetworkServices {
+public:
+    // Creates the listeners (throws tether::Error naming what failed).
+    // container_netns: an fd of /proc/<init>/ns/net; unused on the host network.
+    NetworkServices(const spec::NetworkPolicy& network, NetworkMode mode, int container_netns,
+                    std::string container_id, std::shared_ptr<DecisionLog> log);
+    ~NetworkServices();  // stops the loop and joins its thread
+    NetworkServices(const NetworkServices&) = delete;
+    NetworkServices& operator=(const NetworkServices&) = delete;
+
+    // The port the container reaches the proxy on (0: no proxy).
+    uint16_t proxy_port() const { return proxy_port_; }
+    size_t bridged_port_count() const { return bridged_ports_; }
+
+    // Starts the loop thread. Call after the signal mask is set (the thread
+    // inherits it) and before reporting ready. If the loop fails, the whole
+    // daemon exits: a half-dead data path must not look alive.
+    void start();
+
+private:
+    std::unique_ptr<netd::EventLoop> loop_;
+    std::unique_ptr<netd::LoopbackBridge> bridge_;
+    std::unique_ptr<netd::EgressProxy> proxy_;
+    std::thread thread_;
+    uint16_t proxy_port_ = 0;
+    size_t bridged_ports_ = 0;
+};
+
+}  // namespace tether::hooks
