@@ -12,12 +12,13 @@ void add_create(CLI::App& app, const GlobalOptions& global, Action& action) {
     cmd->add_option("--pid-file", options->pid_file, "write the init's pid here (decimal, no newline)");
     cmd->add_option("--console-socket", options->console_socket, "unix socket that receives the pty master");
     cmd->add_option("--preserve-fds", options->preserve_fds, "pass this many fds after stdio to the container")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Range(0, 1 << 20));  // fd numbers end at NR_OPEN; more overflowed 3 + N in the init
     cmd->add_flag("--no-pivot", options->no_pivot, "use MS_MOVE and chroot instead of pivot_root");
     cmd->add_flag("--no-new-keyring", options->no_new_keyring, "keep the caller's session keyring");
     cmd->add_option("id", options->id, "container id")->required();
     cmd->callback([&global, &action, options] {
         action = [&global, options] {
+            options->default_policy = global.default_policy;
             create_container(global.store(), *options);
             return 0;
         };

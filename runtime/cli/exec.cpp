@@ -36,6 +36,7 @@ void add_exec(CLI::App& app, const GlobalOptions& global, Action& action) {
         action = [&global, options] {
             if (options->process_file.empty() && options->flags.args.empty())
                 throw Error("exec: give a command after the container id, or --process FILE");
+            options->default_policy = global.default_policy;
             return exec_in_container(global.store(), *options);
         };
     });

@@ -27,7 +27,7 @@ void add_run(CLI::App& app, const GlobalOptions& global, Action& action) {
     cmd->add_option("--pid-file", args->create.pid_file, "write the init's pid here");
     cmd->add_option("--console-socket", args->create.console_socket, "unix socket that receives the pty master");
     cmd->add_option("--preserve-fds", args->create.preserve_fds, "pass this many fds after stdio")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Range(0, 1 << 20));  // fd numbers end at NR_OPEN; more overflowed 3 + N in the init
     cmd->add_flag("--no-pivot", args->create.no_pivot, "use MS_MOVE and chroot instead of pivot_root");
     cmd->add_flag("--no-new-keyring", args->create.no_new_keyring, "keep the caller's session keyring");
     cmd->add_flag("-d,--detach", args->detach, "return once the container runs");
@@ -37,6 +37,7 @@ void add_run(CLI::App& app, const GlobalOptions& global, Action& action) {
         action = [&global, args] {
             StateStore store = global.store();
             args->create.detach_from_init = args->detach;
+            args->create.default_policy = global.default_policy;
             // A terminal and nobody to give it to: we take it ourselves and
             // relay it to our stdio (runc's `run -t`).
             std::optional<os::ConsoleReceiver> console;

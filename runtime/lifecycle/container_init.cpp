@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include "runtime/core/error.hpp"
 #include "runtime/linux/console.hpp"
@@ -93,18 +94,26 @@ void add_home(std::vector<std::string>& env, uint32_t uid) {
     env.push_back("HOME=" + home);
 }
 
-void add_env_lines(std::vector<std::string>& env, const std::string& lines) {
+// The parent's answer after the prestart hooks: "env=KEY=VALUE" lines to add
+// to the process environment (the egress proxy) and "proxy_port=N".
+void apply_hooks_answer(std::vector<std::string>& env, std::optional<uint16_t>& proxy_port, const std::string& lines) {
     size_t pos = 0;
     while (pos < lines.size()) {
         size_t next = lines.find('\n', pos);
         if (next == std::string::npos) next = lines.size();
-        std::string entry = lines.substr(pos, next - pos);
+        std::string line = lines.substr(pos, next - pos);
+        pos = next + 1;
+        if (line.rfind("proxy_port=", 0) == 0) {
+            proxy_port = static_cast<uint16_t>(std::stoul(line.substr(11)));
+            continue;
+        }
+        if (line.rfind("env=", 0) != 0) continue;
+        std::string entry = line.substr(4);
         if (!entry.empty()) {
             std::string key = entry.substr(0, entry.find('='));
             std::erase_if(env, [&](const std::string& e) { return e.rfind(key + "=", 0) == 0; });
             env.push_back(entry);
         }
-        pos = next + 1;
     }
 }
 
@@ -143,6 +152,10 @@ void run_container_init(InitContext& context) {
         for (const auto& joined : context.namespaces->joins) keep.push_back(joined.fd.get());
         close_inherited_fds(context.preserve_fds, keep);
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // until `create` is done with us
+        // Until execve, this process is the tether binary: not dumpable means no
+        // process of the container may open /proc/<pid>/exe or ptrace it
+        // (CVE-2019-5736). execve of the container's program resets it.
+        ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
         // 1. Namespaces joined by path (new ones came with clone), then tell
         //    the parent our host pid and wait for the cgroup and id maps.
@@ -156,9 +169,10 @@ void run_container_init(InitContext& context) {
         set_hostnames(config, *context.namespaces);
         os::prepare_rootfs(config, context.rootfs);
         std::vector<std::string> env = process.env;
+        std::optional<uint16_t> proxy_port;
         if (context.wants_prestart_hooks) {
             context.channel.send(os::SyncType::hooks_needed);
-            add_env_lines(env, context.channel.expect(os::SyncType::hooks_done).payload);
+            apply_hooks_answer(env, proxy_port, context.channel.expect(os::SyncType::hooks_done).payload);
         }
         // createContainer: in our mount namespace, before pivot_root, so the
         // hook's path is still the runtime's view (runtime-spec).
@@ -174,6 +188,7 @@ void run_container_init(InitContext& context) {
 
         // 3. Process security, in the order DESIGN.md gives (see process_setup).
         ProcessSetup setup(context.container_id, config, *context.namespaces, context.no_new_keyring);
+        setup.set_sandbox(context.sandbox, proxy_port);
         setup.before_credentials();
         enter_cwd(process.cwd);
         setup.load_filters_with_privileges(context.channel);
@@ -197,6 +212,9 @@ void run_container_init(InitContext& context) {
             throw;
         }
         setup.load_filters_late();
+        // tether ignores SIGPIPE (main.cpp); an ignored signal survives execve,
+        // and the container's program must get the default.
+        ::signal(SIGPIPE, SIG_DFL);
         exec_process(executable, process.args, env);
     } catch (const std::exception& e) {
         try {

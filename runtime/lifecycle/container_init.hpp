@@ -28,6 +28,7 @@ struct InitContext {
     bool no_new_keyring = false;
     bool wants_prestart_hooks = false;  // stop before pivot_root so the parent runs them
     bool wait_for_start = true;         // false for `run`-style callers that start at once
+    const struct SandboxSetup* sandbox = nullptr;  // set for a sandboxed container
 };
 
 // Runs the init's ordered steps; never returns (execs the process or _exits).

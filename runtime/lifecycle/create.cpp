@@ -21,7 +21,12 @@
 #include "runtime/lifecycle/container_init.hpp"
 #include "runtime/linux/console.hpp"
 #include "runtime/linux/hook_runner.hpp"
+#include "hooks/protocol.hpp"
+#include "runtime/lifecycle/netd_client.hpp"
+#include "runtime/lifecycle/sandbox_setup.hpp"
+#include "runtime/security/seccomp_listener.hpp"
 #include "runtime/security/sysctl.hpp"
+#include "spec/process_state.hpp"
 #include "spec/state.hpp"
 
 namespace tether {
@@ -48,9 +53,11 @@ private:
 struct CreateCleanup {
     ContainerDir* dir = nullptr;
     cgroups::CgroupManager* cgroup = nullptr;
+    std::string netd_state_dir;  // set once tether-netd serves
     bool armed = true;
     ~CreateCleanup() {
         if (!armed) return;
+        if (!netd_state_dir.empty()) stop_network_daemon(netd_state_dir);
         if (cgroup) {
             try {
                 cgroup->destroy();
@@ -83,6 +90,30 @@ void write_pid_file(const std::string& path, pid_t pid) {
 
 bool is_rootless() { return ::geteuid() != 0; }
 
+// Takes the listener fd whose number the init wrote ("<kind>:<n>") with
+// pidfd_getfd and gives it to whoever decides: tether-netd's supervisor, or
+// the config's linux.seccomp.listenerPath (runtime-spec ContainerProcessState).
+void hand_over_listener(const std::string& payload, int init_pidfd, const std::string& state_dir,
+                        const spec::Config& config, const spec::StoredState& state) {
+    size_t colon = payload.find(':');
+    if (colon == std::string::npos) throw Error("malformed listener message from the init");
+    std::string kind = payload.substr(0, colon);
+    int number = std::stoi(payload.substr(colon + 1));
+    UniqueFd listener(static_cast<int>(::syscall(SYS_pidfd_getfd, init_pidfd, number, 0)));
+    if (!listener) throw_errno("pidfd_getfd the seccomp listener of the init");
+    if (kind == kNetdListener) return hand_listener_to_netd(state_dir, listener.get());
+    const spec::Seccomp& profile = *config.linux_->seccomp;
+    if (profile.listener_path.empty())
+        throw Error("linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
+    spec::ContainerProcessState process_state;
+    process_state.pid = state.oci.pid;
+    process_state.metadata = profile.listener_metadata;
+    process_state.state = state.oci;
+    process_state.state.status = "creating";
+    security::send_seccomp_listener(profile.listener_path, listener.get(),
+                                    spec::container_process_state_to_json(process_state));
+}
+
 }  // namespace
 
 std::string state_json_for_hooks(const spec::StoredState& state, const char* status) {
@@ -98,6 +129,10 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     const spec::Linux& linux = *config.linux_;
 
     os::NamespacePlan namespaces = os::plan_namespaces(linux.namespaces);
+    // A sandbox rewrites the config (no_new_privs, masks, the netd hook)
+    // before anything exists, and refuses what it cannot enforce.
+    std::optional<SandboxSetup> sandbox =
+        prepare_sandbox(bundle.config, namespaces, store.root() + "/" + options.id, options.default_policy);
     security::validate_sysctls(linux.sysctl, namespaces.has(spec::NamespaceType::network),
                                namespaces.has(spec::NamespaceType::ipc), namespaces.has(spec::NamespaceType::uts));
     if (namespaces.new_user && linux.uid_mappings.empty())
@@ -110,6 +145,8 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         throw Error("--console-socket needs process.terminal to be true");
 
     ContainerDir dir = store.create(options.id);
+    // Declared before the cleanup that uses it, so it outlives the cleanup.
+    std::unique_ptr<cgroups::CgroupManager> cgroup;
     CreateCleanup cleanup;
     cleanup.dir = &dir;
     fault_point("create:after-state-dir");
@@ -126,11 +163,14 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
 
     // The cgroup exists before the init does, so the init is inside it before
     // it runs any code of the container.
-    std::unique_ptr<cgroups::CgroupManager> cgroup =
-        cgroups::create_cgroup_manager(linux.cgroups_path, options.id, state.rootless);
+    cgroup = cgroups::create_cgroup_manager(linux.cgroups_path, options.id, state.rootless);
     cleanup.cgroup = cgroup.get();
-    cgroup->create();
     state.cgroup_path = cgroup->saved_path();
+    // Recorded before the cgroup exists: if the runtime is killed from here
+    // on, delete --force finds the cgroup through this state.json (no pid yet).
+    dir.save(state);
+    cgroup->create();
+    fault_point("create:after-cgroup");
     // podman lists no device rules beyond deny-all: the default nodes every
     // container gets must still be allowed.
     spec::Resources resources = linux.resources.value_or(spec::Resources{});
@@ -161,6 +201,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     init.no_pivot = options.no_pivot;
     init.no_new_keyring = options.no_new_keyring;
     init.wants_prestart_hooks = !config.hooks.prestart.empty() || !config.hooks.create_runtime.empty();
+    init.sandbox = sandbox ? &*sandbox : nullptr;
 
     os::join_namespaces_for_children(namespaces);
     fault_point("create:before-clone");
@@ -196,7 +237,21 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
             // runtime-spec lifecycle (and runc): prestart, then createRuntime.
             os::run_hooks("prestart", config.hooks.prestart, state_json);
             os::run_hooks("createRuntime", config.hooks.create_runtime, state_json);
-            parent_channel.send(os::SyncType::hooks_done);
+            std::string answer;
+            if (sandbox && sandbox->supervised) {
+                // tether-netd (the first prestart hook) serves now: record it
+                // so delete stops it, and learn where its proxy listens.
+                cleanup.netd_state_dir = dir.path();
+                NetdInfo netd = query_network_daemon(dir.path());
+                state.netd_pid = netd.pid;
+                state.netd_start_time = process_start_time(netd.pid);
+                dir.save(state);
+                if (netd.proxy_port) {
+                    answer += "proxy_port=" + std::to_string(netd.proxy_port) + "\n";
+                    for (const auto& entry : proxy_environment(netd.proxy_port)) answer += "env=" + entry + "\n";
+                }
+            }
+            parent_channel.send(os::SyncType::hooks_done, answer);
         } else if (message.type == os::SyncType::console_fd) {
             // The pty master, from the container's devpts; sent from here so
             // the socket path is resolved in our mount namespace.
@@ -204,8 +259,8 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
             os::send_console_master(options.console_socket, master.get());
             parent_channel.send(os::SyncType::console_taken);
         } else if (message.type == os::SyncType::listener_fd) {
-            // Handled by the seccomp listener module once it exists.
-            throw Error("seccomp notify listener handoff is not supported yet");
+            hand_over_listener(message.payload, init_pidfd.get(), dir.path(), config, state);
+            parent_channel.send(os::SyncType::listener_taken);
         } else {
             throw Error("unexpected message on the sync socket");
         }

@@ -18,6 +18,7 @@ struct CreateOptions {
     bool no_pivot = false;
     bool no_new_keyring = false;
     bool detach_from_init = true;  // false for `run`: we stay the init's parent and wait
+    std::string default_policy;    // --default-policy FILE ("" = none)
 };
 
 struct CreatedContainer {

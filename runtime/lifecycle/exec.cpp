@@ -26,6 +26,8 @@
 #include "runtime/linux/namespaces.hpp"
 #include "runtime/linux/path_in_root.hpp"
 #include "runtime/linux/sync_channel.hpp"
+#include "runtime/lifecycle/netd_client.hpp"
+#include "runtime/lifecycle/sandbox_setup.hpp"
 
 namespace tether {
 namespace {
@@ -129,6 +131,8 @@ struct ChildContext {
     int init_pidfd = -1;
     int join_flags = 0;
     int preserve_fds = 0;
+    const SandboxSetup* sandbox = nullptr;  // a sandboxed container: exec'd processes are sandboxed too
+    std::optional<uint16_t> proxy_port;
 };
 
 // Everything from 3 + preserve_fds closes at exec; the fds we use until then
@@ -199,6 +203,7 @@ void add_home(std::vector<std::string>& env, uint32_t uid) {
         if (process.terminal) os::set_up_terminal_in_container(context.channel, process.console_size, false);
 
         ProcessSetup setup(context.container_id, config, *context.namespaces, false);
+        setup.set_sandbox(context.sandbox, context.proxy_port);
         setup.before_credentials();
         enter_cwd(process.cwd);
         setup.load_filters_with_privileges(context.channel);
@@ -215,6 +220,7 @@ void add_home(std::vector<std::string>& env, uint32_t uid) {
         argv.push_back(nullptr);
         for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
         envp.push_back(nullptr);
+        ::signal(SIGPIPE, SIG_DFL);  // ignored in tether (main.cpp); must not leak into the process
         ::execve(executable.c_str(), argv.data(), envp.data());
         throw_errno("exec " + executable);
     } catch (const std::exception& e) {
@@ -305,6 +311,22 @@ int exec_in_container(const StateStore& store, const ExecOptions& options) {
 
     os::NamespacePlan namespaces;
     for (const auto& ns : config.linux_->namespaces) namespaces.present.push_back(ns.type);
+    // The same policy as the init's: the exec'd process gets a Landlock
+    // domain of its own (a sibling of the init's), the closures, and a notify
+    // filter whose listener goes to the container's tether-netd.
+    std::optional<SandboxSetup> sandbox = prepare_sandbox(config, namespaces, dir->path(), options.default_policy);
+    std::optional<uint16_t> proxy_port;
+    if (sandbox && sandbox->supervised) {
+        NetdInfo netd = query_network_daemon(dir->path());
+        if (netd.proxy_port) {
+            proxy_port = netd.proxy_port;
+            for (const auto& entry : proxy_environment(netd.proxy_port)) {
+                std::string key = entry.substr(0, entry.find('='));
+                std::erase_if(config.process->env, [&](const std::string& e) { return e.rfind(key + "=", 0) == 0; });
+                config.process->env.push_back(entry);
+            }
+        }
+    }
 
     UniqueFd init_pidfd = open_live_init(state);
     int join_flags = namespaces_to_join(state.oci.pid);
@@ -322,6 +344,8 @@ int exec_in_container(const StateStore& store, const ExecOptions& options) {
     context.init_pidfd = init_pidfd.get();
     context.join_flags = join_flags;
     context.preserve_fds = options.preserve_fds;
+    context.sandbox = sandbox ? &*sandbox : nullptr;
+    context.proxy_port = proxy_port;
 
     int raw_pidfd = -1;
     pid_t child = clone_child(&raw_pidfd);
@@ -346,7 +370,13 @@ int exec_in_container(const StateStore& store, const ExecOptions& options) {
             }
             parent_channel.send(os::SyncType::console_taken);
         } else if (message.type == os::SyncType::listener_fd) {
-            throw Error("exec: a seccomp profile with SCMP_ACT_NOTIFY is not supported for exec yet");
+            const std::string& payload = message.payload;
+            if (payload.rfind(std::string(kNetdListener) + ":", 0) != 0)
+                throw Error("exec: a seccomp profile with SCMP_ACT_NOTIFY is not supported for exec yet");
+            UniqueFd listener = os::take_fd(child_pidfd.get(), std::stoi(payload.substr(payload.find(':') + 1)),
+                                            "the seccomp listener of the exec process");
+            hand_listener_to_netd(dir->path(), listener.get());
+            parent_channel.send(os::SyncType::listener_taken);
         } else {
             throw Error("exec: unexpected message on the sync socket");
         }

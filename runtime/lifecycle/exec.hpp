@@ -40,6 +40,7 @@ struct ExecOptions {
     std::string console_socket;
     bool detach = false;
     int preserve_fds = 0;
+    std::string default_policy;  // --default-policy FILE: the sandbox policy under the annotations
 };
 
 // Starts the process; without detach waits and returns its exit code

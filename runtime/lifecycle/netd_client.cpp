@@ -22,6 +22,12 @@ NetdInfo query_network_daemon(const std::string& state_dir) {
     return info;
 }
 
+void hand_listener_to_netd(const std::string& state_dir, int listener_fd) {
+    UniqueFd control = protocol::connect_control_socket(state_dir);
+    std::string reply = protocol::send_request(control.get(), protocol::kListener, listener_fd);
+    if (reply != protocol::kOk) throw Error("tether-netd refused the seccomp listener: " + reply);
+}
+
 void stop_network_daemon(const std::string& state_dir) {
     try {
         UniqueFd control = protocol::connect_control_socket(state_dir);

@@ -18,6 +18,10 @@ struct NetdInfo {
 // daemon does not answer: a sandbox without its supervisor must not start.
 NetdInfo query_network_daemon(const std::string& state_dir);
 
+// Gives a seccomp notify listener (the init's, or an exec'd process's) to the
+// daemon's supervisor; throws unless it answers "ok".
+void hand_listener_to_netd(const std::string& state_dir, int listener_fd);
+
 // Asks the daemon to stop (STOP), falling back to SIGTERM by its pid file.
 void stop_network_daemon(const std::string& state_dir);
 

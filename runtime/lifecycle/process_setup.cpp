@@ -7,6 +7,7 @@
 
 #include "runtime/core/error.hpp"
 #include "runtime/core/log.hpp"
+#include "runtime/lifecycle/sandbox_setup.hpp"
 #include "runtime/security/capabilities.hpp"
 #include "runtime/security/process_attributes.hpp"
 #include "runtime/security/seccomp_filter.hpp"
@@ -55,12 +56,13 @@ void ProcessSetup::load_config_seccomp(os::SyncChannel* channel) {
     if (listener && channel) {
         // The parent takes a duplicate with pidfd_getfd: we only write the
         // number (a sendmsg could be trapped by the filter we just loaded).
-        channel->send(os::SyncType::listener_fd, std::to_string(listener.get()));
+        channel->send(os::SyncType::listener_fd, std::string(kConfigListener) + ":" + std::to_string(listener.get()));
         channel->expect(os::SyncType::listener_taken);
     }
 }
 
 void ProcessSetup::load_filters_with_privileges(os::SyncChannel& channel) {
+    if (sandbox_) apply_sandbox_in_init(*sandbox_, proxy_port_, channel);
     if (!config_.linux_ || !config_.linux_->seccomp) return;
     // A notify profile must hand its listener over before create returns, so
     // it is loaded now even with noNewPrivileges.

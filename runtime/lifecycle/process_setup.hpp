@@ -16,6 +16,8 @@
 //                        syscalls as possible
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "runtime/linux/namespaces.hpp"
@@ -24,11 +26,20 @@
 
 namespace tether {
 
+struct SandboxSetup;
+
 class ProcessSetup {
 public:
     ProcessSetup(std::string container_id, const spec::Config& config, const os::NamespacePlan& namespaces,
                  bool no_new_keyring);
     ~ProcessSetup();
+
+    // A sandboxed container: Landlock, closures and the notify filter are
+    // applied first in load_filters_with_privileges.
+    void set_sandbox(const SandboxSetup* sandbox, std::optional<uint16_t> proxy_port) {
+        sandbox_ = sandbox;
+        proxy_port_ = proxy_port;
+    }
 
     void before_credentials();
     void load_filters_with_privileges(os::SyncChannel& channel);
@@ -44,6 +55,8 @@ private:
     const os::NamespacePlan& namespaces_;
     bool no_new_keyring_;
     bool seccomp_loaded_ = false;
+    const SandboxSetup* sandbox_ = nullptr;
+    std::optional<uint16_t> proxy_port_;
     struct Plan;
     Plan* plan_;
 };

@@ -169,6 +169,11 @@ void mount_one(int root_fd, const spec::Mount& mount, const RootfsContext& conte
         }
     } else {
         UniqueFd dest = make_path_in_root(root_fd, mount.destination, NodeKind::directory);
+        if (mount.type == "proc" || mount.type == "sysfs") {
+            // Mount on exactly the object we checked: reopened without
+            // following any symlink, so a swap after the check fails (ELOOP).
+            dest = open_in_root(root_fd, mount.destination, O_PATH | O_DIRECTORY, true);
+        }
         std::string data = flags.data;
         do_mount(mount.source.empty() ? mount.type : mount.source, fd_path(dest.get()), mount.type.c_str(),
                  flags.flags & ~MS_REMOUNT, data, what);
