@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <linux/close_range.h>
 #include <sys/prctl.h>
@@ -163,6 +164,7 @@ void run_container_init(InitContext& context) {
         context.channel.send(os::SyncType::hello);
         std::string hook_states = context.channel.expect(os::SyncType::go).payload;
         if (context.namespaces->new_user) become_root_in_user_namespace();
+        if (context.namespaces->new_flags & CLONE_NEWNET) os::bring_loopback_up();
 
         // 2. The filesystem, up to pivot_root; prestart/createRuntime hooks
         //    run in the parent while we wait, with the mounts in place.

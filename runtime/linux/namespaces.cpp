@@ -2,7 +2,12 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <cstring>
 #include <unistd.h>
 
 #include "runtime/core/error.hpp"
@@ -103,6 +108,17 @@ void write_id_maps(pid_t pid, const std::vector<spec::IdMapping>& uid_mappings,
             throw Error(std::string("linux.gidMappings: ") + e.what());
         }
     }
+}
+
+void bring_loopback_up() {
+    UniqueFd sock(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!sock) throw_errno("socket for bringing lo up");
+    struct ifreq request {};
+    std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+    if (::ioctl(sock.get(), SIOCGIFFLAGS, &request) != 0) throw_errno("SIOCGIFFLAGS lo");
+    if (request.ifr_flags & IFF_UP) return;
+    request.ifr_flags |= IFF_UP;
+    if (::ioctl(sock.get(), SIOCSIFFLAGS, &request) != 0) throw_errno("bring lo up");
 }
 
 unsigned long namespace_inode(pid_t pid, const char* name) {

@@ -42,6 +42,10 @@ void join_namespaces(NamespacePlan& plan);
 void write_id_maps(pid_t pid, const std::vector<spec::IdMapping>& uid_mappings,
                    const std::vector<spec::IdMapping>& gid_mappings, bool deny_setgroups);
 
+// Sets `lo` up in the current network namespace, as runc and crun do for a
+// new one: programs expect 127.0.0.1 to work.
+void bring_loopback_up();
+
 // Inode of /proc/<pid>/ns/<name> (to compare namespaces), 0 if unreadable.
 unsigned long namespace_inode(pid_t pid, const char* name);
 
