@@ -12,7 +12,7 @@ packages=(
     build-essential cmake pkg-config
     nlohmann-json3-dev libseccomp-dev libcap-dev libcli11-dev libfmt-dev libidn2-dev
     # unit tests, benchmarks, sanitizers, fuzzing
-    libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
+    libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev llvm-14
     # integration tests: the bundle, bats, reference runtimes to compare with
     busybox-static bats bats-support bats-assert jq runc crun
     # tools used by tests, benchmarks and the demo
@@ -59,6 +59,19 @@ if [[ ${#missing[@]} -eq 0 ]]; then
     exit 0
 fi
 echo "setup.sh: installing ${#missing[@]} packages: ${missing[*]}"
+# Packages must not start their services (dockerd would make a docker0 bridge
+# and iptables rules; the tests start private daemons themselves): a
+# policy-rc.d that says "no" for the duration of the install.
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+    "${sudo[@]}" chmod 755 "$policy"
+    own_policy=1
+fi
+rc=0
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    --no-install-recommends -o Dpkg::Use-Pty=0 "${missing[@]}" >/dev/null
+    --no-install-recommends -o Dpkg::Use-Pty=0 "${missing[@]}" >/dev/null || rc=$?
+[[ $own_policy -eq 1 ]] && "${sudo[@]}" rm -f "$policy"
+[[ $rc -eq 0 ]] || { echo "setup.sh: apt-get install failed ($rc)" >&2; exit "$rc"; }
 echo "setup.sh: done"
