@@ -44,6 +44,9 @@ std::size_t ruleset_attr_size(int abi) {
 
 void add_path_rule(int ruleset_fd, const LandlockPathRule& rule, std::uint64_t handled) {
     UniqueFd path_fd(::open(rule.path.c_str(), O_PATH | O_CLOEXEC));
+    // A path the image does not have grants nothing: there is nothing there
+    // to write or run (and the sandbox cannot create it outside its grants).
+    if (!path_fd && errno == ENOENT) return;
     if (!path_fd) throw_errno("landlock: open " + rule.path + " (" + rule.reason + ")");
     struct stat status {};
     if (::fstat(path_fd.get(), &status) != 0)
