@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "runtime/cgroups/device_rules.hpp"
+#include "runtime/core/child_guard.hpp"
 #include "runtime/cgroups/manager.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/fault.hpp"
@@ -31,23 +32,6 @@
 
 namespace tether {
 namespace {
-
-// Kills and reaps the init unless create succeeded: a failed create leaves
-// no process behind.
-class InitGuard {
-public:
-    explicit InitGuard(pid_t pid) : pid_(pid) {}
-    ~InitGuard() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGKILL);
-        int status;
-        retry_eintr([&] { return ::waitpid(pid_, &status, 0); });
-    }
-    void disarm() { pid_ = 0; }
-
-private:
-    pid_t pid_;
-};
 
 // Removes the state directory and cgroup unless create succeeded.
 struct CreateCleanup {
@@ -209,7 +193,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     pid_t child = clone_init(namespaces.new_flags, &pidfd);
     if (child == 0) run_container_init(init);  // never returns
     UniqueFd init_pidfd(pidfd);
-    InitGuard guard(child);
+    ChildGuard guard(child);  // a failed create leaves no init behind
     init.channel.close();
     init.exec_fifo.reset();
     fault_point("create:after-clone");

@@ -25,6 +25,7 @@
 #include "runtime/linux/exec_lookup.hpp"
 #include "runtime/linux/namespaces.hpp"
 #include "runtime/linux/path_in_root.hpp"
+#include "runtime/core/child_guard.hpp"
 #include "runtime/linux/sync_channel.hpp"
 #include "runtime/lifecycle/netd_client.hpp"
 #include "runtime/lifecycle/sandbox_setup.hpp"
@@ -234,21 +235,6 @@ void add_home(std::vector<std::string>& env, uint32_t uid) {
 
 // ------------------------------------------------------------ the parent
 
-// Kills and reaps the child unless it reached exec.
-class ChildGuard {
-public:
-    explicit ChildGuard(pid_t pid) : pid_(pid) {}
-    ~ChildGuard() {
-        if (pid_ <= 0) return;
-        ::kill(pid_, SIGKILL);
-        int status;
-        retry_eintr([&] { return ::waitpid(pid_, &status, 0); });
-    }
-    void disarm() { pid_ = 0; }
-
-private:
-    pid_t pid_;
-};
 
 pid_t clone_child(int* pidfd) {
     struct clone_args args {};
