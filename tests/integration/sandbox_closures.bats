@@ -10,12 +10,18 @@ CLOSURE_PROBES=(
     "iouring probe iouring"
     "raw probe raw"
     "packet probe packet"
-    "mptcp probe mptcp 127.0.0.1 9"
-    "tcp probe bind 0"
-    "udp probe udp 127.0.0.1 9"
+    "mptcp probe mptcp 127.0.0.1 $((40000 + RANDOM % 20000))"
 )
 
-@test "sandbox closures: io_uring, raw, packet and MPTCP sockets are refused; TCP and UDP work" {
+# The host network: a new network namespace's lo is down (no route for the
+# MPTCP control), and on the host network an MPTCP connect would get past
+# Landlock's TCP port rules.
+setup() {
+    sandbox_setup
+    host_network
+}
+
+@test "sandbox closures: io_uring, raw, packet and MPTCP sockets are refused" {
     annotate run.tether.network.allowLocalOutboundPorts 5432
     probes "${CLOSURE_PROBES[@]}"
     run_container
@@ -23,9 +29,6 @@ CLOSURE_PROBES=(
     assert_line "raw EPERM"
     assert_line "packet EAFNOSUPPORT"
     assert_line "mptcp EPROTONOSUPPORT"
-    assert_line "tcp OK"
-    # Own network namespace: the container's own loopback; nothing listens.
-    assert_line "udp OK"
 }
 
 @test "sandbox closures: a filesystem-only policy closes the same paths" {

@@ -56,7 +56,7 @@ load sandbox_helpers
 @test "sandbox fs: allowExecute confines execve" {
     mkdir -p "$BUNDLE/rootfs/work"
     cp "$BUNDLE/rootfs/bin/probe" "$BUNDLE/rootfs/work/probe"
-    annotate run.tether.filesystem.allowExecute "/bin,/lib,/usr"
+    annotate run.tether.filesystem.allowExecute "/bin,/sbin,/usr"
     probes "allowed /bin/probe read /etc/hostname" "denied /work/probe read /etc/hostname 2>&1 | grep -o 'Permission denied' || echo ran"
     run_container
     assert_line "allowed OK"
