@@ -107,15 +107,19 @@ run_container() {
     runtime run --bundle "$BUNDLE" "${1:-$ID}"
 }
 
-# free_port [tcp|udp]: a port nobody listens on (on any address).
+# free_port [tcp|udp]: a port no socket uses, in any state, below the
+# kernel's ephemeral range: a port that is the local end of some live
+# connection (an ephemeral port) would make a bind fail with EADDRINUSE.
 free_port() {
-    local proto=${1:-tcp} port i
+    local proto=${1:-tcp} port i low
+    low=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+    [[ $low =~ ^[0-9]+$ && $low -gt 12000 ]] || low=32768
     for ((i = 0; i < 200; i++)); do
-        port=$((20000 + RANDOM % 30000))
+        port=$((10000 + RANDOM % (low - 10000)))
         if [[ $proto == udp ]]; then
-            ss -Hlun "sport = :$port" | grep -q . && continue
+            ss -Haun "sport = :$port" | grep -q . && continue
         else
-            ss -Hltn "sport = :$port" | grep -q . && continue
+            ss -Hatn "sport = :$port" | grep -q . && continue
         fi
         grep -qx "$port" "$TEST_DIR/ports" 2>/dev/null && continue
         echo "$port" >>"$TEST_DIR/ports"
