@@ -25,6 +25,8 @@
 #include "hooks/protocol.hpp"
 #include "runtime/lifecycle/netd_client.hpp"
 #include "runtime/lifecycle/sandbox_setup.hpp"
+#include "runtime/security/capabilities.hpp"
+#include "runtime/security/seccomp_filter.hpp"
 #include "runtime/security/seccomp_listener.hpp"
 #include "runtime/security/sysctl.hpp"
 #include "spec/process_state.hpp"
@@ -98,6 +100,17 @@ void hand_over_listener(const std::string& payload, int init_pidfd, const std::s
                                     spec::container_process_state_to_json(process_state));
 }
 
+// The init's warnings die with it (it execs, its log lines are never
+// flushed): plan the capabilities and translate the seccomp profile here as
+// well, so skipped capabilities and syscall names reach --log, and a profile
+// libseccomp refuses fails create before anything exists.
+void preflight_process_security(const spec::Config& config) {
+    std::vector<std::string> warnings;
+    if (config.process->capabilities) security::plan_capabilities(*config.process->capabilities, warnings);
+    if (config.linux_->seccomp) security::build_seccomp_filter(*config.linux_->seccomp, warnings);
+    for (const auto& w : warnings) log::warning(w);
+}
+
 }  // namespace
 
 std::string state_json_for_hooks(const spec::StoredState& state, const char* status) {
@@ -117,6 +130,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     // before anything exists, and refuses what it cannot enforce.
     std::optional<SandboxSetup> sandbox =
         prepare_sandbox(bundle.config, namespaces, store.root() + "/" + options.id, options.default_policy);
+    preflight_process_security(config);
     security::validate_sysctls(linux.sysctl, namespaces.has(spec::NamespaceType::network),
                                namespaces.has(spec::NamespaceType::ipc), namespaces.has(spec::NamespaceType::uts));
     if (namespaces.new_user && linux.uid_mappings.empty())
