@@ -62,7 +62,9 @@ setup() {
 
 @test "userns [devices work: /dev/null, /dev/zero, /dev/urandom, and /dev/full from linux.devices]" {
     # mknod is not allowed in a user namespace: the runtime binds them.
-    update_config '.linux.devices = [{"path": "/dev/full", "type": "c", "major": 1, "minor": 7, "fileMode": 438}]'
+    # The device cgroup allows it too, as podman's configs do.
+    update_config '.linux.devices = [{"path": "/dev/full", "type": "c", "major": 1, "minor": 7, "fileMode": 438}]
+        | .linux.resources.devices += [{"allow": true, "type": "c", "major": 1, "minor": 7, "access": "rwm"}]'
     set_args sh -c 'echo x >/dev/null && echo null-ok
         head -c 4 /dev/zero | wc -c; head -c 4 /dev/urandom | wc -c
         echo x >/dev/full; echo "full=$?"'

@@ -40,6 +40,28 @@ static void write_file(const char *path, const char *data, size_t size) {
     if (rename(tmp, path) != 0) die(path);
 }
 
+/* True once text holds one whole JSON object: runtimes need not close the
+ * connection after sending (runc keeps it open), so EOF cannot mark the end. */
+static int json_complete(const char *text, size_t size) {
+    int depth = 0, in_string = 0, escaped = 0, started = 0;
+    for (size_t i = 0; i < size; ++i) {
+        char c = text[i];
+        if (in_string) {
+            if (escaped) escaped = 0;
+            else if (c == '\\') escaped = 1;
+            else if (c == '"') in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == '{') {
+            ++depth;
+            started = 1;
+        } else if (c == '}') {
+            if (--depth == 0 && started) return 1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc != 4) {
         fprintf(stderr, "usage: %s SOCKET STATE_OUT errno:N|continue\n", argv[0]);
@@ -71,7 +93,7 @@ int main(int argc, char **argv) {
     int conn = accept4(server, NULL, NULL, SOCK_CLOEXEC);
     if (conn < 0) die("accept");
 
-    /* The state JSON and the fd; read until EOF (the runtime closes). */
+    /* The state JSON and the fd, until the JSON is whole (or EOF). */
     static char state[1 << 16];
     size_t used = 0;
     int listener = -1;
@@ -90,6 +112,7 @@ int main(int argc, char **argv) {
                 memcpy(&listener, CMSG_DATA(c), sizeof(int));
         if (n == 0 || used + (size_t)n >= sizeof state - 1) break;
         used += (size_t)n;
+        if (json_complete(state, used)) break;
     }
     close(conn);
     close(server);
