@@ -230,15 +230,32 @@ TEST_F(LandlockEnforce, PretendedLowerAbiDropsWhatItLacks) {
     EXPECT_EQ(result.output, "denied=EACCES unlisted=ok");
 }
 
-TEST_F(LandlockEnforce, MissingPathIsAnErrorNamingIt) {
-    const auto plan = plan_landlock(policy({{"run.tether.filesystem.allowWrite", dir_ + "/nope"}}),
-                                    host_inputs(abi_));
+// A listed path the image does not have grants nothing (create does not
+// fail): the other grants still hold and everything else stays denied, and
+// the sandbox cannot create the missing path either.
+TEST_F(LandlockEnforce, MissingPathGrantsNothing) {
+    const auto plan = plan_landlock(
+        policy({{"run.tether.filesystem.allowWrite", dir_ + "/nope," + dir_ + "/allowed"}}), host_inputs(abi_));
+    const auto result = run_in_child([&] {
+        restrict_self(plan);
+        return "allowed=" + write_outcome(dir_ + "/allowed/new") +
+               " denied=" + write_outcome(dir_ + "/denied/new") +
+               " missing=" + write_outcome(dir_ + "/nope");
+    });
+    EXPECT_EQ(result.output, "allowed=ok denied=EACCES missing=EACCES");
+    EXPECT_EQ(result.exit_code, 0);
+}
+
+// Any other failure to open a listed path is an error naming it.
+TEST_F(LandlockEnforce, UnopenablePathIsAnErrorNamingIt) {
+    const auto plan = plan_landlock(
+        policy({{"run.tether.filesystem.allowWrite", dir_ + "/denied/existing/below"}}), host_inputs(abi_));
     const auto result = run_in_child([&] {
         restrict_self(plan);
         return std::string("applied");
     });
     EXPECT_EQ(result.output, "exception: landlock: open " + dir_ +
-                                 "/nope (allowWrite): No such file or directory");
+                                 "/denied/existing/below (allowWrite): Not a directory");
     EXPECT_EQ(result.exit_code, 1);
 }
 
