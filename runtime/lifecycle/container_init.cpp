@@ -132,6 +132,31 @@ void wait_for_start(int fifo_fd) {
     if (n != 1) throw_errno("wait for start on exec.fifo");
 }
 
+// Until `ready` create reads the sync channel; after it (the channel is
+// closed) `start` reads start.fifo.
+void report_failure(InitContext& context, const char* message) {
+    if (context.channel.fd() >= 0) {
+        try {
+            context.channel.send(os::SyncType::error, message);
+        } catch (...) {
+        }
+        return;
+    }
+    if (context.start_status) (void)!::write(context.start_status.get(), message, std::strlen(message));
+}
+
+// createContainer hooks get the bundle as working directory, as crun does
+// (runc gives the rootfs). The mapped root of a user namespace may not be
+// allowed to enter it (a 0700 parent owned by host root): then the hook
+// keeps ours, the runtime's working directory.
+std::string create_container_hook_cwd(const std::string& bundle) {
+    UniqueFd dir(::open(bundle.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) return "";
+    // O_PATH needs no search permission on the directory itself; fchdir does.
+    if (::faccessat(dir.get(), ".", X_OK, AT_EACCESS) != 0) return "";
+    return bundle;
+}
+
 [[noreturn]] void exec_process(const std::string& path, const std::vector<std::string>& args,
                                const std::vector<std::string>& env) {
     std::vector<char*> argv, envp;
@@ -151,6 +176,7 @@ void run_container_init(InitContext& context) {
         const spec::Process& process = *config.process;
         std::vector<int> keep = {context.channel.fd(), context.exec_fifo.get()};
         for (const auto& joined : context.namespaces->joins) keep.push_back(joined.fd.get());
+        keep.push_back(context.start_status.get());
         close_inherited_fds(context.preserve_fds, keep);
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // until `create` is done with us
         // Until execve, this process is the tether binary: not dumpable means no
@@ -178,7 +204,8 @@ void run_container_init(InitContext& context) {
         }
         // createContainer: in our mount namespace, before pivot_root, so the
         // hook's path is still the runtime's view (runtime-spec).
-        os::run_hooks("createContainer", config.hooks.create_container, hook_state(hook_states, false));
+        os::run_hooks("createContainer", config.hooks.create_container, hook_state(hook_states, false),
+                      create_container_hook_cwd(context.rootfs.bundle));
         os::enter_rootfs(context.rootfs, context.no_pivot);
         // The terminal comes from the container's own devpts (after
         // pivot_root), before the root may turn read-only.
@@ -204,25 +231,17 @@ void run_container_init(InitContext& context) {
         context.channel.close();
         if (context.wait_for_start) wait_for_start(context.exec_fifo.get());
         context.exec_fifo.reset();
-        // startContainer: in the container, after start, before the process;
-        // nobody reads the sync channel any more, so a failure goes to stderr.
-        try {
-            os::run_hooks("startContainer", config.hooks.start_container, hook_state(hook_states, true));
-        } catch (const std::exception& e) {
-            std::string line = std::string("tether: ") + e.what() + "\n";
-            (void)!::write(STDERR_FILENO, line.data(), line.size());
-            throw;
-        }
+        // startContainer: in the container, after start, before the process,
+        // in process.cwd (runc and crun). `start` reads start.fifo: a failure
+        // reaches it through the catch below and fails `start`.
+        os::run_hooks("startContainer", config.hooks.start_container, hook_state(hook_states, true), "");
         setup.load_filters_late();
         // tether ignores SIGPIPE (main.cpp); an ignored signal survives execve,
         // and the container's program must get the default.
         ::signal(SIGPIPE, SIG_DFL);
         exec_process(executable, process.args, env);
     } catch (const std::exception& e) {
-        try {
-            context.channel.send(os::SyncType::error, e.what());
-        } catch (...) {
-        }
+        report_failure(context, e.what());
         ::_exit(127);
     }
 }

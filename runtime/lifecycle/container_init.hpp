@@ -23,6 +23,9 @@ struct InitContext {
     os::RootfsContext rootfs;
     os::SyncChannel channel;   // the init's end
     UniqueFd exec_fifo;        // O_RDWR on <state>/exec.fifo; a read blocks until start writes
+    // O_RDWR on <state>/start.fifo, close-on-exec: `start` reads it until
+    // EOF (our exec); after `ready` our errors (a startContainer hook) go here.
+    UniqueFd start_status;
     int preserve_fds = 0;
     bool no_pivot = false;
     bool no_new_keyring = false;

@@ -181,6 +181,12 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     if (::mknodat(dir.fd(), "exec.fifo", S_IFIFO | 0600, 0) != 0) throw_errno("mkfifo exec.fifo");
     UniqueFd fifo(::openat(dir.fd(), "exec.fifo", O_RDWR | O_CLOEXEC));
     if (!fifo) throw_errno("open exec.fifo");
+    // start.fifo: the init's answer to `start` (operations.cpp). It holds it
+    // O_RDWR, close-on-exec: its exec is an EOF for `start`, a failing
+    // startContainer hook is a message there.
+    if (::mknodat(dir.fd(), "start.fifo", S_IFIFO | 0600, 0) != 0) throw_errno("mkfifo start.fifo");
+    UniqueFd start_status(::openat(dir.fd(), "start.fifo", O_RDWR | O_CLOEXEC));
+    if (!start_status) throw_errno("open start.fifo");
 
     auto [parent_channel, init_channel] = os::SyncChannel::make_pair();
     InitContext init;
@@ -195,6 +201,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     init.rootfs.cgroup_path = state.cgroup_path;
     init.channel = std::move(init_channel);
     init.exec_fifo = std::move(fifo);
+    init.start_status = std::move(start_status);
     init.preserve_fds = options.preserve_fds;
     init.no_pivot = options.no_pivot;
     init.no_new_keyring = options.no_new_keyring;
@@ -210,6 +217,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     ChildGuard guard(child);  // a failed create leaves no init behind
     init.channel.close();
     init.exec_fifo.reset();
+    init.start_status.reset();
     fault_point("create:after-clone");
 
     os::SyncMessage hello = parent_channel.expect(os::SyncType::hello);
@@ -233,8 +241,8 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         if (message.type == os::SyncType::hooks_needed) {
             std::string state_json = state_json_for_hooks(state, "creating");
             // runtime-spec lifecycle (and runc): prestart, then createRuntime.
-            os::run_hooks("prestart", config.hooks.prestart, state_json);
-            os::run_hooks("createRuntime", config.hooks.create_runtime, state_json);
+            os::run_hooks("prestart", config.hooks.prestart, state_json, bundle.path);
+            os::run_hooks("createRuntime", config.hooks.create_runtime, state_json, bundle.path);
             std::string answer;
             if (sandbox && sandbox->supervised) {
                 // tether-netd (the first prestart hook) serves now: record it

@@ -8,6 +8,7 @@
 
 #include <cctype>
 #include <map>
+#include <optional>
 
 #include "runtime/cgroups/manager.hpp"
 #include "runtime/core/error.hpp"
@@ -51,7 +52,8 @@ void stop_network_daemon(const spec::StoredState& state) {
 void destroy(ContainerDir& dir, const spec::StoredState& state) {
     stop_network_daemon(state);
     std::string state_json = state_json_for_hooks(state, "stopped");
-    for (const auto& error : os::run_hooks_collect_errors("poststop", poststop_hooks(state), state_json))
+    for (const auto& error :
+         os::run_hooks_collect_errors("poststop", poststop_hooks(state), state_json, state.oci.bundle))
         log::warning(error);
     if (auto cgroup = open_cgroup(state)) cgroup->destroy();
     fault_point("delete:before-remove");
@@ -83,25 +85,75 @@ bool wait_pidfd(int pidfd, int timeout_ms) {
     }
 }
 
+namespace {
+
+// The init's answer to `start`: from create on it holds <state>/start.fifo
+// O_RDWR and close-on-exec. Once released it runs the startContainer hooks
+// and execs the process; the exec closes its end, so our read ends at EOF
+// with nothing in it (no extra round trip). A failing hook, or a failing
+// exec, writes its message there and the init exits. nullopt: a container
+// made by a tether without start.fifo, nothing to wait for.
+std::optional<UniqueFd> open_start_status(const ContainerDir& dir) {
+    // O_NONBLOCK: opening a fifo for reading would wait for a writer.
+    UniqueFd status(::openat(dir.fd(), "start.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    if (!status) return std::nullopt;
+    int flags = ::fcntl(status.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(status.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
+        throw_errno("start.fifo: clear O_NONBLOCK");
+    return status;
+}
+
+std::string read_start_status(int fd) {
+    std::string message;
+    char buffer[4096];
+    for (;;) {
+        ssize_t n = retry_eintr([&] { return ::read(fd, buffer, sizeof buffer); });
+        if (n < 0) throw_errno("read start.fifo");
+        if (n == 0) return message;
+        message.append(buffer, static_cast<size_t>(n));
+    }
+}
+
+}  // namespace
+
 void start_container(const StateStore& store, const std::string& id) {
-    ContainerDir dir = store.open(id);
-    spec::StoredState state = dir.load();
-    LiveStatus status = live_status(dir, state);
+    std::optional<ContainerDir> dir(store.open(id));
+    spec::StoredState state = dir->load();
+    LiveStatus status = live_status(*dir, state);
     if (status != LiveStatus::created)
         throw Error("cannot start a container that is " + std::string(status_name(status)) +
                     (status == LiveStatus::stopped ? " (container not running)" : ""));
+    // Opened before the init is released: it cannot exec (and close its end)
+    // before we hold ours.
+    std::optional<UniqueFd> start_status = open_start_status(*dir);
     // O_NONBLOCK: no reader (the init died) fails at once with ENXIO instead of hanging.
-    UniqueFd fifo(::openat(dir.fd(), "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+    UniqueFd fifo(::openat(dir->fd(), "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC));
     if (!fifo) throw_errno("cannot start container " + id + ": open exec.fifo");
-    ::unlinkat(dir.fd(), "exec.fifo", 0);
+    ::unlinkat(dir->fd(), "exec.fifo", 0);
+    ::unlinkat(dir->fd(), "start.fifo", 0);
     fault_point("start:after-unlink");
     char byte = 0;
     if (::write(fifo.get(), &byte, 1) != 1) throw_errno("cannot start container " + id + ": write exec.fifo");
     state.oci.status = "running";
-    dir.save(state);
+    dir->save(state);
+    // The lock is not held while the startContainer hooks run: a hook that
+    // hangs must not keep `kill` or `delete --force` waiting.
+    dir.reset();
+    if (start_status) {
+        std::string failure = read_start_status(start_status->get());
+        if (!failure.empty()) {
+            // runtime-spec: a failing startContainer hook is an error, the
+            // container is stopped, and the lifecycle goes on at delete
+            // (poststop). The init is exiting; anything else in its cgroup
+            // (a shared pid namespace) goes with it.
+            kill_everything(state);
+            throw Error("cannot start container " + id + ": " + failure);
+        }
+    }
     Bundle bundle = load_bundle(state.oci.bundle);
     std::string state_json = state_json_for_hooks(state, "running");
-    for (const auto& error : os::run_hooks_collect_errors("poststart", bundle.config.hooks.poststart, state_json))
+    for (const auto& error :
+         os::run_hooks_collect_errors("poststart", bundle.config.hooks.poststart, state_json, bundle.path))
         log::warning(error);
 }
 

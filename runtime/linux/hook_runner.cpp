@@ -29,8 +29,15 @@ int64_t now_ms() {
 
 }  // namespace
 
-void run_hook(const char* kind, const spec::Hook& hook, const std::string& state_json) {
+void run_hook(const char* kind, const spec::Hook& hook, const std::string& state_json, const std::string& cwd) {
     std::string what = std::string(kind) + " hook " + hook.path;
+    // Opened here, not in the child: a directory we cannot enter fails the
+    // hook with a message instead of a bare exit status.
+    UniqueFd cwd_fd;
+    if (!cwd.empty()) {
+        cwd_fd.reset(::open(cwd.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!cwd_fd) throw_errno(what + ": open its working directory " + cwd);
+    }
     int stdin_pipe[2];
     if (::pipe2(stdin_pipe, O_CLOEXEC) != 0) throw_errno(what + ": pipe");
     UniqueFd read_end(stdin_pipe[0]), write_end(stdin_pipe[1]);
@@ -41,6 +48,7 @@ void run_hook(const char* kind, const spec::Hook& hook, const std::string& state
     if (pid < 0) throw_errno(what + ": fork");
     if (pid == 0) {
         ::dup2(read_end.get(), STDIN_FILENO);
+        if (cwd_fd && ::fchdir(cwd_fd.get()) != 0) ::_exit(126);
         // Hooks see the runtime's stdout/stderr; during create those belong to
         // the container, so route stdout to stderr-only use is left to the hook.
         ::execve(hook.path.c_str(), argv.data(), envp.data());
@@ -83,16 +91,17 @@ void run_hook(const char* kind, const spec::Hook& hook, const std::string& state
         throw Error(what + " failed with exit status " + std::to_string(WEXITSTATUS(status)));
 }
 
-void run_hooks(const char* kind, const std::vector<spec::Hook>& hooks, const std::string& state_json) {
-    for (const auto& hook : hooks) run_hook(kind, hook, state_json);
+void run_hooks(const char* kind, const std::vector<spec::Hook>& hooks, const std::string& state_json,
+               const std::string& cwd) {
+    for (const auto& hook : hooks) run_hook(kind, hook, state_json, cwd);
 }
 
 std::vector<std::string> run_hooks_collect_errors(const char* kind, const std::vector<spec::Hook>& hooks,
-                                                  const std::string& state_json) {
+                                                  const std::string& state_json, const std::string& cwd) {
     std::vector<std::string> errors;
     for (const auto& hook : hooks) {
         try {
-            run_hook(kind, hook, state_json);
+            run_hook(kind, hook, state_json, cwd);
         } catch (const std::exception& e) {
             errors.push_back(e.what());
         }

@@ -9,14 +9,22 @@
 
 namespace tether::os {
 
-// Runs one hook; throws Error naming the hook kind and path on a non-zero
-// exit, a signal, or a timeout. Output goes to the runtime's stderr... no:
-// to /dev/null-safe inherited stderr (runc passes its own stdio).
-void run_hook(const char* kind, const spec::Hook& hook, const std::string& state_json);
+// Runs one hook with `cwd` as its working directory ("" keeps ours); throws
+// Error naming the hook kind and path on a non-zero exit, a signal, a
+// timeout, or a cwd it cannot enter. The hook inherits our stdout/stderr
+// (runc passes its own stdio too).
+//
+// The working directory, as runc 1.1.5 and crun do it (checked by running
+// both): the bundle for prestart, createRuntime, poststart and poststop;
+// createContainer gets the bundle as well (crun; runc gives the rootfs);
+// startContainer runs in process.cwd inside the container (both), so its
+// callers pass "".
+void run_hook(const char* kind, const spec::Hook& hook, const std::string& state_json, const std::string& cwd);
 // Runs hooks in order; the first failure throws.
-void run_hooks(const char* kind, const std::vector<spec::Hook>& hooks, const std::string& state_json);
+void run_hooks(const char* kind, const std::vector<spec::Hook>& hooks, const std::string& state_json,
+               const std::string& cwd);
 // Runs every hook even when some fail (poststop); returns the error messages.
 std::vector<std::string> run_hooks_collect_errors(const char* kind, const std::vector<spec::Hook>& hooks,
-                                                  const std::string& state_json);
+                                                  const std::string& state_json, const std::string& cwd);
 
 }  // namespace tether::os

@@ -90,10 +90,9 @@ wait_for_file_lines() {
 
     runtime start "$ID"
     assert_success
-    wait_for_file_lines "$LOGDIR/order" 5
-    # startContainer (in the init) and poststart (in `start`) both ran.
-    [[ $(kinds_in_order) == "prestart createRuntime createContainer "* ]]
-    [[ $(kinds_in_order) == *startContainer* && $(kinds_in_order) == *poststart* ]]
+    # start returns once the process was executed: startContainer (in the
+    # init, before the exec) is done, and poststart (in `start`) came after.
+    [[ $(kinds_in_order) == "prestart createRuntime createContainer startContainer poststart " ]]
 
     runtime kill "$ID" KILL
     wait_for_status "$ID" stopped
@@ -169,18 +168,83 @@ HOOK
     [[ $(kinds_in_order) == "prestart createRuntime createContainer " ]]
 }
 
-@test "hooks [failing startContainer: the process never runs, container stops]" {
+@test "hooks [failing startContainer: start fails with the hook's error, the process never runs, stopped]" {
     set_args sh -c 'touch /hooklog/process-ran'
-    update_config ".hooks = {startContainer: [$(start_hook_json 5)]}"
+    update_config ".hooks = {startContainer: [$(start_hook_json 5)], poststop: [$(hook_json poststop)]}"
+    runtime create --bundle "$BUNDLE" "$ID"
+    assert_success
+    runtime --log "$TEST_DIR/log.json" --log-format json start "$ID"
+    assert_failure
+    # One JSON error naming the hook (containerd reads the last error line).
+    [[ $(jq -s 'length' "$TEST_DIR/log.json") == 1 ]]
+    [[ $(jq -r .msg "$TEST_DIR/log.json") == *"startContainer hook /hook.sh failed with exit status 5"* ]]
+    # Stopped when start returns, not some time later.
+    [[ $(state_field "$ID" status) == stopped ]]
+    [[ ! -e $LOGDIR/process-ran ]]
+    # The lifecycle goes on at delete: poststop runs.
+    runtime delete "$ID"
+    assert_success
+    [[ $(kinds_in_order) == "startContainer poststop " ]]
+    assert_no_leftovers "$ROOT" "$ID"
+}
+
+@test "hooks [run with a failing startContainer: run fails, poststop runs, nothing left]" {
+    set_args sh -c 'touch /hooklog/process-ran'
+    update_config ".hooks = {startContainer: [$(start_hook_json 5)], poststop: [$(hook_json poststop)]}"
+    runtime --log "$TEST_DIR/log.json" --log-format json run --bundle "$BUNDLE" "$ID"
+    assert_failure
+    # A runtime error (not the exit code of a process that never ran).
+    [[ $(jq -s 'length' "$TEST_DIR/log.json") == 1 ]]
+    [[ $(jq -r .msg "$TEST_DIR/log.json") == *"startContainer hook /hook.sh failed with exit status 5"* ]]
+    [[ ! -e $LOGDIR/process-ran ]]
+    [[ $(kinds_in_order) == "startContainer poststop " ]]
+    assert_no_leftovers "$ROOT" "$ID"
+}
+
+@test "hooks [startContainer past its timeout is killed and fails start]" {
+    printf '#!/bin/sh\necho $$ >/hooklog/slow.pid\nexec sleep 600\n' >"$BUNDLE/rootfs/slow.sh"
+    chmod +x "$BUNDLE/rootfs/slow.sh"
+    set_args sh -c 'touch /hooklog/process-ran'
+    update_config '.hooks = {startContainer: [{path: "/slow.sh", timeout: 1}]}'
     runtime create --bundle "$BUNDLE" "$ID"
     assert_success
     runtime start "$ID"
-    wait_for_status "$ID" stopped
-    [[ $(kinds_in_order) == "startContainer " ]]
+    assert_failure
+    assert_output --partial "timeout"
+    [[ $(state_field "$ID" status) == stopped ]]
     [[ ! -e $LOGDIR/process-ran ]]
     runtime delete "$ID"
     assert_success
     assert_no_leftovers "$ROOT" "$ID"
+}
+
+@test "hooks [working directory: the bundle; startContainer: process.cwd in the container]" {
+    printf '#!/bin/sh\necho "$1 $(pwd -P)" >>"$2/cwd"\n' >"$TEST_DIR/cwd.sh"
+    cp "$TEST_DIR/cwd.sh" "$BUNDLE/rootfs/cwd.sh"
+    chmod +x "$TEST_DIR/cwd.sh" "$BUNDLE/rootfs/cwd.sh"
+    local host='{path: $p, args: ["cwd.sh", $k, $d]}'
+    hook() { jq -cn --arg p "$TEST_DIR/cwd.sh" --arg k "$1" --arg d "$LOGDIR" "$host"; }
+    update_config ".process.cwd = \"/tmp\" | .hooks = {
+        prestart: [$(hook prestart)], createRuntime: [$(hook createRuntime)],
+        createContainer: [$(hook createContainer)],
+        startContainer: [{path: \"/cwd.sh\", args: [\"cwd.sh\", \"startContainer\", \"/hooklog\"]}],
+        poststart: [$(hook poststart)], poststop: [$(hook poststop)]}"
+    # The runtime's own working directory is not the bundle (podman's case).
+    cd /
+    runtime create --bundle "$BUNDLE" "$ID"
+    assert_success
+    runtime start "$ID"
+    assert_success
+    runtime delete --force "$ID"
+    assert_success
+    bundle=$(cd "$BUNDLE" && pwd -P)
+    run cat "$LOGDIR/cwd"
+    assert_output "prestart $bundle
+createRuntime $bundle
+createContainer $bundle
+startContainer /tmp
+poststart $bundle
+poststop $bundle"
 }
 
 @test "hooks [failing poststart is logged, the container keeps running]" {

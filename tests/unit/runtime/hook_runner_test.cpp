@@ -1,0 +1,113 @@
+// OCI hooks as run by tether: argv, env (only the hook's), state on stdin,
+// working directory, exit status and timeout.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "runtime/core/error.hpp"
+#include "runtime/linux/hook_runner.hpp"
+
+namespace tether {
+namespace {
+
+namespace fs = std::filesystem;
+
+class HookRunner : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char pattern[] = "/tmp/tether-hook-test-XXXXXX";
+        ASSERT_NE(::mkdtemp(pattern), nullptr);
+        dir_ = pattern;
+    }
+    void TearDown() override { fs::remove_all(dir_); }
+
+    // A /bin/sh hook running `script`; its output file is dir_/out.
+    spec::Hook hook(const std::string& script) {
+        spec::Hook h;
+        h.path = "/bin/sh";
+        h.args = {"sh", "-c", script, "hook-arg0", dir_ + "/out"};
+        return h;
+    }
+    std::string out() {
+        std::ifstream in(dir_ + "/out");
+        std::stringstream s;
+        s << in.rdbuf();
+        return s.str();
+    }
+
+    std::string dir_;
+};
+
+TEST_F(HookRunner, StateOnStdinArgsAndOnlyTheHooksEnv) {
+    ::setenv("TETHER_HOOK_TEST_LEAK", "leaked", 1);
+    spec::Hook h = hook("{ cat; echo \"|$0|$FOO|${TETHER_HOOK_TEST_LEAK:-unset}\"; } >\"$1\"");
+    h.env = {"FOO=bar"};
+    os::run_hook("prestart", h, "{\"status\":\"creating\"}", "");
+    EXPECT_EQ(out(), "{\"status\":\"creating\"}|hook-arg0|bar|unset\n");
+    ::unsetenv("TETHER_HOOK_TEST_LEAK");
+}
+
+TEST_F(HookRunner, RunsInTheGivenWorkingDirectory) {
+    fs::create_directory(dir_ + "/bundle");
+    os::run_hook("prestart", hook("pwd -P >\"$1\""), "{}", dir_ + "/bundle");
+    EXPECT_EQ(out(), fs::canonical(dir_ + "/bundle").string() + "\n");
+}
+
+TEST_F(HookRunner, EmptyWorkingDirectoryKeepsOurs) {
+    os::run_hook("startContainer", hook("pwd -P >\"$1\""), "{}", "");
+    EXPECT_EQ(out(), fs::canonical(fs::current_path()).string() + "\n");
+}
+
+TEST_F(HookRunner, AWorkingDirectoryThatCannotBeOpenedFailsNamingIt) {
+    try {
+        os::run_hook("poststop", hook("touch \"$1\""), "{}", dir_ + "/missing");
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("poststop hook /bin/sh"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find(dir_ + "/missing"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(fs::exists(dir_ + "/out"));  // the hook never ran
+}
+
+TEST_F(HookRunner, NonZeroExitFailsWithTheStatus) {
+    try {
+        os::run_hook("createRuntime", hook("exit 3"), "{}", "");
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("createRuntime hook /bin/sh failed with exit status 3"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
+TEST_F(HookRunner, PastItsTimeoutTheHookIsKilledAndFails) {
+    spec::Hook h = hook("echo $$ >\"$1\"; exec sleep 600");
+    h.timeout = 1;
+    auto begin = std::chrono::steady_clock::now();
+    try {
+        os::run_hook("prestart", h, "{}", "");
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("timeout of 1s"), std::string::npos) << e.what();
+    }
+    EXPECT_LT(std::chrono::steady_clock::now() - begin, std::chrono::seconds(10));
+    pid_t pid = std::atoi(out().c_str());
+    ASSERT_GT(pid, 0);
+    EXPECT_NE(::kill(pid, 0), 0);  // killed and reaped
+}
+
+TEST_F(HookRunner, CollectErrorsRunsEveryHook) {
+    std::vector<spec::Hook> hooks = {hook("exit 6"), hook("echo second >>\"$1\"")};
+    auto errors = os::run_hooks_collect_errors("poststop", hooks, "{}", dir_);
+    ASSERT_EQ(errors.size(), 1u);
+    EXPECT_NE(errors[0].find("exit status 6"), std::string::npos);
+    EXPECT_EQ(out(), "second\n");
+}
+
+}  // namespace
+}  // namespace tether
