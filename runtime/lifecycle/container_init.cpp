@@ -52,6 +52,22 @@ void close_inherited_fds(int preserve_fds, const std::vector<int>& keep) {
     for (int fd = 3; fd < first; ++fd) ::fcntl(fd, F_SETFD, 0);
 }
 
+// The rootfs as create found it, with the runtime's privileges: once we are
+// the mapped root of a user namespace, a path through a directory we may not
+// search (a 0700 parent of the bundle owned by host root) fails with EACCES.
+// clone gave us create's working directory, the rootfs, already moved into
+// our new mount namespace (an fd opened by create would stay in the host's,
+// where we may not bind from). createContainer hooks get the runtime's
+// working directory back.
+UniqueFd take_rootfs_from_cwd(InitContext& context) {
+    if (context.runtime_cwd < 0) return UniqueFd();
+    UniqueFd rootfs(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!rootfs) throw_errno("open the rootfs " + context.rootfs.rootfs);
+    if (::fchdir(context.runtime_cwd) != 0) throw_errno("chdir back to the runtime's working directory");
+    context.rootfs.rootfs_fd = rootfs.get();
+    return rootfs;
+}
+
 void become_root_in_user_namespace() {
     if (::setresgid(0, 0, 0) != 0) throw_errno("setresgid 0 in the user namespace");
     if (::setresuid(0, 0, 0) != 0) throw_errno("setresuid 0 in the user namespace");
@@ -174,7 +190,8 @@ void run_container_init(InitContext& context) {
     try {
         const spec::Config& config = *context.config;
         const spec::Process& process = *config.process;
-        std::vector<int> keep = {context.channel.fd(), context.exec_fifo.get()};
+        UniqueFd rootfs_dir = take_rootfs_from_cwd(context);
+        std::vector<int> keep = {context.channel.fd(), context.exec_fifo.get(), rootfs_dir.get()};
         for (const auto& joined : context.namespaces->joins) keep.push_back(joined.fd.get());
         keep.push_back(context.start_status.get());
         close_inherited_fds(context.preserve_fds, keep);
@@ -195,7 +212,9 @@ void run_container_init(InitContext& context) {
         // 2. The filesystem, up to pivot_root; prestart/createRuntime hooks
         //    run in the parent while we wait, with the mounts in place.
         set_hostnames(config, *context.namespaces);
-        os::prepare_rootfs(config, context.rootfs);
+        UniqueFd bound_rootfs = os::prepare_rootfs(config, context.rootfs);
+        context.rootfs.rootfs_fd = -1;
+        rootfs_dir.reset();
         std::vector<std::string> env = process.env;
         std::optional<uint16_t> proxy_port;
         if (context.wants_prestart_hooks) {
@@ -206,7 +225,8 @@ void run_container_init(InitContext& context) {
         // hook's path is still the runtime's view (runtime-spec).
         os::run_hooks("createContainer", config.hooks.create_container, hook_state(hook_states, false),
                       create_container_hook_cwd(context.rootfs.bundle));
-        os::enter_rootfs(context.rootfs, context.no_pivot);
+        os::enter_rootfs(context.rootfs, bound_rootfs.get(), context.no_pivot);
+        bound_rootfs.reset();
         // The terminal comes from the container's own devpts (after
         // pivot_root), before the root may turn read-only.
         if (process.terminal) os::set_up_terminal_in_container(context.channel, process.console_size, true);

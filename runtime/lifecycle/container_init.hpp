@@ -23,6 +23,10 @@ struct InitContext {
     os::RootfsContext rootfs;
     os::SyncChannel channel;   // the init's end
     UniqueFd exec_fifo;        // O_RDWR on <state>/exec.fifo; a read blocks until start writes
+    // create cloned us with the rootfs as working directory, moved by clone
+    // into our new mount namespace; we take it as "." and go back to the
+    // runtime's working directory (an fd of create's, -1 when not done).
+    int runtime_cwd = -1;
     // O_RDWR on <state>/start.fifo, close-on-exec: `start` reads it until
     // EOF (our exec); after `ready` our errors (a startContainer hook) go here.
     UniqueFd start_status;

@@ -64,6 +64,37 @@ pid_t clone_init(unsigned long flags, int* pidfd) {
     return static_cast<pid_t>(pid);
 }
 
+// The init builds the rootfs as the mapped root of its user namespace, who
+// may not search the directories above the bundle (a 0700 parent owned by
+// host root: runc fails there, crun does not). So create finds the rootfs
+// with its own privileges and clones the init with it as working directory:
+// clone moves the working directory into the new mount namespace
+// (copy_mnt_ns), where the init takes it as "." (container_init.cpp). An fd
+// opened here would stay in the host's mount namespace, where the init may
+// not bind from. Only with a new mount namespace; ours is restored at once.
+class CloneInsideRootfs {
+public:
+    CloneInsideRootfs(const std::string& rootfs, bool new_mount_namespace) {
+        if (!new_mount_namespace) return;
+        UniqueFd dir(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!dir) throw_errno("open the rootfs " + rootfs);
+        saved_.reset(::open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!saved_) throw_errno("open the working directory");
+        if (::fchdir(dir.get()) != 0) throw_errno("chdir to the rootfs " + rootfs);
+    }
+    ~CloneInsideRootfs() {
+        if (saved_) (void)::fchdir(saved_.get());
+    }
+    void restore() {
+        if (saved_ && ::fchdir(saved_.get()) != 0) throw_errno("chdir back to the working directory");
+        saved_.reset();
+    }
+    int saved_cwd() const { return saved_.get(); }
+
+private:
+    UniqueFd saved_;
+};
+
 void write_pid_file(const std::string& path, pid_t pid) {
     // Decimal, no newline: containerd parses it with strconv.Atoi.
     std::string absolute = fs::absolute_path(path);
@@ -211,10 +242,13 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     os::join_namespaces_for_children(namespaces);
     fault_point("create:before-clone");
     int pidfd = -1;
+    CloneInsideRootfs inside(bundle.rootfs, namespaces.new_flags & CLONE_NEWNS);
+    init.runtime_cwd = inside.saved_cwd();
     pid_t child = clone_init(namespaces.new_flags, &pidfd);
     if (child == 0) run_container_init(init);  // never returns
     UniqueFd init_pidfd(pidfd);
     ChildGuard guard(child);  // a failed create leaves no init behind
+    inside.restore();
     init.channel.close();
     init.exec_fifo.reset();
     init.start_status.reset();

@@ -193,13 +193,37 @@ bool mounts_dev_from_host(const spec::Config& config) {
     return false;
 }
 
+// The rootfs bound on itself: pivot_root needs the new root to be a mount
+// point of its own. With rootfs_fd (create found the rootfs for us) nothing
+// is resolved by path: the mapped root of a user namespace may not be allowed
+// to search the directories above the rootfs.
+UniqueFd bind_rootfs(const RootfsContext& context) {
+    std::string what = "bind the rootfs " + context.rootfs;
+    if (context.rootfs_fd < 0) {
+        do_mount(context.rootfs, context.rootfs, nullptr, MS_BIND | MS_REC, "", what);
+        UniqueFd root(::open(context.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!root) throw_errno("open rootfs " + context.rootfs);
+        return root;
+    }
+    // open_tree + move_mount is mount(MS_BIND | MS_REC) on fds, and the
+    // tree's fd is then the new mount's root (an fd of the directory below
+    // would stay on the mount underneath).
+    UniqueFd tree(static_cast<int>(::syscall(SYS_open_tree, context.rootfs_fd, "",
+                                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH)));
+    if (!tree) throw_errno(what + ": open_tree");
+    if (::syscall(SYS_move_mount, tree.get(), "", context.rootfs_fd, "",
+                  MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        throw_errno(what + ": move_mount");
+    return tree;
+}
+
 int pivot_root(const char* new_root, const char* put_old) {
     return static_cast<int>(::syscall(SYS_pivot_root, new_root, put_old));
 }
 
 }  // namespace
 
-void prepare_rootfs(const spec::Config& config, const RootfsContext& context) {
+UniqueFd prepare_rootfs(const spec::Config& config, const RootfsContext& context) {
     // Nothing we mount may propagate back to the host: start from a slave (or
     // the config's) copy of the host's mounts.
     // A shared root is made shared only after pivot_root (finish_rootfs):
@@ -209,10 +233,7 @@ void prepare_rootfs(const spec::Config& config, const RootfsContext& context) {
     if (propagation & MS_SHARED) propagation = MS_SLAVE | MS_REC;
     do_mount("", "/", nullptr, propagation, "", "set the propagation of /");
 
-    // pivot_root needs the new root to be a mount point of its own.
-    do_mount(context.rootfs, context.rootfs, nullptr, MS_BIND | MS_REC, "", "bind the rootfs " + context.rootfs);
-    UniqueFd root(::open(context.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!root) throw_errno("open rootfs " + context.rootfs);
+    UniqueFd root = bind_rootfs(context);
 
     for (const auto& mount : config.mounts) mount_one(root.get(), mount, context);
 
@@ -228,12 +249,13 @@ void prepare_rootfs(const spec::Config& config, const RootfsContext& context) {
         UniqueFd console = make_path_in_root(root.get(), "/dev/console", NodeKind::file);
         do_mount(context.console_path, fd_path(console.get()), nullptr, MS_BIND, "", "bind the console");
     }
+    return root;
 }
 
-void enter_rootfs(const RootfsContext& context, bool no_pivot) {
-    if (::chdir(context.rootfs.c_str()) != 0) throw_errno("chdir " + context.rootfs);
+void enter_rootfs(const RootfsContext& context, int bound_rootfs, bool no_pivot) {
+    if (::fchdir(bound_rootfs) != 0) throw_errno("chdir " + context.rootfs);
     if (no_pivot) {
-        do_mount(context.rootfs, "/", nullptr, MS_MOVE, "", "move the rootfs to /");
+        do_mount(".", "/", nullptr, MS_MOVE, "", "move the rootfs to /");
         if (::chroot(".") != 0) throw_errno("chroot");
     } else {
         // pivot_root(".", "."): the old root ends up stacked on the new one,

@@ -8,12 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "runtime/core/unique_fd.hpp"
 #include "spec/config.hpp"
 
 namespace tether::os {
 
 struct RootfsContext {
     std::string rootfs;        // absolute host path of the rootfs
+    // The rootfs in the init's own mount namespace, found with the runtime's
+    // privileges (create clones the init inside it); -1: resolve `rootfs`.
+    // The mapped root of a user namespace may not search the bundle's parent.
+    int rootfs_fd = -1;
     std::string bundle;        // absolute bundle dir, for relative mount sources
     bool new_user_namespace = false;  // mknod is not allowed there: devices are bind-mounted
     bool own_network_namespace = false;  // sysfs can only be mounted with one
@@ -22,8 +27,9 @@ struct RootfsContext {
     std::string console_path;  // pty slave to bind at /dev/console ("" = none)
 };
 
-void prepare_rootfs(const spec::Config& config, const RootfsContext& context);
-void enter_rootfs(const RootfsContext& context, bool no_pivot);
+// Returns the rootfs bound on itself (the mount that becomes `/`).
+UniqueFd prepare_rootfs(const spec::Config& config, const RootfsContext& context);
+void enter_rootfs(const RootfsContext& context, int bound_rootfs, bool no_pivot);
 void finish_rootfs(const spec::Config& config);
 
 }  // namespace tether::os

@@ -123,6 +123,27 @@ setup() {
     assert_output "$host_ifaces"
 }
 
+@test "userns [the bundle's parent directory is 0700 host root: the runtime finds the rootfs, not the mapped root]" {
+    # Host uid 100000 (root inside) may not search $TEST_DIR/private; only
+    # the rootfs itself is open to it. runc fails here with "permission
+    # denied" binding the rootfs; crun runs it.
+    local private=$TEST_DIR/private
+    mkdir "$private"
+    chmod 0700 "$private"
+    mv "$BUNDLE" "$private/bundle"
+    BUNDLE=$private/bundle
+    set_args sh -c 'id -u; cat /proc/self/uid_map | tr -s " "; ls /bin/busybox'
+    runtime run --bundle "$BUNDLE" "$ID"
+    assert_success
+    assert_output $'0\n 0 100000 65536\n/bin/busybox'
+    # The same with --no-pivot (MS_MOVE of the rootfs onto /).
+    local id2
+    id2=$(new_id)
+    runtime run --no-pivot --bundle "$BUNDLE" "$id2"
+    assert_success
+    assert_output $'0\n 0 100000 65536\n/bin/busybox'
+}
+
 @test "userns [a user namespace without uidMappings is refused]" {
     update_config 'del(.linux.uidMappings)'
     set_args true
