@@ -20,6 +20,7 @@
 #include "runtime/core/log.hpp"
 #include "runtime/lifecycle/bundle.hpp"
 #include "runtime/lifecycle/container_init.hpp"
+#include "runtime/lifecycle/process_setup.hpp"
 #include "runtime/linux/console.hpp"
 #include "runtime/linux/hook_runner.hpp"
 #include "hooks/protocol.hpp"
@@ -129,17 +130,6 @@ void hand_over_listener(const std::string& payload, int init_pidfd, const std::s
     process_state.state.status = "creating";
     security::send_seccomp_listener(profile.listener_path, listener.get(),
                                     spec::container_process_state_to_json(process_state));
-}
-
-// The init's warnings die with it (it execs, its log lines are never
-// flushed): plan the capabilities and translate the seccomp profile here as
-// well, so skipped capabilities and syscall names reach --log, and a profile
-// libseccomp refuses fails create before anything exists.
-void preflight_process_security(const spec::Config& config) {
-    std::vector<std::string> warnings;
-    if (config.process->capabilities) security::plan_capabilities(*config.process->capabilities, warnings);
-    if (config.linux_->seccomp) security::build_seccomp_filter(*config.linux_->seccomp, warnings);
-    for (const auto& w : warnings) log::warning(w);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "runtime/cgroups/manager.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/fs.hpp"
+#include "runtime/core/log.hpp"
 #include "runtime/lifecycle/bundle.hpp"
 #include "runtime/lifecycle/process_setup.hpp"
 #include "runtime/lifecycle/wait.hpp"
@@ -294,6 +295,7 @@ int exec_in_container(const StateStore& store, const ExecOptions& options) {
         throw Error("process.terminal is true: a detached exec needs --console-socket to receive its terminal");
     if (!config.process->terminal && !options.console_socket.empty())
         throw Error("--console-socket needs a terminal (--tty or \"terminal\": true)");
+    preflight_process_security(config);
 
     os::NamespacePlan namespaces;
     for (const auto& ns : config.linux_->namespaces) namespaces.present.push_back(ns.type);
@@ -371,6 +373,9 @@ int exec_in_container(const StateStore& store, const ExecOptions& options) {
     dir.reset();  // the process runs: later verbs (kill, delete) must not wait for us
 
     if (!options.pid_file.empty()) write_pid_file(options.pid_file, child);
+    // The process runs: the warnings are part of this exec's success, and a
+    // long-running process must not hold them back until it exits.
+    log::flush_warnings();
     if (options.detach) return 0;
     return master ? os::relay_terminal(master.get(), child, child_pidfd.get())
                   : wait_forwarding_signals(child, child_pidfd.get());

@@ -21,6 +21,13 @@ struct ProcessSetup::Plan {
     std::optional<security::CapabilityPlan> capabilities;
 };
 
+void preflight_process_security(const spec::Config& config) {
+    std::vector<std::string> warnings;
+    if (config.process->capabilities) security::plan_capabilities(*config.process->capabilities, warnings);
+    if (config.linux_ && config.linux_->seccomp) security::build_seccomp_filter(*config.linux_->seccomp, warnings);
+    for (const auto& w : warnings) log::warning(w);
+}
+
 ProcessSetup::ProcessSetup(std::string container_id, const spec::Config& config, const os::NamespacePlan& namespaces,
                            bool no_new_keyring)
     : container_id_(std::move(container_id)),

@@ -28,6 +28,13 @@ namespace tether {
 
 struct SandboxSetup;
 
+// The init's and an exec child's warnings die with them (they exec, their
+// log lines are never flushed): create and exec plan the capabilities and
+// translate the seccomp profile in the runtime as well, so skipped
+// capabilities and syscall names reach --log, and a profile libseccomp
+// refuses fails the verb before any process exists.
+void preflight_process_security(const spec::Config& config);
+
 class ProcessSetup {
 public:
     ProcessSetup(std::string container_id, const spec::Config& config, const os::NamespacePlan& namespaces,

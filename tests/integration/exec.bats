@@ -151,6 +151,18 @@ JSON
     [[ $(state_field "$ID" status) == running ]]
 }
 
+@test "exec [warnings of the process setup reach --log, as create's do]" {
+    create_running
+    # Ambient without inheritable is skipped with a warning (security_caps.bats
+    # checks the same for create); the exec child's own log lines die with it.
+    jq -n '{args: ["true"], cwd: "/", env: ["PATH=/bin:/usr/bin"], user: {uid: 1000, gid: 1000},
+            capabilities: {bounding: ["CAP_KILL"], effective: ["CAP_KILL"], permitted: ["CAP_KILL"],
+                           ambient: ["CAP_KILL"]}}' >"$TEST_DIR/process.json"
+    runtime --log "$TEST_DIR/exec.log" --log-format json exec --process "$TEST_DIR/process.json" "$ID"
+    assert_success
+    [[ $(jq -r 'select(.level == "warning") | .msg' "$TEST_DIR/exec.log" | grep -ci 'ambient capability cap_kill') == 1 ]]
+}
+
 @test "create --log-format json [missing command: executable file not found in \$PATH]" {
     set_args no-such-command
     runtime --log "$TEST_DIR/log.json" --log-format json create --bundle "$BUNDLE" "$ID"
