@@ -247,26 +247,28 @@ int run_prestart_hook(const HookOptions& options, std::istream& state_json) {
     std::cout.flush();
     std::cerr.flush();
 
-    // Double fork: the daemon is no child of the runtime (which waits for
-    // this hook) and, after setsid, leads no session that could acquire a
-    // controlling terminal.
-    pid_t middle = ::fork();
-    if (middle < 0) {
+    // One fork: the child calls setsid (no signal sent to the runtime's
+    // process group or terminal reaches it) and becomes the daemon; this hook
+    // process returns once it is ready, and the daemon is re-parented to the
+    // subreaper or init. It leads its session but can never acquire a
+    // controlling terminal: it opens no terminal (stdio is /dev/null, the rest
+    // are sockets, /proc and its own state files), and only a session leader
+    // opening a tty without O_NOCTTY gets one. A second fork to give up the
+    // leadership cost a process per container and bought nothing more.
+    pid_t daemon = ::fork();
+    if (daemon < 0) {
         std::perror("tether-netd: fork");
         return 1;
     }
-    if (middle == 0) {
+    if (daemon == 0) {
         ready_read.reset();
         if (::setsid() < 0) ::_exit(1);
-        pid_t daemon = ::fork();
-        if (daemon < 0) ::_exit(1);
-        if (daemon == 0) run_daemon(std::move(prepared), std::move(ready_write));
-        ::_exit(0);
+        run_daemon(std::move(prepared), std::move(ready_write));
     }
     ready_write.reset();
-    int status = 0;
-    ::waitpid(middle, &status, 0);
 
+    // Readiness is the pipe: "ok" then EOF (the daemon closes its end before
+    // serving), or an error text then EOF (it exits). No polling, no sleep.
     std::string answer;
     char buffer[512];
     for (;;) {
@@ -274,6 +276,9 @@ int run_prestart_hook(const HookOptions& options, std::istream& state_json) {
         if (n <= 0) break;
         answer.append(buffer, static_cast<size_t>(n));
     }
+    // A daemon that failed has exited: reap it rather than leave a zombie
+    // until this hook exits.
+    if (answer != protocol::kOk) retry_eintr([&] { return ::waitpid(daemon, nullptr, 0); });
     if (answer == protocol::kOk) {
         if (!prepared.enforced)
             std::cerr << "tether-netd: warning: not started by tether: bridge and proxy only, nothing is enforced "

@@ -97,13 +97,25 @@ NetworkServices::NetworkServices(const spec::NetworkPolicy& network, NetworkMode
                             " is the egress proxy's port inside the container (allowedDomains is set); "
                             "a bridged host port cannot share it");
 
+    // Every listener inside the container's namespace (bridged ports and the
+    // proxy's) comes from one setns helper thread: one thread and one
+    // namespace switch per container, not one per service.
+    std::vector<UniqueFd> bridge_listeners, proxy_listeners;
+    if (own_namespace && (!ports.empty() || proxy)) {
+        std::vector<uint16_t> wanted = ports;
+        if (proxy) wanted.push_back(kProxyPortInNamespace);
+        for (UniqueFd& listener : netd::listen_loopback_in_netns(container_netns, wanted)) {
+            bool is_proxy = proxy && netd::local_port(listener.get()) == kProxyPortInNamespace;
+            (is_proxy ? proxy_listeners : bridge_listeners).push_back(std::move(listener));
+        }
+    }
+
     if (!ports.empty()) {
         bridge_ = std::make_unique<netd::LoopbackBridge>(
             *loop_, [log, container_id](const netd::BridgeConnectionReport& report) {
                 log->write(bridge_decision_line(report, container_id));
             });
-        for (UniqueFd& listener : netd::listen_loopback_in_netns(container_netns, ports))
-            bridge_->add_listener(std::move(listener));
+        for (UniqueFd& listener : bridge_listeners) bridge_->add_listener(std::move(listener));
         bridged_ports_ = ports.size();
     }
 
@@ -117,8 +129,7 @@ NetworkServices::NetworkServices(const spec::NetworkPolicy& network, NetworkMode
         };
         proxy_ = std::make_unique<netd::EgressProxy>(*loop_, std::move(config));
         if (own_namespace) {
-            for (UniqueFd& listener : netd::listen_loopback_in_netns(container_netns, {kProxyPortInNamespace}))
-                proxy_->add_listener(std::move(listener));
+            for (UniqueFd& listener : proxy_listeners) proxy_->add_listener(std::move(listener));
             proxy_port_ = kProxyPortInNamespace;
         } else {
             // The host's loopback: any free port; the runtime learns it with

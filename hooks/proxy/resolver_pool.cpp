@@ -2,10 +2,11 @@
 
 namespace tether::netd {
 
+// Threads start on demand (a container that never resolves a name costs no
+// thread, and the daemon's start-up, which `create` waits for, makes none):
+// one more whenever a job finds no idle thread, up to max_threads_.
 ResolverPool::ResolverPool(EventLoop& loop, ResolveFunction resolve, unsigned threads)
-    : loop_(loop), resolve_(std::move(resolve)) {
-    for (unsigned i = 0; i < std::max(1u, threads); ++i) threads_.emplace_back([this] { work(); });
-}
+    : loop_(loop), resolve_(std::move(resolve)), max_threads_(std::max(1u, threads)) {}
 
 ResolverPool::~ResolverPool() {
     {
@@ -21,6 +22,7 @@ void ResolverPool::resolve(std::string name, uint16_t port, Callback done) {
     {
         std::lock_guard lock(mutex_);
         jobs_.push_back({std::move(name), port, std::move(done)});
+        if (idle_ < jobs_.size() && threads_.size() < max_threads_) threads_.emplace_back([this] { work(); });
     }
     wake_.notify_one();
 }
@@ -30,7 +32,9 @@ void ResolverPool::work() {
         Job job;
         {
             std::unique_lock lock(mutex_);
+            ++idle_;
             wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+            --idle_;
             if (stopping_) return;
             job = std::move(jobs_.front());
             jobs_.pop_front();

@@ -39,7 +39,9 @@ private:
     std::condition_variable wake_;
     std::deque<Job> jobs_;
     bool stopping_ = false;
-    std::vector<std::thread> threads_;
+    unsigned max_threads_;
+    size_t idle_ = 0;  // threads waiting for a job
+    std::vector<std::thread> threads_;  // started on demand, guarded by mutex_
 };
 
 }  // namespace tether::netd
