@@ -1,9 +1,10 @@
 // tether list [--format table|json] [--quiet]
-#include <pwd.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include "runtime/cli/cli.hpp"
 #include "runtime/lifecycle/operations.hpp"
@@ -12,11 +13,35 @@
 namespace tether::cli {
 namespace {
 
+// The user named by uid in /etc/passwd ("name:x:uid:..."), or "" when none.
+// Not getpwuid: tether is linked statically, and a static glibc's getpwuid
+// loads NSS modules at run time (and warns at link time). runc reads
+// /etc/passwd too (user.LookupUid); LDAP/sssd users show as their number.
+std::string passwd_name(uid_t uid) {
+    std::FILE* passwd = std::fopen("/etc/passwd", "re");
+    if (!passwd) return "";
+    std::string found;
+    char* line = nullptr;
+    size_t capacity = 0;
+    while (found.empty() && ::getline(&line, &capacity, passwd) > 0) {
+        char* name_end = std::strchr(line, ':');
+        char* password_end = name_end ? std::strchr(name_end + 1, ':') : nullptr;
+        if (!password_end) continue;
+        char* uid_end = nullptr;
+        unsigned long value = std::strtoul(password_end + 1, &uid_end, 10);
+        if (uid_end == password_end + 1 || *uid_end != ':' || value != uid) continue;
+        found.assign(line, name_end);
+    }
+    std::free(line);
+    std::fclose(passwd);
+    return found;
+}
+
 std::string owner_name(const std::string& root, const std::string& id) {
     struct stat st;
     if (::stat((root + "/" + id).c_str(), &st) != 0) return "";
-    if (struct passwd* pw = ::getpwuid(st.st_uid)) return pw->pw_name;
-    return std::to_string(st.st_uid);
+    std::string name = passwd_name(st.st_uid);
+    return name.empty() ? std::to_string(st.st_uid) : name;
 }
 
 // Columns like runc's tabwriter(minwidth 12, padding 3).
