@@ -11,6 +11,7 @@
 #include <string>
 
 #include "hooks/common/decision_log.hpp"
+#include "hooks/supervisor/pidfd_cache.hpp"
 #include "hooks/supervisor/supervisor_policy.hpp"
 #include "runtime/core/unique_fd.hpp"
 
@@ -26,6 +27,10 @@ struct SupervisorState {
     // its own servers on the host loopback stay reachable for it.
     std::mutex bound_ports_mutex;
     std::set<uint16_t> bound_ports;
+
+    // pidfds of the calling threads; the loop thread's only (workers are
+    // handed the duplicated socket, or a dup of the pidfd).
+    PidfdCache pidfds;
 
     // Workers still performing a blocking call (connect to a slow peer).
     std::atomic<unsigned> busy_workers{0};

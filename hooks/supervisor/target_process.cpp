@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 #include <string>
 
@@ -37,7 +38,8 @@ pid_t thread_group_of(pid_t tid) {
 
 }  // namespace
 
-UniqueFd open_thread_pidfd(pid_t tid) {
+UniqueFd open_thread_pidfd(pid_t tid, bool* names_thread) {
+    if (names_thread) *names_thread = true;
     int fd = pidfd_open_raw(tid, PIDFD_THREAD);
     if (fd >= 0) return UniqueFd(fd);
     if (errno != EINVAL) return UniqueFd();
@@ -46,6 +48,7 @@ UniqueFd open_thread_pidfd(pid_t tid) {
     // group) still existed when the pidfd was taken.
     fd = pidfd_open_raw(tid, 0);
     if (fd >= 0) return UniqueFd(fd);
+    if (names_thread) *names_thread = false;
     pid_t tgid = thread_group_of(tid);
     if (tgid <= 0) {
         errno = ESRCH;
@@ -90,10 +93,17 @@ bool target_has_net_bind_service(pid_t tid) {
 }
 
 std::string target_comm(pid_t tid) {
-    std::ifstream comm("/proc/" + std::to_string(tid) + "/comm");
-    std::string name;
-    if (!std::getline(comm, name)) return "?";
-    return name;
+    // open/read/close, not an ifstream: this runs for every logged decision,
+    // and the stream's buffers and extra syscalls showed in the profile.
+    char path[32];
+    std::snprintf(path, sizeof path, "/proc/%d/comm", static_cast<int>(tid));
+    UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+    if (!fd) return "?";
+    char name[64];
+    ssize_t n = ::read(fd.get(), name, sizeof name);
+    if (n <= 0) return "?";
+    if (name[n - 1] == '\n') --n;
+    return std::string(name, static_cast<size_t>(n));
 }
 
 }  // namespace tether::hooks

@@ -19,7 +19,10 @@ namespace tether::hooks {
 // PIDFD_THREAD first and falls back to the thread group leader (whose fd
 // table the threads share unless created without CLONE_FILES).
 // Returns an invalid UniqueFd (errno set) when the thread is gone.
-UniqueFd open_thread_pidfd(pid_t tid);
+// `names_thread` (optional) is set when the pidfd names `tid`'s own struct
+// pid (PIDFD_THREAD, or `tid` leads its group), false for the Tgid fallback:
+// only the former may be kept across calls (pidfd_cache.hpp).
+UniqueFd open_thread_pidfd(pid_t tid, bool* names_thread = nullptr);
 
 // Copies `length` bytes at `address` in the target. Returns false on a fault
 // or a short copy (the caller answers EFAULT, as the kernel would).

@@ -1,7 +1,8 @@
 // One trapped socket call, from the notification to the reply.
 //
 // The order below is what makes the check binding (no TOCTOU):
-//   1. pidfd for the calling thread, duplicate of its socket (pidfd_getfd);
+//   1. pidfd for the calling thread (kept between calls: pidfd_cache.hpp),
+//      duplicate of its socket (pidfd_getfd);
 //   2. copy every byte the decision needs (process_vm_readv);
 //   3. SECCOMP_IOCTL_NOTIF_ID_VALID: the thread is still the one that made
 //      the call, so the pidfd, the socket and the bytes are really its own;
@@ -22,11 +23,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <system_error>
 #include <thread>
 #include <vector>
 
 #include "hooks/supervisor/decision.hpp"
+#include "hooks/supervisor/pidfd_cache.hpp"
 #include "hooks/supervisor/supervisor_state.hpp"
 #include "hooks/supervisor/target_process.hpp"
 
@@ -95,6 +98,7 @@ const char* syscall_name(int nr) {
 struct SocketInfo {
     int domain = 0;
     int type = 0;
+    int status_flags = 0;  // F_GETFL of the open file description
     bool nonblocking = false;
 };
 
@@ -115,15 +119,22 @@ public:
     int syscall_nr() const { return n_.data.nr; }
     const char* name() const { return syscall_name(n_.data.nr); }
     SupervisorState& state() { return *state_; }
-    int pidfd() const { return pidfd_.get(); }
+    int pidfd() const { return target_.pidfd; }
 
     void open_target() {
-        pidfd_ = open_thread_pidfd(tid());
-        if (!pidfd_) throw Abandon{};
+        target_ = state_->pidfds.get(tid());
+        if (target_.pidfd < 0) throw Abandon{};
     }
 
     UniqueFd take_socket(int target_fd, SocketInfo& info) {
-        UniqueFd fd = take_target_fd(pidfd_.get(), target_fd);
+        UniqueFd fd = take_target_fd(target_.pidfd, target_fd);
+        if (!fd && target_.cached) {
+            // Perhaps a stale entry (its thread exited, the tid was reused):
+            // once more with a fresh pidfd, as if nothing had been cached.
+            target_ = state_->pidfds.reopen(tid());
+            if (target_.pidfd < 0) throw Abandon{};
+            fd = take_target_fd(target_.pidfd, target_fd);
+        }
         if (!fd) throw ReplyError{errno == ESRCH ? EBADF : errno};
         int value = 0;
         socklen_t length = sizeof value;
@@ -133,6 +144,7 @@ public:
         if (::getsockopt(fd.get(), SOL_SOCKET, SO_TYPE, &value, &length) != 0) throw ReplyError{errno};
         info.type = value;
         int flags = ::fcntl(fd.get(), F_GETFL);
+        info.status_flags = flags;
         info.nonblocking = flags >= 0 && (flags & O_NONBLOCK);
         return fd;
     }
@@ -193,9 +205,11 @@ public:
             verdict = decide(state_->policy, request);
         }
         bool proceed = verdict.allowed || state_->policy.audit;
-        log(family_name(info.domain), address_text(destination), destination.port,
-            verdict.allowed ? "allow" : (state_->policy.audit ? "audit-deny" : "deny"), verdict.rule,
-            verdict.annotation);
+        // No strings are built for a log that is off (the allow path is hot).
+        if (state_->log)
+            log(family_name(info.domain), address_text(destination), destination.port,
+                verdict.allowed ? "allow" : (state_->policy.audit ? "audit-deny" : "deny"), verdict.rule,
+                verdict.annotation);
         return proceed;
     }
 
@@ -219,7 +233,7 @@ public:
 private:
     std::shared_ptr<SupervisorState> state_;
     seccomp_notif n_;
-    UniqueFd pidfd_;
+    PidfdCache::Lookup target_;
 };
 
 // AF_UNIX, AF_NETLINK and AF_ALG carry no network destination the policy
@@ -243,9 +257,79 @@ void continue_other_family(TrappedCall& call, const SocketInfo& info) {
     call.reply(audit ? Reply{.continue_call = true} : Reply{.error = EACCES});
 }
 
-Reply do_connect(int fd, const std::vector<uint8_t>& address) {
-    return reply_result(::connect(fd, reinterpret_cast<const sockaddr*>(address.data()),
-                                  static_cast<socklen_t>(address.size())));
+int connect_to(int fd, const std::vector<uint8_t>& address) {
+    return ::connect(fd, reinterpret_cast<const sockaddr*>(address.data()), static_cast<socklen_t>(address.size()));
+}
+
+Reply do_connect(int fd, const std::vector<uint8_t>& address) { return reply_result(connect_to(fd, address)); }
+
+// Sets O_NONBLOCK on the (shared) open file description for its lifetime and
+// puts the caller's flags back.
+class NonBlockingWindow {
+public:
+    NonBlockingWindow(int fd, int flags) : fd_(fd), flags_(flags) {
+        active_ = flags >= 0 && ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0;
+    }
+    ~NonBlockingWindow() {
+        if (active_) {
+            int saved = errno;
+            ::fcntl(fd_, F_SETFL, flags_);
+            errno = saved;
+        }
+    }
+    bool active() const { return active_; }
+    NonBlockingWindow(const NonBlockingWindow&) = delete;
+    NonBlockingWindow& operator=(const NonBlockingWindow&) = delete;
+
+private:
+    int fd_;
+    int flags_;
+    bool active_ = false;
+};
+
+// A blocking connect usually completes without sleeping (loopback: a server
+// in the container, the bridge's listeners, the proxy), but whether it will
+// wait cannot be known before trying, and handing every blocking connect to
+// a new thread cost more than the connect itself (docs/benchmarks.md). So the
+// supervisor first tries without waiting: O_NONBLOCK is set on the file
+// description for two connect calls (the first sends the SYN and, on
+// loopback, returns EINPROGRESS with the handshake already done; the second
+// collects the result: 0, the error, or EALREADY while still in progress),
+// then the caller's flags are restored. Only a connect still in progress
+// goes to a worker, whose blocking connect waits for it exactly as the
+// caller's would have (SO_SNDTIMEO included). The address is the one copied
+// and decided; a call on a connecting socket ignores it anyway.
+// Residual: the file description is shared with the container, so during
+// those microseconds another of its threads would see O_NONBLOCK in F_GETFL
+// or EAGAIN from a blocking read on this still-connecting socket, and an
+// F_SETFL it makes in the window is overwritten. Its own socket's flags only;
+// no decision depends on them.
+struct ConnectAttempt {
+    std::optional<Reply> done;  // nothing: still in progress, a worker waits
+    bool started_here = false;  // this call sent the SYN (else the caller's earlier one did)
+};
+
+ConnectAttempt connect_without_waiting(int fd, int status_flags, const std::vector<uint8_t>& address) {
+    NonBlockingWindow window(fd, status_flags);
+    if (!window.active()) return {};
+    int rc = connect_to(fd, address);
+    if (rc == 0 || (errno != EINPROGRESS && errno != EALREADY)) return {reply_result(rc), false};
+    // EALREADY: the caller's earlier connect (timed out by SO_SNDTIMEO) is
+    // still in progress; a blocking call waits for it.
+    bool started_here = errno == EINPROGRESS;
+    rc = connect_to(fd, address);
+    if (rc != 0 && errno == EALREADY) return {std::nullopt, started_here};
+    return {reply_result(rc), started_here};
+}
+
+// The worker's blocking connect on a socket the first attempt left
+// connecting. When it times out (SO_SNDTIMEO) the kernel says EALREADY, but
+// the caller made one call on an unconnected socket, for which it says
+// EINPROGRESS.
+Reply wait_for_connect(int fd, const std::vector<uint8_t>& address, bool started_here) {
+    Reply r = do_connect(fd, address);
+    if (started_here && r.error == EALREADY) r.error = EINPROGRESS;
+    return r;
 }
 
 void handle_connect(TrappedCall& call, UniqueFd socket, const SocketInfo& info) {
@@ -262,13 +346,19 @@ void handle_connect(TrappedCall& call, UniqueFd socket, const SocketInfo& info) 
             throw ReplyError{verdict.deny_errno};
     }
     // Non-blocking sockets: EINPROGRESS (or 0) comes back at once, as without
-    // the supervisor.
-    if (info.nonblocking) {
+    // the supervisor. A datagram connect only records the peer: it never
+    // waits.
+    if (info.nonblocking || info.type != SOCK_STREAM) {
         call.reply(do_connect(socket.get(), address));
         return;
     }
-    call.reply_from_worker([socket = std::move(socket), address = std::move(address)] {
-        return do_connect(socket.get(), address);
+    ConnectAttempt attempt = connect_without_waiting(socket.get(), info.status_flags, address);
+    if (attempt.done) {
+        call.reply(*attempt.done);
+        return;
+    }
+    call.reply_from_worker([socket = std::move(socket), address = std::move(address), attempt] {
+        return wait_for_connect(socket.get(), address, attempt.started_here);
     });
 }
 

@@ -7,15 +7,18 @@
 #include <poll.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -130,6 +133,91 @@ TEST_F(SupervisorLive, NonBlockingConnectReturnsInProgressAndCompletes) {
               }),
               0);
     EXPECT_EQ(allowed_.accepted_after_drain(), 1);
+}
+
+// The supervisor connects a blocking socket without waiting first
+// (O_NONBLOCK on the shared file description for two connect calls): the
+// caller must get the blocking result and its flags back unchanged.
+TEST_F(SupervisorLive, BlockingConnectSucceedsAndLeavesTheSocketBlocking) {
+    uint16_t port = allowed_.port();
+    EXPECT_EQ(run([port] {
+                  for (int i = 0; i < 50; ++i) {
+                      UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+                      auto a = ipv4_address("127.0.0.1", port);
+                      CHILD_EXPECT(::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+                      CHILD_EXPECT((::fcntl(fd.get(), F_GETFL) & O_NONBLOCK) == 0);
+                      CHILD_EXPECT(::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) < 0);
+                      CHILD_EXPECT(errno == EISCONN);
+                  }
+                  return 0;
+              }),
+              0);
+    EXPECT_EQ(allowed_.accepted_after_drain(), 50);
+}
+
+// A connect that really waits (the listener's accept queue is full, so its
+// SYN is dropped) goes to a worker whose blocking connect honours the
+// caller's SO_SNDTIMEO and says what the kernel says to one blocking call:
+// EINPROGRESS, with the socket still blocking.
+TEST_F(SupervisorLive, BlockingConnectThatMustWaitTimesOutAsWithoutTheSupervisor) {
+    UniqueFd full(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    auto any = ipv4_address("127.0.0.1", 0);
+    ASSERT_EQ(::bind(full.get(), reinterpret_cast<sockaddr*>(&any), sizeof any), 0);
+    ASSERT_EQ(::listen(full.get(), 0), 0);
+    socklen_t length = sizeof any;
+    ASSERT_EQ(::getsockname(full.get(), reinterpret_cast<sockaddr*>(&any), &length), 0);
+    uint16_t port = ntohs(any.sin_port);
+    policy_.host_loopback_ports.insert(port);
+    EXPECT_EQ(run([port] {
+                  auto a = ipv4_address("127.0.0.1", port);
+                  // Fill the accept queue (backlog 0 holds one) and then some.
+                  std::vector<UniqueFd> fillers;
+                  for (int i = 0; i < 3; ++i) {
+                      fillers.emplace_back(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+                      ::connect(fillers.back().get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
+                  }
+                  ::usleep(100 * 1000);
+                  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+                  timeval timeout{0, 300 * 1000};
+                  CHILD_EXPECT(::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) == 0);
+                  timespec start{}, end{};
+                  ::clock_gettime(CLOCK_MONOTONIC, &start);
+                  CHILD_EXPECT(::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) < 0);
+                  CHILD_EXPECT(errno == EINPROGRESS);
+                  ::clock_gettime(CLOCK_MONOTONIC, &end);
+                  double waited = (end.tv_sec - start.tv_sec) + (end.tv_nsec - start.tv_nsec) / 1e9;
+                  CHILD_EXPECT(waited > 0.25);
+                  CHILD_EXPECT((::fcntl(fd.get(), F_GETFL) & O_NONBLOCK) == 0);
+                  // A second blocking call waits again and says EALREADY, as the kernel does.
+                  CHILD_EXPECT(::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) < 0);
+                  CHILD_EXPECT(errno == EALREADY);
+                  return 0;
+              }),
+              0);
+}
+
+// pidfds are kept between calls (pidfd_cache.hpp): short-lived processes
+// whose pids the kernel hands out again must each be served as themselves.
+TEST_F(SupervisorLive, ManyShortLivedProcessesEachGetTheirOwnDecision) {
+    uint16_t allowed = allowed_.port();
+    uint16_t denied = denied_.port();
+    EXPECT_EQ(run([allowed, denied] {
+                  for (int i = 0; i < 40; ++i) {
+                      pid_t child = ::fork();
+                      if (child == 0) {
+                          auto a = ipv4_address("127.0.0.1", i % 2 ? allowed : denied);
+                          int rc = connect_errno(AF_INET, SOCK_STREAM, &a, sizeof a);
+                          ::_exit(i % 2 ? (rc == 0 ? 0 : 1) : (rc == ECONNREFUSED ? 0 : 2));
+                      }
+                      int status = 0;
+                      CHILD_EXPECT(::waitpid(child, &status, 0) == child);
+                      CHILD_EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+                  }
+                  return 0;
+              }),
+              0);
+    EXPECT_EQ(allowed_.accepted_after_drain(), 20);
+    EXPECT_EQ(denied_.accepted_after_drain(), 0);
 }
 
 TEST_F(SupervisorLive, UdpToAnUnlistedPortIsRefusedAndToAListedPortArrives) {
