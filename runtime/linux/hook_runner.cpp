@@ -44,17 +44,38 @@ void run_hook(const char* kind, const spec::Hook& hook, const std::string& state
     std::vector<std::string> args = hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
     std::vector<char*> argv = c_strings(args), envp = c_strings(hook.env);
 
+    // The child's errno if fchdir or execve fails; closed by a successful
+    // execve (CLOEXEC), so an empty read means the hook runs. The message then
+    // says why ("no such file or directory", "permission denied": the words
+    // podman maps to 127 and 126), not just "exit status 127".
+    int error_pipe[2];
+    if (::pipe2(error_pipe, O_CLOEXEC) != 0) throw_errno(what + ": pipe");
+    UniqueFd error_read(error_pipe[0]), error_write(error_pipe[1]);
+
     pid_t pid = ::fork();
     if (pid < 0) throw_errno(what + ": fork");
     if (pid == 0) {
         ::dup2(read_end.get(), STDIN_FILENO);
-        if (cwd_fd && ::fchdir(cwd_fd.get()) != 0) ::_exit(126);
-        // Hooks see the runtime's stdout/stderr; during create those belong to
-        // the container, so route stdout to stderr-only use is left to the hook.
-        ::execve(hook.path.c_str(), argv.data(), envp.data());
+        int step = 0;
+        if (!cwd_fd || ::fchdir(cwd_fd.get()) == 0) {
+            step = 1;
+            // Hooks see the runtime's stdout/stderr (runc passes its own stdio).
+            ::execve(hook.path.c_str(), argv.data(), envp.data());
+        }
+        int failure[2] = {step, errno};
+        (void)!::write(error_write.get(), failure, sizeof failure);
         ::_exit(127);
     }
     read_end.reset();
+    error_write.reset();
+    int failure[2];
+    ssize_t got = retry_eintr([&] { return ::read(error_read.get(), failure, sizeof failure); });
+    if (got == static_cast<ssize_t>(sizeof failure)) {
+        int status = 0;
+        retry_eintr([&] { return ::waitpid(pid, &status, 0); });
+        errno = failure[1];
+        throw_errno(what + (failure[0] == 0 ? ": enter its working directory " + cwd : ": exec"));
+    }
     // The hook may not read its stdin at all: ignore EPIPE.
     ::signal(SIGPIPE, SIG_IGN);
     size_t done = 0;

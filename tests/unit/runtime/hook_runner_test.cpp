@@ -74,6 +74,19 @@ TEST_F(HookRunner, AWorkingDirectoryThatCannotBeOpenedFailsNamingIt) {
     EXPECT_FALSE(fs::exists(dir_ + "/out"));  // the hook never ran
 }
 
+TEST_F(HookRunner, AHookThatCannotBeExecutedSaysWhy) {
+    spec::Hook missing;
+    missing.path = dir_ + "/no-such-hook";
+    try {
+        os::run_hook("prestart", missing, "{}", "");
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("prestart hook " + missing.path + ": exec: No such file or directory"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
 TEST_F(HookRunner, NonZeroExitFailsWithTheStatus) {
     try {
         os::run_hook("createRuntime", hook("exit 3"), "{}", "");
