@@ -24,7 +24,9 @@ void LoopbackBridge::add_listener(UniqueFd fd, const SocketAddress& upstream) {
     auto listener = std::make_unique<Listener>();
     listener->fd = std::move(fd);
     listener->upstream = upstream;
-    listener->port = local_port(listener->fd.get());
+    SocketAddress local = local_address(listener->fd.get());
+    listener->port = local.port();
+    listener->loopback_to_loopback = local.is_loopback() && upstream.is_loopback();
     Listener* raw = listener.get();
     raw->token = loop_.watch(raw->fd.get(), [this, raw](uint32_t) { accept_all(*raw); });
     loop_.set_events(raw->token, EPOLLIN);
@@ -54,6 +56,14 @@ void LoopbackBridge::dial(UniqueFd client, const Listener& listener) {
     if (attempt.error) {
         reject(std::move(client), listen_port, listener.upstream, attempt.error);
         return;
+    }
+    // The relay forwards segments as they come: Nagle on its side would delay a
+    // client's small writes that the client itself sent without delay.
+    set_nodelay(client.get());
+    set_nodelay(attempt.fd.get());
+    if (listener.loopback_to_loopback) {
+        use_unpaced_congestion_control(client.get());
+        use_unpaced_congestion_control(attempt.fd.get());
     }
     auto pending = std::make_unique<PendingConnect>();
     pending->client = std::move(client);

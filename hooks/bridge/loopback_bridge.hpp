@@ -56,6 +56,7 @@ private:
         UniqueFd fd;
         SocketAddress upstream;
         uint16_t port = 0;
+        bool loopback_to_loopback = false;  // both sides stay on this host: no pacing needed
         EventLoop::Token token = 0;
         bool paused = false;  // out of fds: stop accepting until a connection ends
     };

@@ -24,6 +24,13 @@ std::string SocketAddress::ip_string() const {
     return buf;
 }
 
+bool SocketAddress::is_loopback() const {
+    if (family() == AF_INET)
+        return (ntohl(reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr.s_addr) >> 24) == 127;
+    if (family() == AF_INET6) return IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr);
+    return false;
+}
+
 std::string SocketAddress::to_string() const {
     std::string port_part = ":" + std::to_string(port());
     return family() == AF_INET6 ? "[" + ip_string() + "]" + port_part : ip_string() + port_part;
@@ -84,11 +91,13 @@ UniqueFd listen_tcp(const SocketAddress& addr, int backlog) {
     return fd;
 }
 
-uint16_t local_port(int fd) {
+uint16_t local_port(int fd) { return local_address(fd).port(); }
+
+SocketAddress local_address(int fd) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) throw_errno("getsockname");
-    return SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len).port();
+    return SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&ss), len);
 }
 
 ConnectAttempt start_connect(const SocketAddress& addr) {
@@ -112,6 +121,11 @@ int take_socket_error(int fd) {
 void set_nodelay(int fd) {
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+void use_unpaced_congestion_control(int fd) {
+    static constexpr char kReno[] = "reno";
+    setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, kReno, sizeof kReno - 1);
 }
 
 void set_reset_on_close(int fd) {

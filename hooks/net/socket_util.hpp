@@ -28,6 +28,8 @@ struct SocketAddress {
     std::string to_string() const;
     // "127.0.0.1" / "::1"
     std::string ip_string() const;
+    // 127.0.0.0/8 or ::1
+    bool is_loopback() const;
 
     static SocketAddress ipv4(const in_addr& addr, uint16_t port);
     static SocketAddress ipv6(const in6_addr& addr, uint16_t port);
@@ -43,6 +45,8 @@ SocketAddress loopback_v6(uint16_t port);
 UniqueFd listen_tcp(const SocketAddress& addr, int backlog = 1024);
 // The port a socket is bound to.
 uint16_t local_port(int fd);
+// The address a socket is bound to.
+SocketAddress local_address(int fd);
 
 // A non-blocking connect that has been started: fd is valid and error is 0 when
 // the connection is established or in progress (wait for EPOLLOUT, then
@@ -57,6 +61,15 @@ int take_socket_error(int fd);
 
 // Small request/response exchanges must not wait for Nagle + delayed ACK (~40 ms).
 void set_nodelay(int fd);
+// For sockets whose peer is on this host's loopback only (the bridge's two
+// sides): selects "reno", which does not pace. With BBR (a common default, and
+// this project's test host's) every skb is paced by an hrtimer even on loopback,
+// where there is no bottleneck to pace for; on the bridge that cost about a
+// quarter of the CPU per GiB relayed (docs/benchmarks.md). Reno is built into
+// every kernel and always allowed without privilege. Best effort: on failure
+// the default stays.
+// Never for sockets that leave the host (the proxy's upstreams keep the default).
+void use_unpaced_congestion_control(int fd);
 // Makes the next close() send RST instead of FIN: how a peer learns that the
 // other side of a relayed connection was reset rather than closed cleanly.
 void set_reset_on_close(int fd);
