@@ -11,7 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -95,8 +97,20 @@ private:
     uint16_t port_ = 0;
 };
 
+double process_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+// CPU of this process (client, server and, for the bridge, the relay thread,
+// with the softirq work they run) per GiB, of the last throughput() call. On a
+// shared machine the steadier figure: wall-clock throughput there mostly
+// measures the neighbours. socat runs in its own process: not counted.
+double last_cpu_ms_per_gib = 0;
+
 // MB/s of sending `total` bytes one way (server discards), after an optional preamble.
 double throughput(uint16_t port, size_t total, const std::string& preamble = {}, size_t reply_bytes = 0) {
+    double cpu_start = process_cpu_seconds();
     UniqueFd fd = dial(port);
     if (!preamble.empty()) {
         send_all(fd.get(), preamble.data(), preamble.size());
@@ -109,6 +123,7 @@ double throughput(uint16_t port, size_t total, const std::string& preamble = {},
     shutdown(fd.get(), SHUT_WR);
     char c;
     recv(fd.get(), &c, 1, 0);  // EOF once the server has read everything
+    last_cpu_ms_per_gib = (process_cpu_seconds() - cpu_start) * 1000 / (static_cast<double>(total) / (1 << 30));
     return static_cast<double>(total) / (1 << 20) / seconds_since(start);
 }
 
@@ -148,10 +163,16 @@ pid_t start_socat(uint16_t listen_port, uint16_t target_port) {
     if (pid == 0) {
         std::string listen = "TCP-LISTEN:" + std::to_string(listen_port) + ",bind=127.0.0.1,reuseaddr,fork";
         std::string target = "TCP:127.0.0.1:" + std::to_string(target_port) + ",nodelay";
-        execlp("socat", "socat", listen.c_str(), target.c_str(), nullptr);
+        // -b 1 MiB: socat's default 8 KiB buffer would make it look slower than it can be.
+        execlp("socat", "socat", "-b", "1048576", listen.c_str(), target.c_str(), nullptr);
         _exit(127);
     }
     return pid;
+}
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
 }
 
 uint16_t free_port() {
@@ -165,6 +186,7 @@ int main(int argc, char** argv) {
     signal(SIGPIPE, SIG_IGN);
     size_t total = (argc > 1 ? std::stoul(argv[1]) : 2048ul) << 20;  // MiB
     int rounds = argc > 2 ? std::stoi(argv[2]) : 2000;
+    int repeats = argc > 3 ? std::stoi(argv[3]) : 5;
 
     Server discard('d'), echo('e'), http('h');
     EventLoop loop;
@@ -189,18 +211,34 @@ int main(int argc, char** argv) {
     pid_t socat1 = start_socat(socat_discard, discard.port());
     pid_t socat2 = start_socat(socat_echo, echo.port());
 
-    std::printf("bridge throughput (%zu MiB one way, MiB/s):\n", total >> 20);
-    double direct = throughput(discard.port(), total);
-    double bridged = throughput(bridge_discard, total);
-    double socat = throughput(socat_discard, total);
+    // Interleaved repetitions, medians: on a shared 2-core machine one run of each
+    // says more about the neighbours than about the bridge.
+    std::printf("bridge throughput (%zu MiB one way, MiB/s, median of %d interleaved runs):\n", total >> 20, repeats);
+    std::vector<double> directs, bridgeds, socats, direct_cpus, bridge_cpus;
+    for (int i = 0; i < repeats; ++i) {
+        directs.push_back(throughput(discard.port(), total));
+        direct_cpus.push_back(last_cpu_ms_per_gib);
+        bridgeds.push_back(throughput(bridge_discard, total));
+        bridge_cpus.push_back(last_cpu_ms_per_gib);
+        socats.push_back(throughput(socat_discard, total));
+        std::printf("  run %d: direct %.0f  tether-bridge %.0f  socat %.0f   (CPU ms/GiB: direct %.0f, bridge %.0f)\n",
+                    i + 1, directs.back(), bridgeds.back(), socats.back(), direct_cpus.back(), bridge_cpus.back());
+    }
+    double direct = median(directs), bridged = median(bridgeds), socat = median(socats);
     std::printf("  direct %.0f  tether-bridge %.0f (%.0f%%)  socat %.0f (%.0f%%)\n", direct, bridged,
                 100 * bridged / direct, socat, 100 * socat / direct);
+    std::printf("  CPU ms per GiB (this process): direct %.0f  tether-bridge %.0f\n", median(direct_cpus),
+                median(bridge_cpus));
 
-    std::printf("connection latency (connect + 1-byte echo + close, %d rounds, us):\n", rounds);
-    double lat_direct = connection_latency_us(echo.port(), rounds);
-    double lat_bridge = connection_latency_us(bridge_echo, rounds);
-    double lat_socat = connection_latency_us(socat_echo, rounds);
-    std::printf("  direct %.1f  tether-bridge %.1f  socat %.1f\n", lat_direct, lat_bridge, lat_socat);
+    std::printf("connection latency (connect + 1-byte echo + close, %d rounds, us, median of %d):\n", rounds, repeats);
+    std::vector<double> lat_directs, lat_bridges, lat_socats;
+    for (int i = 0; i < repeats; ++i) {
+        lat_directs.push_back(connection_latency_us(echo.port(), rounds));
+        lat_bridges.push_back(connection_latency_us(bridge_echo, rounds));
+        lat_socats.push_back(connection_latency_us(socat_echo, rounds));
+    }
+    std::printf("  direct %.1f  tether-bridge %.1f  socat %.1f\n", median(lat_directs), median(lat_bridges),
+                median(lat_socats));
 
     std::printf("proxy, keep-alive HTTP request latency (%d requests, us):\n", rounds);
     double req_direct = request_latency_us(http.port(), "", rounds);

@@ -1,6 +1,9 @@
 #!/bin/sh
 # Builds the tether_hooks library in Release and runs the network benchmarks.
-# Usage: tests/bench/net/run.sh [MiB per throughput run] [rounds]
+# Usage: tests/bench/net/run.sh [MiB per throughput run] [latency rounds] [repeats]
+# Throughput and latency are medians of `repeats` interleaved runs (default 5).
+# The BPF sockmap alternative that was measured and not adopted has its own
+# probe: cc -O2 tests/bench/net/sockmap_probe.c -lpthread -o /tmp/sockmap_probe
 set -eu
 root=$(cd "$(dirname "$0")/../../.." && pwd)
 build=${BUILD_DIR:-$root/build-bench}
