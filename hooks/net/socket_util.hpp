@@ -64,8 +64,8 @@ void set_nodelay(int fd);
 // For sockets whose peer is on this host's loopback only (the bridge's two
 // sides): selects "reno", which does not pace. With BBR (a common default, and
 // this project's test host's) every skb is paced by an hrtimer even on loopback,
-// where there is no bottleneck to pace for; on the bridge that cost about a
-// quarter of the CPU per GiB relayed (docs/benchmarks.md). Reno is built into
+// where there is no bottleneck to pace for; on the bridge that cost 30-40% of
+// the CPU per GiB relayed (docs/benchmarks.md). Reno is built into
 // every kernel and always allowed without privilege. Best effort: on failure
 // the default stays.
 // Never for sockets that leave the host (the proxy's upstreams keep the default).
