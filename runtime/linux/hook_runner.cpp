@@ -78,32 +78,45 @@ void run_hook(const char* kind, const spec::Hook& hook, const std::string& state
     }
     // The hook may not read its stdin at all: ignore EPIPE.
     ::signal(SIGPIPE, SIG_IGN);
-    size_t done = 0;
-    while (done < state_json.size()) {
-        ssize_t n = ::write(write_end.get(), state_json.data() + done, state_json.size() - done);
-        if (n <= 0) break;
-        done += static_cast<size_t>(n);
-    }
-    write_end.reset();
-
     int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     UniqueFd pidfd_guard(pidfd);
     int64_t deadline = hook.timeout ? now_ms() + int64_t(*hook.timeout) * 1000 : -1;
     bool timed_out = false;
     if (pidfd >= 0) {
+        // The state is written while we wait for the hook, without blocking:
+        // a hook that never reads a state larger than the pipe (big
+        // annotations) must still be killed at its timeout.
+        ::fcntl(write_end.get(), F_SETFL, O_NONBLOCK);
+        size_t done = 0;
+        if (state_json.empty()) write_end.reset();
         for (;;) {
-            struct pollfd p {pidfd, POLLIN, 0};
+            struct pollfd p[2] = {{pidfd, POLLIN, 0}, {write_end.get(), POLLOUT, 0}};
             int wait_ms = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
-            int r = ::poll(&p, 1, wait_ms);
-            if (r > 0) break;
+            int r = ::poll(p, write_end ? 2 : 1, wait_ms);
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0) break;
             if (r == 0) {
                 timed_out = true;
                 ::kill(pid, SIGKILL);
                 break;
             }
-            if (errno != EINTR) break;
+            if (p[0].revents) break;
+            if (p[1].revents) {
+                ssize_t n = ::write(write_end.get(), state_json.data() + done, state_json.size() - done);
+                if (n > 0) done += static_cast<size_t>(n);
+                // Written whole, or the hook closed its stdin: EOF for the hook.
+                if (done == state_json.size() || (n < 0 && errno != EAGAIN)) write_end.reset();
+            }
+        }
+    } else {
+        size_t done = 0;
+        while (done < state_json.size()) {
+            ssize_t n = ::write(write_end.get(), state_json.data() + done, state_json.size() - done);
+            if (n <= 0) break;
+            done += static_cast<size_t>(n);
         }
     }
+    write_end.reset();
     int status = 0;
     retry_eintr([&] { return ::waitpid(pid, &status, 0); });
     if (timed_out) throw Error(what + " did not finish within its timeout of " + std::to_string(*hook.timeout) + "s");

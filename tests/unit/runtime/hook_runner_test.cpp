@@ -114,6 +114,25 @@ TEST_F(HookRunner, PastItsTimeoutTheHookIsKilledAndFails) {
     EXPECT_NE(::kill(pid, 0), 0);  // killed and reaped
 }
 
+// A state larger than a pipe holds (big annotations) that the hook never
+// reads: writing it must not block us past the hook's timeout.
+TEST_F(HookRunner, TimeoutHoldsWhileTheHookLeavesALargeStateUnread) {
+    spec::Hook h = hook("exec sleep 600");
+    h.timeout = 1;
+    try {
+        os::run_hook("prestart", h, std::string(1 << 20, 'x'), "");
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("timeout of 1s"), std::string::npos) << e.what();
+    }
+}
+
+TEST_F(HookRunner, ALargeStateArrivesWhole) {
+    const std::string state = "{\"annotations\":\"" + std::string(1 << 20, 'a') + "\"}";
+    os::run_hook("prestart", hook("cat >\"$1\""), state, "");
+    EXPECT_EQ(out(), state);
+}
+
 TEST_F(HookRunner, CollectErrorsRunsEveryHook) {
     std::vector<spec::Hook> hooks = {hook("exit 6"), hook("echo second >>\"$1\"")};
     auto errors = os::run_hooks_collect_errors("poststop", hooks, "{}", dir_);
