@@ -367,6 +367,14 @@ prepare_crun() {
     mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
 }
 
+# stop_servers: kill and reap the host-side servers a test started and
+# recorded in SERVER_PIDS.
+stop_servers() {
+    local pid
+    for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${SERVER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+
 require_runtime() {
     [[ -x $RUNTIME ]] || {
         echo "runtime under test not found: $RUNTIME (build it or set RUNTIME=runc)" >&2

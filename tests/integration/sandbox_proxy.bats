@@ -49,9 +49,7 @@ server.serve_forever()' "$TEST_DIR/www" "$TEST_DIR/http.port" 2>/dev/null &
 }
 
 teardown() {
-    local pid
-    for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${SERVER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    stop_servers
     teardown_bundle
 }
 

@@ -30,9 +30,7 @@ setup() {
 }
 
 teardown() {
-    local pid
-    for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for pid in "${SERVER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    stop_servers
     teardown_bundle
 }
 
