@@ -367,6 +367,13 @@ prepare_crun() {
     mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
 }
 
+# require_netd: NETD is the tether-netd built next to the runtime under test
+# (or TETHER_NETD); a missing one fails the test rather than skipping it.
+require_netd() {
+    NETD=${TETHER_NETD:-$(dirname "$RUNTIME")/tether-netd}
+    [[ -x $NETD ]] || fail "tether-netd not found next to $RUNTIME (build the tether-netd target)"
+}
+
 # stop_servers: kill and reap the host-side servers a test started and
 # recorded in SERVER_PIDS.
 stop_servers() {

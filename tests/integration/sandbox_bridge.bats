@@ -11,8 +11,7 @@ PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 
 setup() {
     require_runtime
-    NETD=${TETHER_NETD:-$(dirname "$RUNTIME")/tether-netd}
-    [[ -x $NETD ]] || fail "tether-netd not found next to $RUNTIME (build the tether-netd target)"
+    require_netd
     setup_bundle
     SERVER_PIDS=()
     write_servers

@@ -22,8 +22,7 @@ PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 
 setup() {
     require_runtime
-    NETD=${TETHER_NETD:-$(dirname "$RUNTIME")/tether-netd}
-    [[ -x $NETD ]] || fail "tether-netd not found next to $RUNTIME (build the tether-netd target)"
+    require_netd
     [[ -n $PYTHON ]] || skip "python3 is needed for the server and the clients"
     setup_bundle
     SERVER_PIDS=()
