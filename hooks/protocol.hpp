@@ -13,6 +13,9 @@
 //                                    each process `tether exec` starts)
 //   "PROXY_PORT?"                    "<port>"             (decimal; "0": no proxy)
 //   "STOP"                           "ok", then the daemon exits (delete)
+//   "FLUSH"                          "ok" once every decision made so far is
+//                                    in decisions.jsonl (allowed calls' lines
+//                                    may otherwise wait a few ms)
 //   anything else                    "error unknown request"
 //
 // The runtime takes the listener from the init with pidfd_getfd (the init
@@ -44,6 +47,7 @@ inline constexpr std::string_view kPing = "PING";
 inline constexpr std::string_view kListener = "LISTENER";
 inline constexpr std::string_view kProxyPort = "PROXY_PORT?";
 inline constexpr std::string_view kStop = "STOP";
+inline constexpr std::string_view kFlush = "FLUSH";
 inline constexpr std::string_view kOk = "ok";
 inline constexpr std::string_view kErrorPrefix = "error ";
 inline constexpr size_t kMaxMessage = 512;

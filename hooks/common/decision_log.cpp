@@ -7,16 +7,16 @@
 #include <cstdio>
 #include <ctime>
 #include <deque>
+#include <system_error>
 
 #include "hooks/common/json_text.hpp"
 #include "runtime/core/error.hpp"
 
 namespace tether::hooks {
 
-std::string utc_timestamp_now() {
-    auto now = std::chrono::system_clock::now();
-    auto seconds = std::chrono::system_clock::to_time_t(now);
-    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+std::string utc_timestamp(std::chrono::system_clock::time_point when) {
+    auto seconds = std::chrono::system_clock::to_time_t(when);
+    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count() % 1000;
     struct tm utc {};
     gmtime_r(&seconds, &utc);
     char buf[64];
@@ -144,17 +144,89 @@ DecisionLog::DecisionLog(const std::string& path) {
     if (!fd_) throw_errno("open decision log " + path);
 }
 
+DecisionLog::~DecisionLog() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_flusher_.notify_one();
+    if (flusher_.joinable()) flusher_.join();
+    flush();
+}
+
 void DecisionLog::write(Decision decision) {
     if (!fd_) return;
     if (decision.time.empty()) decision.time = utc_timestamp_now();
     std::string line = decision_to_json(decision);
     line.push_back('\n');
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
+    write_out(lock, line);
+}
+
+void DecisionLog::write_soon(Decision decision) {
+    if (!fd_) return;
+    auto now = std::chrono::system_clock::now();
+    std::unique_lock lock(mutex_);
+    bool first = waiting_.empty();
+    waiting_.push_back({std::move(decision), now});
+    if (first && !flusher_.joinable() && !stopping_) {
+        try {
+            flusher_ = std::thread([this] { flusher_loop(); });
+        } catch (const std::system_error&) {
+            write_out(lock, {});  // no thread: write it now
+            return;
+        }
+    }
+    // A flood must not grow the buffer without bound.
+    if (waiting_.size() >= 256) {
+        write_out(lock, {});
+        return;
+    }
+    lock.unlock();
+    // Only the first waiting decision wakes the flusher: one wake-up per
+    // kFlushDelay in a burst, not one per decision.
+    if (first) wake_flusher_.notify_one();
+}
+
+void DecisionLog::flush() {
+    if (!fd_) return;
+    std::unique_lock lock(mutex_);
+    write_out(lock, {});
+}
+
+void DecisionLog::flusher_loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        wake_flusher_.wait(lock, [this] { return stopping_ || !waiting_.empty(); });
+        if (stopping_) return;
+        // Let the burst gather.
+        wake_flusher_.wait_for(lock, kFlushDelay, [this] { return stopping_; });
+        write_out(lock, {});
+        lock.lock();
+    }
+}
+
+void DecisionLog::write_out(std::unique_lock<std::mutex>& lock, const std::string& line) {
+    std::vector<Waiting> batch;
+    batch.swap(waiting_);
+    std::lock_guard file(file_mutex_);
+    lock.unlock();
+    std::string text;
+    for (auto& w : batch) {
+        if (w.decision.time.empty()) w.decision.time = utc_timestamp(w.at);
+        text += decision_to_json(w.decision);
+        text.push_back('\n');
+    }
+    text += line;
+    append(text);
+}
+
+void DecisionLog::append(const std::string& text) {
     // A failed log write must not turn into a failed connect for the
     // container: the decision stands, the log is best effort (disk full).
     size_t done = 0;
-    while (done < line.size()) {
-        ssize_t n = retry_eintr([&] { return ::write(fd_.get(), line.data() + done, line.size() - done); });
+    while (done < text.size()) {
+        ssize_t n = retry_eintr([&] { return ::write(fd_.get(), text.data() + done, text.size() - done); });
         if (n <= 0) return;
         done += static_cast<size_t>(n);
     }

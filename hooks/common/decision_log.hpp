@@ -19,12 +19,15 @@
 //   failed: "connect: Connection refused"; "" otherwise).
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <istream>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "runtime/core/unique_fd.hpp"
@@ -60,22 +63,54 @@ std::string decision_to_json(const Decision& decision);
 std::optional<Decision> decision_from_json(std::string_view line);
 
 // Current UTC time as RFC 3339 with milliseconds ("...T03:04:05.678Z").
-std::string utc_timestamp_now();
+std::string utc_timestamp(std::chrono::system_clock::time_point when);
+inline std::string utc_timestamp_now() { return utc_timestamp(std::chrono::system_clock::now()); }
 
 // Appends decision lines to a file. Each line goes out in one write() on an
 // O_APPEND fd, so lines from the supervisor and the proxy threads (and from
 // several processes) never interleave. Thread-safe.
+// Lines reach the file in the order they were written. write() appends at
+// once (after any line still waiting); write_soon() lets a decision wait up
+// to kFlushDelay so that a burst of them costs one write(2) instead of one
+// each, and is formatted by the flusher thread, off the caller's path: the
+// supervisor logs every allowed connect that way, and formatting and
+// writing a line per connect was a measurable part of its cost
+// (docs/benchmarks.md). Its time is taken when write_soon() is called. A
+// waiting decision is written by the flusher thread, by the next write(),
+// by flush(), or when the log is destroyed.
 class DecisionLog {
 public:
+    static constexpr std::chrono::milliseconds kFlushDelay{5};
+
     DecisionLog() = default;  // a log that discards everything
     explicit DecisionLog(const std::string& path);  // throws tether::Error
     explicit DecisionLog(UniqueFd fd) : fd_(std::move(fd)) {}
+    ~DecisionLog();
+    DecisionLog(const DecisionLog&) = delete;
+    DecisionLog& operator=(const DecisionLog&) = delete;
 
     void write(Decision decision);
+    void write_soon(Decision decision);
+    void flush();
 
 private:
+    // Takes the waiting decisions and writes them, then `line`; releases
+    // `lock` (on mutex_) before formatting.
+    void write_out(std::unique_lock<std::mutex>& lock, const std::string& line);
+    void append(const std::string& text);  // file_mutex_ held
+    void flusher_loop();
+
     UniqueFd fd_;
-    std::mutex mutex_;  // only to keep a partial write from being interleaved
+    std::mutex mutex_;       // waiting_, stopping_
+    std::mutex file_mutex_;  // taken before mutex_ is released: the file's order is mutex_'s
+    std::condition_variable wake_flusher_;
+    struct Waiting {
+        Decision decision;
+        std::chrono::system_clock::time_point at;
+    };
+    std::vector<Waiting> waiting_;  // decisions of write_soon() not yet written
+    bool stopping_ = false;
+    std::thread flusher_;  // started by the first write_soon()
 };
 
 // Reads decision lines; keeps the last `limit` (0 = all), only denials

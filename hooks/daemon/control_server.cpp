@@ -84,6 +84,10 @@ std::string ControlServer::handle(std::string_view request, UniqueFd passed_fd) 
         return ok;
     }
     if (request == protocol::kProxyPort) return std::to_string(policy_.proxy_port);
+    if (request == protocol::kFlush) {
+        if (log_) log_->flush();
+        return ok;
+    }
     if (request == protocol::kListener) {
         if (!passed_fd) return "error LISTENER needs the listener fd (SCM_RIGHTS)";
         // One listener per process tree: the init's, then one for each

@@ -206,6 +206,7 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
         [[maybe_unused]] auto n = ::write(ready.get(), ok.data(), ok.size());
         ready.reset();
         server.run();
+        log->flush();  // before _exit, which runs no destructor
     } catch (const std::exception& e) {
         if (ready) {
             std::string message = std::string("tether-netd: ") + e.what();

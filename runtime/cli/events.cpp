@@ -12,6 +12,7 @@
 #include "runtime/core/fs.hpp"
 #include "runtime/lifecycle/sandbox_setup.hpp"
 #include "runtime/lifecycle/cgroup_verbs.hpp"
+#include "runtime/lifecycle/netd_client.hpp"
 
 namespace tether::cli {
 namespace {
@@ -22,6 +23,7 @@ void show_sandbox_decisions(const StateStore& store, const std::string& id, bool
     std::string log_path = store.open(id).path() + "/" + hooks::protocol::kDecisionLogName;
     if (!fs::exists(log_path))
         throw Error("container " + id + " has no sandbox decision log (no run.tether.network.* policy?)");
+    flush_network_daemon_log(store.open(id).path());
     std::string netd = find_netd_binary();
     std::string count = std::to_string(last);
     std::vector<const char*> argv = {"tether-netd", "decisions", "--last", count.c_str()};

@@ -41,6 +41,14 @@ void stop_network_daemon(const std::string& state_dir) {
     }
 }
 
+void flush_network_daemon_log(const std::string& state_dir) {
+    try {
+        UniqueFd control = protocol::connect_control_socket(state_dir);
+        protocol::send_request(control.get(), protocol::kFlush);
+    } catch (const std::exception&) {
+    }
+}
+
 std::vector<std::string> proxy_environment(uint16_t port) {
     std::string url = "http://127.0.0.1:" + std::to_string(port);
     return {"HTTP_PROXY=" + url,  "HTTPS_PROXY=" + url,  "ALL_PROXY=" + url,

@@ -25,6 +25,10 @@ void hand_listener_to_netd(const std::string& state_dir, int listener_fd);
 // Asks the daemon to stop (STOP), falling back to SIGTERM by its pid file.
 void stop_network_daemon(const std::string& state_dir);
 
+// Asks a running daemon to write out the decision lines still waiting
+// (FLUSH); does nothing when no daemon answers (it has exited: nothing waits).
+void flush_network_daemon_log(const std::string& state_dir);
+
 // HTTP_PROXY, HTTPS_PROXY, ALL_PROXY (and lower-case) pointing at the
 // proxy on the container's loopback, and NO_PROXY for loopback itself.
 std::vector<std::string> proxy_environment(uint16_t port);

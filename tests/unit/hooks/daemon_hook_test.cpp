@@ -130,6 +130,7 @@ TEST_F(DaemonHook, DaemonisesServesTheControlSocketAndExitsWithTheInit) {
     UniqueFd control = protocol::connect_control_socket(dir_);
     EXPECT_EQ(protocol::send_request(control.get(), protocol::kPing), "ok");
     EXPECT_EQ(protocol::send_request(control.get(), protocol::kProxyPort), "0");
+    EXPECT_EQ(protocol::send_request(control.get(), protocol::kFlush), "ok");
     EXPECT_EQ(protocol::send_request(control.get(), "NONSENSE"), "error unknown request");
     EXPECT_EQ(protocol::send_request(control.get(), protocol::kListener).rfind("error ", 0), 0u)
         << "LISTENER without an fd is refused";
