@@ -10,11 +10,18 @@
 // that thread lives it holds its tid, so no other thread has that tid; once it
 // has exited, pidfd_getfd() through the pidfd fails. So when pidfd_getfd()
 // through a cached pidfd succeeds, the pidfd's thread held the tid at that
-// moment. The notifying thread held it too (it has been waiting since before),
-// and SECCOMP_IOCTL_NOTIF_ID_VALID, which the caller issues afterwards, proves
-// it still does: they are the same thread. A failure through a cached pidfd
-// may only mean a stale entry (a thread gone, its tid reused), so the caller
-// forgets it and retries once with a freshly opened pidfd.
+// moment. The pidfd's thread also held the tid when it was cached (before the
+// notification), so it held it throughout, and the notifying thread, which
+// held the tid at the notification, is that thread. So a successful
+// pidfd_getfd() through a cached pidfd proves what SECCOMP_IOCTL_NOTIF_ID_VALID
+// would, for every copy of the caller's memory made before it: the
+// supervisor skips that ioctl then (trapped_call.cpp; connect and bind copy
+// their address first), and issues it after a freshly opened pidfd, or when
+// it copied after taking the socket. (A struct pid changes task only when
+// another thread of its group execs, which kills the waiting thread first;
+// the group, and so the container, is the same.) A failure through a cached
+// pidfd may only mean a stale entry (a thread gone, its tid reused), so the
+// caller forgets it and retries once with a freshly opened pidfd.
 #pragma once
 
 #include <sys/types.h>

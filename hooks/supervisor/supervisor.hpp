@@ -5,8 +5,16 @@
 //   supervisor->start();
 //   ...                       // serves until stop() or until every process
 //   supervisor->wait();       // of the container is gone (listener hangs up)
+//
+// Two threads. The serving thread blocks in SECCOMP_IOCTL_NOTIF_RECV itself:
+// a poll() before every receive was one more syscall on every trapped call
+// (docs/benchmarks.md). A watcher thread sleeps in poll() on the listener's
+// hang-up and the stop event; when either comes it interrupts the receive
+// with a signal (a handler without SA_RESTART makes the ioctl fail with
+// EINTR), as often as needed until the serving thread has left.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -38,10 +46,15 @@ public:
 
 private:
     void serve();
+    void watch();
+    void interrupt_serving_thread();
 
     std::shared_ptr<SupervisorState> state_;
     UniqueFd stop_event_;
+    UniqueFd served_event_;  // written once serve() has returned
+    std::atomic<bool> stopping_{false};
     std::thread thread_;
+    std::thread watcher_;
 };
 
 }  // namespace tether::hooks

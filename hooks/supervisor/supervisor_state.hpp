@@ -11,7 +11,9 @@
 #include <string>
 
 #include "hooks/common/decision_log.hpp"
+#include "hooks/supervisor/comm_cache.hpp"
 #include "hooks/supervisor/pidfd_cache.hpp"
+#include "hooks/supervisor/socket_ring.hpp"
 #include "hooks/supervisor/supervisor_policy.hpp"
 #include "runtime/core/unique_fd.hpp"
 
@@ -31,6 +33,20 @@ struct SupervisorState {
     // pidfds of the calling threads; the loop thread's only (workers are
     // handed the duplicated socket, or a dup of the pidfd).
     PidfdCache pidfds;
+    // comm of the calling threads, for the log; the loop thread's only.
+    CommCache comms;
+    // Batched socket calls (socket_ring.hpp); opened at the first call,
+    // null where io_uring cannot do them or after it failed once. The loop
+    // thread's only: use socket_ring().
+    std::unique_ptr<SocketRing> ring;
+    bool ring_tried = false;
+    SocketRing* socket_ring() {
+        if (!ring_tried) {
+            ring_tried = true;
+            ring = SocketRing::open();
+        }
+        return ring.get();
+    }
 
     // Workers still performing a blocking call (connect to a slow peer).
     std::atomic<unsigned> busy_workers{0};

@@ -1,11 +1,15 @@
 // One trapped socket call, from the notification to the reply.
 //
 // The order below is what makes the check binding (no TOCTOU):
-//   1. pidfd for the calling thread (kept between calls: pidfd_cache.hpp),
-//      duplicate of its socket (pidfd_getfd);
-//   2. copy every byte the decision needs (process_vm_readv);
+//   1. pidfd for the calling thread (kept between calls: pidfd_cache.hpp);
+//   2. copy every byte the decision needs (process_vm_readv) and take a
+//      duplicate of the socket (pidfd_getfd); connect and bind copy their
+//      address first, the sends take the socket first (what they copy
+//      depends on its type);
 //   3. SECCOMP_IOCTL_NOTIF_ID_VALID: the thread is still the one that made
-//      the call, so the pidfd, the socket and the bytes are really its own;
+//      the call, so the pidfd, the socket and the bytes are really its own.
+//      Skipped when the socket came through a cached pidfd after every copy
+//      was made: that already proves it (pidfd_cache.hpp);
 //   4. decide on the socket's real domain and type and the copied address;
 //   5. perform the call on the duplicate with the copied bytes and return the
 //      kernel's result. The container's memory is never read again, so
@@ -30,6 +34,7 @@
 
 #include "hooks/supervisor/decision.hpp"
 #include "hooks/supervisor/pidfd_cache.hpp"
+#include "hooks/supervisor/socket_ring.hpp"
 #include "hooks/supervisor/supervisor_state.hpp"
 #include "hooks/supervisor/target_process.hpp"
 
@@ -128,6 +133,8 @@ public:
 
     UniqueFd take_socket(int target_fd, SocketInfo& info) {
         UniqueFd fd = take_target_fd(target_.pidfd, target_fd);
+        taken_through_cache_ = fd && target_.cached;
+        socket_taken_ = true;
         if (!fd && target_.cached) {
             // Perhaps a stale entry (its thread exited, the tid was reused):
             // once more with a fresh pidfd, as if nothing had been cached.
@@ -136,20 +143,25 @@ public:
             fd = take_target_fd(target_.pidfd, target_fd);
         }
         if (!fd) throw ReplyError{errno == ESRCH ? EBADF : errno};
-        int value = 0;
-        socklen_t length = sizeof value;
-        if (::getsockopt(fd.get(), SOL_SOCKET, SO_DOMAIN, &value, &length) != 0) throw ReplyError{errno};
-        info.domain = value;
-        length = sizeof value;
-        if (::getsockopt(fd.get(), SOL_SOCKET, SO_TYPE, &value, &length) != 0) throw ReplyError{errno};
-        info.type = value;
+        socket_fd_ = target_fd;
+        read_kind(fd.get(), info);
         int flags = ::fcntl(fd.get(), F_GETFL);
         info.status_flags = flags;
         info.nonblocking = flags >= 0 && (flags & O_NONBLOCK);
         return fd;
     }
 
+    // The socket again, after the one taken first was given away (the
+    // ring closes its duplicate): the caller still waits, so its fd table
+    // still holds it.
+    UniqueFd retake_socket() {
+        UniqueFd fd = take_target_fd(target_.pidfd, socket_fd_);
+        if (!fd) throw ReplyError{errno == ESRCH ? EBADF : errno};
+        return fd;
+    }
+
     std::vector<uint8_t> read_bytes(uint64_t address, size_t length) {
+        read_after_take_ = read_after_take_ || socket_taken_;
         std::vector<uint8_t> bytes(length);
         if (!read_target_memory(tid(), address, bytes.data(), length)) throw ReplyError{EFAULT};
         return bytes;
@@ -157,6 +169,7 @@ public:
 
     template <typename T>
     T read_value(uint64_t address) {
+        read_after_take_ = read_after_take_ || socket_taken_;
         T value;
         if (!read_target_memory(tid(), address, &value, sizeof value)) throw ReplyError{EFAULT};
         return value;
@@ -164,6 +177,10 @@ public:
 
     // Step 3: everything read so far belongs to the thread that is waiting.
     void confirm_pending() {
+        // pidfd_getfd through a cached pidfd succeeded after every copy:
+        // the thread lived, and held its tid, from the notification until
+        // then (pidfd_cache.hpp).
+        if (taken_through_cache_ && !read_after_take_) return;
         uint64_t id = n_.id;
         if (::ioctl(state_->listener.get(), SECCOMP_IOCTL_NOTIF_ID_VALID, &id) != 0) throw Abandon{};
     }
@@ -219,7 +236,7 @@ public:
         Decision d;
         d.container_id = state_->container_id;
         d.pid = tid();
-        d.comm = target_comm(tid());
+        d.comm = state_->comms.get(tid());
         d.syscall = name();
         d.family = family;
         d.address = address;
@@ -227,14 +244,64 @@ public:
         d.verdict = verdict;
         d.rule = rule;
         d.annotation = annotation;
-        state_->log->write(std::move(d));
+        // Allowed calls are the hot path: their lines may wait a few ms to
+        // be written together. A denial is written at once.
+        if (d.verdict == "allow") state_->log->write_soon(std::move(d));
+        else state_->log->write(std::move(d));
     }
 
 private:
     std::shared_ptr<SupervisorState> state_;
     seccomp_notif n_;
     PidfdCache::Lookup target_;
+    // SO_DOMAIN and SO_TYPE, through the ring when it can.
+    void read_kind(int fd, SocketInfo& info) {
+        if (SocketRing* ring = state_->socket_ring(); ring && ring->has_getsockopt()) {
+            try {
+                SocketRing::SocketKind kind = ring->domain_and_type(fd);
+                if (!kind.error) {
+                    info.domain = kind.domain;
+                    info.type = kind.type;
+                    return;
+                }
+                // No socket (io_uring says EOPNOTSUPP): the plain calls
+                // below give the caller the kernel's own error, ENOTSOCK.
+            } catch (const std::system_error&) {
+                state_->ring.reset();  // unusable: plain syscalls from now on
+            }
+        }
+        int value = 0;
+        socklen_t length = sizeof value;
+        if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &value, &length) != 0) throw ReplyError{errno};
+        info.domain = value;
+        length = sizeof value;
+        if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &value, &length) != 0) throw ReplyError{errno};
+        info.type = value;
+    }
+
+    int socket_fd_ = -1;  // the caller's fd number
+    bool socket_taken_ = false;
+    bool taken_through_cache_ = false;  // the first pidfd_getfd, through a cached pidfd, succeeded
+    bool read_after_take_ = false;      // some byte was copied after the socket was taken
 };
+
+// The address argument of connect and bind (args 1 and 2), copied before
+// the socket is taken (step 2). A bad length or a fault is answered only
+// after the fd has been checked, in the kernel's order (EBADF first).
+struct CopiedAddress {
+    std::vector<uint8_t> bytes;
+    int error = 0;
+};
+
+CopiedAddress copy_address_argument(TrappedCall& call) {
+    auto length = static_cast<int64_t>(static_cast<int>(call.arg(2)));
+    if (length < 0 || length > static_cast<int64_t>(sizeof(sockaddr_storage))) return {{}, EINVAL};
+    try {
+        return {call.read_bytes(call.arg(1), static_cast<size_t>(length)), 0};
+    } catch (const ReplyError& e) {
+        return {{}, e.error};
+    }
+}
 
 // AF_UNIX, AF_NETLINK and AF_ALG carry no network destination the policy
 // governs, and the supervisor cannot perform them itself: a unix path must
@@ -322,6 +389,36 @@ ConnectAttempt connect_without_waiting(int fd, int status_flags, const std::vect
     return {reply_result(rc), started_here};
 }
 
+// The same first attempt through io_uring, which leaves the file's flags
+// alone and closes the duplicate in the same syscall (socket_ring.hpp). The
+// ring takes `socket`; a connect left in progress needs call.retake_socket().
+// Nothing when there is no ring (`socket` untouched) or it failed (`socket`
+// retaken): the caller falls back to connect_without_waiting().
+std::optional<ConnectAttempt> connect_through_ring(TrappedCall& call, UniqueFd& socket,
+                                                   const std::vector<uint8_t>& address) {
+    SocketRing* ring = call.state().socket_ring();
+    if (!ring) return std::nullopt;
+    SocketRing::ConnectResult result;
+    try {
+        result = ring->connect_and_close(socket.release(), reinterpret_cast<const sockaddr*>(address.data()),
+                                         static_cast<socklen_t>(address.size()));
+    } catch (const std::system_error&) {
+        // The ring is in an unknown state: plain syscalls from now on. A SYN
+        // it may have sent makes the fallback's connect say EALREADY and
+        // wait for that attempt, as for any connect already in progress.
+        call.state().ring.reset();
+        socket = call.retake_socket();
+        return std::nullopt;
+    }
+    if (!result) return ConnectAttempt{std::nullopt, true};
+    // The caller's earlier connect (timed out by SO_SNDTIMEO) is still in
+    // progress; a blocking call waits for it.
+    if (*result == -EALREADY) return ConnectAttempt{std::nullopt, false};
+    Reply reply;
+    if (*result < 0) reply.error = -*result;
+    return ConnectAttempt{reply, true};
+}
+
 // The worker's blocking connect on a socket the first attempt left
 // connecting. When it times out (SO_SNDTIMEO) the kernel says EALREADY, but
 // the caller made one call on an unconnected socket, for which it says
@@ -332,10 +429,9 @@ Reply wait_for_connect(int fd, const std::vector<uint8_t>& address, bool started
     return r;
 }
 
-void handle_connect(TrappedCall& call, UniqueFd socket, const SocketInfo& info) {
-    auto length = static_cast<int64_t>(static_cast<int>(call.arg(2)));
-    if (length < 0 || length > static_cast<int64_t>(sizeof(sockaddr_storage))) throw ReplyError{EINVAL};
-    std::vector<uint8_t> address = call.read_bytes(call.arg(1), static_cast<size_t>(length));
+void handle_connect(TrappedCall& call, UniqueFd socket, const SocketInfo& info, CopiedAddress copied) {
+    if (copied.error) throw ReplyError{copied.error};
+    std::vector<uint8_t> address = std::move(copied.bytes);
     call.confirm_pending();
 
     ParsedAddress parsed = parse_socket_address(info.domain, AddressUse::connect, address);
@@ -352,11 +448,14 @@ void handle_connect(TrappedCall& call, UniqueFd socket, const SocketInfo& info) 
         call.reply(do_connect(socket.get(), address));
         return;
     }
-    ConnectAttempt attempt = connect_without_waiting(socket.get(), info.status_flags, address);
+    std::optional<ConnectAttempt> through_ring = connect_through_ring(call, socket, address);
+    ConnectAttempt attempt =
+        through_ring ? std::move(*through_ring) : connect_without_waiting(socket.get(), info.status_flags, address);
     if (attempt.done) {
         call.reply(*attempt.done);
         return;
     }
+    if (!socket) socket = call.retake_socket();
     call.reply_from_worker([socket = std::move(socket), address = std::move(address), attempt] {
         return wait_for_connect(socket.get(), address, attempt.started_here);
     });
@@ -383,10 +482,9 @@ uint16_t bound_port(int fd) {
     return 0;
 }
 
-void handle_bind(TrappedCall& call, UniqueFd socket, const SocketInfo& info) {
-    auto length = static_cast<int64_t>(static_cast<int>(call.arg(2)));
-    if (length < 0 || length > static_cast<int64_t>(sizeof(sockaddr_storage))) throw ReplyError{EINVAL};
-    std::vector<uint8_t> address = call.read_bytes(call.arg(1), static_cast<size_t>(length));
+void handle_bind(TrappedCall& call, UniqueFd socket, const SocketInfo& info, CopiedAddress copied) {
+    if (copied.error) throw ReplyError{copied.error};
+    std::vector<uint8_t> address = std::move(copied.bytes);
     call.confirm_pending();
 
     ParsedAddress parsed = parse_socket_address(info.domain, AddressUse::bind, address);
@@ -562,6 +660,9 @@ void handle_sendmmsg(TrappedCall& call, UniqueFd socket, const SocketInfo& info)
 
 void dispatch(TrappedCall& call) {
     call.open_target();
+    CopiedAddress address;
+    bool takes_address = call.syscall_nr() == SYS_connect || call.syscall_nr() == SYS_bind;
+    if (takes_address) address = copy_address_argument(call);
     SocketInfo info;
     UniqueFd socket = call.take_socket(static_cast<int>(call.arg(0)), info);
     if (info.domain != AF_INET && info.domain != AF_INET6) {
@@ -570,8 +671,8 @@ void dispatch(TrappedCall& call) {
         return;
     }
     switch (call.syscall_nr()) {
-        case SYS_connect: return handle_connect(call, std::move(socket), info);
-        case SYS_bind: return handle_bind(call, std::move(socket), info);
+        case SYS_connect: return handle_connect(call, std::move(socket), info, std::move(address));
+        case SYS_bind: return handle_bind(call, std::move(socket), info, std::move(address));
         case SYS_sendto: return handle_sendto(call, std::move(socket), info);
         case SYS_sendmsg: return handle_sendmsg(call, std::move(socket), info);
         case SYS_sendmmsg: return handle_sendmmsg(call, std::move(socket), info);

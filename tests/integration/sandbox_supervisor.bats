@@ -179,6 +179,26 @@ EOF
     [[ $(server_count testnet) == 1 ]] || fail "the sandbox reached 192.0.2.1:$port"
 }
 
+@test "supervisor: 'tether events --decisions' shows the allowed and the denied connect" {
+    allowed=$(free_port)
+    denied=$(free_port)
+    start_tcp_server ok 127.0.0.1 "$allowed"
+    supervised_host_container "$allowed"
+    probes "allowed probe connect 127.0.0.1 $allowed" "denied probe connect 127.0.0.1 $denied"
+    update_config '.process.args = ["sh", "-c", "sh /probes.sh; sleep 3600"]'
+    create_running
+    for ((i = 0; i < 100; i++)); do grep -q '^denied ' "$(_output_file "$ID")" && break; sleep 0.1; done
+    run container_output "$ID"
+    assert_line "allowed OK"
+    assert_line "denied ECONNREFUSED"
+    # (Allowed calls' lines are batched in the daemon; events asks it to
+    # write them out first: FLUSH.)
+    run runtime events --decisions "$ID"
+    assert_success
+    assert_line --regexp "127\.0\.0\.1:$allowed +allow +host-loopback-port"
+    assert_line --regexp "127\.0\.0\.1:$denied +deny +host-loopback-port-not-listed"
+}
+
 @test "supervisor: audit mode allows and logs the decision in decisions.jsonl" {
     denied=$(free_port)
     start_tcp_server bad 127.0.0.1 "$denied"

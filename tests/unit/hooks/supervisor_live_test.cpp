@@ -37,9 +37,14 @@ namespace {
         }                                                                         \
     } while (0)
 
-class SupervisorLive : public ::testing::Test {
+// Every test runs twice: with the supervisor's io_uring batches
+// (socket_ring.hpp) and with plain syscalls, as on a host where io_uring is
+// disabled (TETHER_NETD_IO_URING=0 stands in for that).
+class SupervisorLive : public ::testing::TestWithParam<bool> {
 protected:
     void SetUp() override {
+        if (GetParam()) ::unsetenv("TETHER_NETD_IO_URING");
+        else ::setenv("TETHER_NETD_IO_URING", "0", 1);
         char dir[] = "/tmp/tether-supervisor-XXXXXX";
         ASSERT_NE(::mkdtemp(dir), nullptr);
         dir_ = dir;
@@ -48,6 +53,7 @@ protected:
         policy_.host_loopback_ports = {allowed_.port()};
     }
     void TearDown() override {
+        ::unsetenv("TETHER_NETD_IO_URING");
         ::unlink(log_path_.c_str());
         ::rmdir(dir_.c_str());
     }
@@ -71,7 +77,7 @@ protected:
     std::string log_path_;
 };
 
-TEST_F(SupervisorLive, ConnectToAnAllowedHostLoopbackPortSucceeds) {
+TEST_P(SupervisorLive, ConnectToAnAllowedHostLoopbackPortSucceeds) {
     uint16_t port = allowed_.port();
     EXPECT_EQ(run([port] {
                   auto v4 = ipv4_address("127.0.0.1", port);
@@ -92,7 +98,7 @@ TEST_F(SupervisorLive, ConnectToAnAllowedHostLoopbackPortSucceeds) {
     EXPECT_EQ(log[0].container_id, "test-container");
 }
 
-TEST_F(SupervisorLive, EveryLoopbackSpellingOfAnUnlistedPortIsRefused) {
+TEST_P(SupervisorLive, EveryLoopbackSpellingOfAnUnlistedPortIsRefused) {
     uint16_t port = denied_.port();
     EXPECT_EQ(run([port] {
                   for (const char* text : {"127.0.0.1", "127.0.0.2", "0.0.0.0"}) {
@@ -116,7 +122,7 @@ TEST_F(SupervisorLive, EveryLoopbackSpellingOfAnUnlistedPortIsRefused) {
     }
 }
 
-TEST_F(SupervisorLive, NonBlockingConnectReturnsInProgressAndCompletes) {
+TEST_P(SupervisorLive, NonBlockingConnectReturnsInProgressAndCompletes) {
     uint16_t port = allowed_.port();
     EXPECT_EQ(run([port] {
                   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -138,7 +144,7 @@ TEST_F(SupervisorLive, NonBlockingConnectReturnsInProgressAndCompletes) {
 // The supervisor connects a blocking socket without waiting first
 // (O_NONBLOCK on the shared file description for two connect calls): the
 // caller must get the blocking result and its flags back unchanged.
-TEST_F(SupervisorLive, BlockingConnectSucceedsAndLeavesTheSocketBlocking) {
+TEST_P(SupervisorLive, BlockingConnectSucceedsAndLeavesTheSocketBlocking) {
     uint16_t port = allowed_.port();
     EXPECT_EQ(run([port] {
                   for (int i = 0; i < 50; ++i) {
@@ -159,7 +165,7 @@ TEST_F(SupervisorLive, BlockingConnectSucceedsAndLeavesTheSocketBlocking) {
 // SYN is dropped) goes to a worker whose blocking connect honours the
 // caller's SO_SNDTIMEO and says what the kernel says to one blocking call:
 // EINPROGRESS, with the socket still blocking.
-TEST_F(SupervisorLive, BlockingConnectThatMustWaitTimesOutAsWithoutTheSupervisor) {
+TEST_P(SupervisorLive, BlockingConnectThatMustWaitTimesOutAsWithoutTheSupervisor) {
     UniqueFd full(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     auto any = ipv4_address("127.0.0.1", 0);
     ASSERT_EQ(::bind(full.get(), reinterpret_cast<sockaddr*>(&any), sizeof any), 0);
@@ -198,7 +204,7 @@ TEST_F(SupervisorLive, BlockingConnectThatMustWaitTimesOutAsWithoutTheSupervisor
 
 // pidfds are kept between calls (pidfd_cache.hpp): short-lived processes
 // whose pids the kernel hands out again must each be served as themselves.
-TEST_F(SupervisorLive, ManyShortLivedProcessesEachGetTheirOwnDecision) {
+TEST_P(SupervisorLive, ManyShortLivedProcessesEachGetTheirOwnDecision) {
     uint16_t allowed = allowed_.port();
     uint16_t denied = denied_.port();
     EXPECT_EQ(run([allowed, denied] {
@@ -220,7 +226,7 @@ TEST_F(SupervisorLive, ManyShortLivedProcessesEachGetTheirOwnDecision) {
     EXPECT_EQ(denied_.accepted_after_drain(), 0);
 }
 
-TEST_F(SupervisorLive, UdpToAnUnlistedPortIsRefusedAndToAListedPortArrives) {
+TEST_P(SupervisorLive, UdpToAnUnlistedPortIsRefusedAndToAListedPortArrives) {
     CountingUdpServer listed, unlisted;
     policy_.host_loopback_ports = {listed.port()};
     uint16_t good = listed.port(), bad = unlisted.port();
@@ -256,7 +262,7 @@ TEST_F(SupervisorLive, UdpToAnUnlistedPortIsRefusedAndToAListedPortArrives) {
 // The attack the copy-then-perform design stops: with
 // SECCOMP_USER_NOTIF_FLAG_CONTINUE the kernel would re-read the sockaddr
 // after the check, and a second thread rewriting it would win sometimes.
-TEST_F(SupervisorLive, RewritingTheSockaddrDuringTheCheckNeverReachesTheDeniedServer) {
+TEST_P(SupervisorLive, RewritingTheSockaddrDuringTheCheckNeverReachesTheDeniedServer) {
     uint16_t good = allowed_.port(), bad = denied_.port();
     EXPECT_EQ(run([good, bad] {
                   static sockaddr_in shared;
@@ -285,7 +291,7 @@ TEST_F(SupervisorLive, RewritingTheSockaddrDuringTheCheckNeverReachesTheDeniedSe
     EXPECT_GT(allowed_.accepted_after_drain(), 0);
 }
 
-TEST_F(SupervisorLive, BindingBelow1024WithoutCapNetBindServiceIsRefused) {
+TEST_P(SupervisorLive, BindingBelow1024WithoutCapNetBindServiceIsRefused) {
     EXPECT_EQ(run([] {
                   // Drop CAP_NET_BIND_SERVICE from the effective set only.
                   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
@@ -304,7 +310,7 @@ TEST_F(SupervisorLive, BindingBelow1024WithoutCapNetBindServiceIsRefused) {
     EXPECT_EQ(log[0].rule, "privileged-port-needs-CAP_NET_BIND_SERVICE");
 }
 
-TEST_F(SupervisorLive, WildcardBindOnHostNetworkIsNarrowedToLoopbackAndItsPortReachable) {
+TEST_P(SupervisorLive, WildcardBindOnHostNetworkIsNarrowedToLoopbackAndItsPortReachable) {
     EXPECT_EQ(run([] {
                   UniqueFd server(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
                   auto any = ipv4_address("0.0.0.0", 0);
@@ -321,7 +327,7 @@ TEST_F(SupervisorLive, WildcardBindOnHostNetworkIsNarrowedToLoopbackAndItsPortRe
               0);
 }
 
-TEST_F(SupervisorLive, UnixSocketConnectsAreLeftToTheKernel) {
+TEST_P(SupervisorLive, UnixSocketConnectsAreLeftToTheKernel) {
     std::string path = dir_ + "/unix.sock";
     UniqueFd server(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un address{};
@@ -337,7 +343,7 @@ TEST_F(SupervisorLive, UnixSocketConnectsAreLeftToTheKernel) {
     ::unlink(path.c_str());
 }
 
-TEST_F(SupervisorLive, AuditModeAllowsAndLogsWhatItWouldDeny) {
+TEST_P(SupervisorLive, AuditModeAllowsAndLogsWhatItWouldDeny) {
     policy_.audit = true;
     uint16_t port = denied_.port();
     EXPECT_EQ(run([port] {
@@ -352,7 +358,7 @@ TEST_F(SupervisorLive, AuditModeAllowsAndLogsWhatItWouldDeny) {
     EXPECT_EQ(log[0].verdict, "audit-deny");
 }
 
-TEST_F(SupervisorLive, AnInvalidSockaddrPointerFailsWithEfault) {
+TEST_P(SupervisorLive, AnInvalidSockaddrPointerFailsWithEfault) {
     EXPECT_EQ(run([] {
                   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
                   CHILD_EXPECT(::connect(fd.get(), reinterpret_cast<sockaddr*>(16), sizeof(sockaddr_in)) < 0);
@@ -363,6 +369,33 @@ TEST_F(SupervisorLive, AnInvalidSockaddrPointerFailsWithEfault) {
               }),
               0);
 }
+
+// Without a poll() before each receive the supervisor learns that every
+// process of the container is gone from its watcher thread (supervisor.hpp):
+// it must end by itself, and still have logged every call.
+TEST_P(SupervisorLive, EndsByItselfWhenTheContainerIsGoneAndHasLoggedEverything) {
+    uint16_t port = allowed_.port();
+    int status = run_supervised(
+        policy_, log_path_,
+        [port] {
+            for (int i = 0; i < 20; ++i) {
+                auto a = ipv4_address("127.0.0.1", port);
+                CHILD_EXPECT(connect_errno(AF_INET, SOCK_STREAM, &a, sizeof a) == 0);
+            }
+            return 0;
+        },
+        [this] { allowed_.start_accepting(); }, SupervisorEnd::hang_up);
+    ASSERT_NE(status, kSupervisorDidNotEnd) << "the supervisor did not end after the child exited";
+    EXPECT_EQ(status, 0);
+    auto log = decisions();
+    ASSERT_EQ(log.size(), 20u);
+    for (const auto& d : log) EXPECT_EQ(d.verdict, "allow");
+}
+
+INSTANTIATE_TEST_SUITE_P(Syscalls, SupervisorLive, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                             return info.param ? "IoUring" : "PlainSyscalls";
+                         });
 
 }  // namespace
 }  // namespace tether::hooks::testing

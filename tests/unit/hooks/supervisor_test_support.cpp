@@ -6,9 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <future>
 #include <memory>
 #include <stdexcept>
+#include <thread>
 
 #include "hooks/common/decision_log.hpp"
 #include "hooks/supervisor/notify_filter.hpp"
@@ -106,7 +109,7 @@ int connect_errno(int family, int type, const void* address, socklen_t length) {
 }
 
 int run_supervised(const SupervisorPolicy& policy, const std::string& log_path, const std::function<int()>& body,
-                   const std::function<void()>& after_fork_in_parent) {
+                   const std::function<void()>& after_fork_in_parent, SupervisorEnd end) {
     int to_parent[2], to_child[2];
     if (::pipe2(to_parent, O_CLOEXEC) != 0 || ::pipe2(to_child, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
     pid_t child = ::fork();
@@ -148,8 +151,21 @@ int run_supervised(const SupervisorPolicy& policy, const std::string& log_path, 
     if (::write(parent_write.get(), &go, 1) != 1) throw std::runtime_error("write go");
     int status = 0;
     ::waitpid(child, &status, 0);
-    supervisor.stop();
-    supervisor.wait();
+    if (end == SupervisorEnd::hang_up) {
+        std::promise<void> ended;
+        auto ended_future = ended.get_future();
+        std::thread waiter([&] {
+            supervisor.wait();
+            ended.set_value();
+        });
+        bool in_time = ended_future.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+        if (!in_time) supervisor.stop();
+        waiter.join();
+        if (!in_time) return kSupervisorDidNotEnd;
+    } else {
+        supervisor.stop();
+        supervisor.wait();
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

@@ -54,8 +54,16 @@ private:
 // process (fd number over a pipe, then pidfd_getfd), and runs `body` once a
 // Supervisor with `policy` serves it. Returns the child's exit status (0 = all
 // checks in body passed; body prints what failed to stderr).
+//
+// How the supervisor is ended once the child has exited: stop() (as the
+// daemon does on STOP), or nothing: it must end by itself because the
+// listener hung up; if it has not within 10 s, the result is
+// kSupervisorDidNotEnd.
+enum class SupervisorEnd { stop, hang_up };
+constexpr int kSupervisorDidNotEnd = 200;
 int run_supervised(const SupervisorPolicy& policy, const std::string& log_path, const std::function<int()>& body,
-                   const std::function<void()>& after_fork_in_parent = {});
+                   const std::function<void()>& after_fork_in_parent = {},
+                   SupervisorEnd end = SupervisorEnd::stop);
 
 sockaddr_in ipv4_address(const char* text, uint16_t port);
 sockaddr_in6 ipv6_address(const char* text, uint16_t port);
