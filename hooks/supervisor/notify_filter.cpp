@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "runtime/core/error.hpp"
+#include "runtime/sandbox/seccomp_program.hpp"
 
 // Linux 5.19. Without it a signal to a thread whose connect the supervisor
 // is performing aborts the notification, and the restarted call would find a
@@ -65,35 +66,20 @@ FilterContext build_filter() {
     return ctx;
 }
 
+}  // namespace
+
 // libseccomp 2.5 cannot ask for WAIT_KILLABLE_RECV, so the BPF is exported
 // and loaded with seccomp(2) directly. This also leaves no_new_privs alone
 // (libseccomp would set it): the runtime decides that, and loading without it
 // needs CAP_SYS_ADMIN, which the init still holds at this point.
-std::vector<sock_filter> export_bpf(scmp_filter_ctx ctx) {
-    UniqueFd memfd(::memfd_create("tether-notify-bpf", MFD_CLOEXEC));
-    if (!memfd) throw_errno("seccomp notify filter: memfd_create");
-    check(seccomp_export_bpf(ctx, memfd.get()), "seccomp_export_bpf");
-    off_t size = ::lseek(memfd.get(), 0, SEEK_END);
-    if (size <= 0 || size % sizeof(sock_filter) != 0) throw Error("seccomp notify filter: bad exported BPF size");
-    std::vector<sock_filter> program(static_cast<size_t>(size) / sizeof(sock_filter));
-    if (::pread(memfd.get(), program.data(), static_cast<size_t>(size), 0) != size)
-        throw_errno("seccomp notify filter: read exported BPF");
-    return program;
-}
-
-int load_with_listener(std::vector<sock_filter>& program, unsigned long flags) {
-    sock_fprog fprog{static_cast<unsigned short>(program.size()), program.data()};
-    return static_cast<int>(::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &fprog));
-}
-
-}  // namespace
-
-UniqueFd load_network_notify_filter() {
+sandbox::SeccompProgram compile_network_notify_filter() {
     FilterContext ctx = build_filter();
-    std::vector<sock_filter> program = export_bpf(ctx.get());
+    return sandbox::export_seccomp_program(ctx.get(), "seccomp notify filter");
+}
 
-    int fd = load_with_listener(program, SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
-    if (fd < 0 && errno == EINVAL) fd = load_with_listener(program, SECCOMP_FILTER_FLAG_NEW_LISTENER);  // < 5.19
+UniqueFd load_network_notify_program(const sandbox::SeccompProgram& program) {
+    int fd = sandbox::load_seccomp_program(program, SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
+    if (fd < 0 && errno == EINVAL) fd = sandbox::load_seccomp_program(program, SECCOMP_FILTER_FLAG_NEW_LISTENER);  // < 5.19
     if (fd < 0 && errno == EBUSY)
         throw Error(
             "seccomp notify filter: a filter with a notify listener is already loaded (the kernel allows one "
@@ -102,5 +88,7 @@ UniqueFd load_network_notify_filter() {
     if (fd < 0) throw_errno("seccomp notify filter: seccomp(SECCOMP_SET_MODE_FILTER, NEW_LISTENER)");
     return UniqueFd(fd);
 }
+
+UniqueFd load_network_notify_filter() { return load_network_notify_program(compile_network_notify_filter()); }
 
 }  // namespace tether::hooks

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "runtime/core/unique_fd.hpp"
+#include "runtime/sandbox/seccomp_program.hpp"
 
 namespace tether::hooks {
 
@@ -30,5 +31,9 @@ const std::vector<std::string>& notified_syscall_names();
 // profile uses SCMP_ACT_NOTIFY cannot be combined with a network policy.
 // Needs no_new_privs or CAP_SYS_ADMIN, like every seccomp filter.
 UniqueFd load_network_notify_filter();
+
+// The same in two steps: compiling (the slow part, libseccomp) and loading.
+sandbox::SeccompProgram compile_network_notify_filter();
+UniqueFd load_network_notify_program(const sandbox::SeccompProgram& program);
 
 }  // namespace tether::hooks

@@ -22,6 +22,7 @@
 #include "runtime/linux/hook_runner.hpp"
 #include "runtime/linux/path_in_root.hpp"
 #include "runtime/lifecycle/process_setup.hpp"
+#include "runtime/lifecycle/sandbox_setup.hpp"
 #include "runtime/security/sysctl.hpp"
 
 namespace tether {
@@ -217,8 +218,20 @@ void run_container_init(InitContext& context) {
         rootfs_dir.reset();
         std::vector<std::string> env = process.env;
         std::optional<uint16_t> proxy_port;
+        std::optional<SandboxFilters> compiled_filters;
         if (context.wants_prestart_hooks) {
             context.channel.send(os::SyncType::hooks_needed);
+            // While the parent runs the hooks (a sandbox's tether-netd starts
+            // there, on the other CPU), compile the seccomp programs loaded
+            // later. A failure is left to that later point, which compiles
+            // again and reports it in order.
+            if (context.sandbox) {
+                try {
+                    compiled_filters = compile_sandbox_filters(*context.sandbox);
+                } catch (const std::exception&) {
+                    compiled_filters.reset();
+                }
+            }
             apply_hooks_answer(env, proxy_port, context.channel.expect(os::SyncType::hooks_done).payload);
         }
         // createContainer: in our mount namespace, before pivot_root, so the
@@ -237,7 +250,7 @@ void run_container_init(InitContext& context) {
 
         // 3. Process security, in the order DESIGN.md gives (see process_setup).
         ProcessSetup setup(context.container_id, config, *context.namespaces, context.no_new_keyring);
-        setup.set_sandbox(context.sandbox, proxy_port);
+        setup.set_sandbox(context.sandbox, proxy_port, compiled_filters ? &*compiled_filters : nullptr);
         setup.before_credentials();
         enter_cwd(process.cwd);
         setup.load_filters_with_privileges(context.channel);

@@ -69,7 +69,7 @@ void ProcessSetup::load_config_seccomp(os::SyncChannel* channel) {
 }
 
 void ProcessSetup::load_filters_with_privileges(os::SyncChannel& channel) {
-    if (sandbox_) apply_sandbox_in_init(*sandbox_, proxy_port_, channel);
+    if (sandbox_) apply_sandbox_in_init(*sandbox_, proxy_port_, channel, compiled_filters_);
     if (!config_.linux_ || !config_.linux_->seccomp) return;
     // A notify profile must hand its listener over before create returns, so
     // it is loaded now even with noNewPrivileges.

@@ -27,6 +27,7 @@
 namespace tether {
 
 struct SandboxSetup;
+struct SandboxFilters;
 
 // The init's and an exec child's warnings die with them (they exec, their
 // log lines are never flushed): create and exec plan the capabilities and
@@ -43,9 +44,12 @@ public:
 
     // A sandboxed container: Landlock, closures and the notify filter are
     // applied first in load_filters_with_privileges.
-    void set_sandbox(const SandboxSetup* sandbox, std::optional<uint16_t> proxy_port) {
+    // `compiled`: its seccomp programs, if compiled ahead (may be null).
+    void set_sandbox(const SandboxSetup* sandbox, std::optional<uint16_t> proxy_port,
+                     const SandboxFilters* compiled = nullptr) {
         sandbox_ = sandbox;
         proxy_port_ = proxy_port;
+        compiled_filters_ = compiled;
     }
 
     void before_credentials();
@@ -64,6 +68,7 @@ private:
     bool seccomp_loaded_ = false;
     const SandboxSetup* sandbox_ = nullptr;
     std::optional<uint16_t> proxy_port_;
+    const SandboxFilters* compiled_filters_ = nullptr;
     struct Plan;
     Plan* plan_;
 };

@@ -122,17 +122,30 @@ std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::Name
     return setup;
 }
 
-void apply_sandbox_in_init(const SandboxSetup& setup, std::optional<uint16_t> proxy_port, os::SyncChannel& channel) {
+SandboxFilters compile_sandbox_filters(const SandboxSetup& setup) {
+    SandboxFilters filters;
+    filters.closures = sandbox::compile_seccomp_closures(setup.policy.audit());
+    if (setup.supervised) filters.notify = hooks::compile_network_notify_filter();
+    return filters;
+}
+
+void apply_sandbox_in_init(const SandboxSetup& setup, std::optional<uint16_t> proxy_port, os::SyncChannel& channel,
+                           const SandboxFilters* compiled) {
     sandbox::LandlockInputs inputs = setup.landlock_inputs;
     inputs.proxy_port = proxy_port;
     sandbox::LandlockPlan plan = sandbox::plan_landlock(setup.policy, inputs);
     sandbox::require_landlock_features(plan, setup.policy.sandbox.best_effort);
     sandbox::apply_landlock(plan);
+    SandboxFilters compiled_here;
+    if (!compiled) {
+        compiled_here = compile_sandbox_filters(setup);
+        compiled = &compiled_here;
+    }
     // The closures go in before any profile of the config's own, which may
     // forbid seccomp(2) itself.
-    sandbox::load_seccomp_closures(setup.policy.audit());
+    sandbox::load_compiled_closures(compiled->closures);
     if (setup.supervised) {
-        UniqueFd listener = hooks::load_network_notify_filter();
+        UniqueFd listener = hooks::load_network_notify_program(compiled->notify);
         // Only the number travels: a sendmsg would be trapped by the filter
         // we just loaded. The parent takes it with pidfd_getfd.
         channel.send(os::SyncType::listener_fd, std::string(kNetdListener) + ":" + std::to_string(listener.get()));

@@ -3,6 +3,7 @@
 #include <linux/netlink.h>
 #include <netinet/in.h>
 #include <seccomp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -126,9 +127,18 @@ SeccompFilter build_seccomp_closures(bool audit) {
     return filter;
 }
 
-void load_seccomp_closures(bool audit) {
+SeccompProgram compile_seccomp_closures(bool audit) {
     const SeccompFilter filter = build_seccomp_closures(audit);
-    if (int rc = seccomp_load(filter.get()); rc < 0) throw Error("seccomp_load (closures)", -rc);
+    return export_seccomp_program(filter.get(), "seccomp closures");
 }
+
+void load_compiled_closures(const SeccompProgram& program) {
+    // What seccomp_load() does for this filter: SCMP_FLTATR_CTL_NNP is on
+    // (libseccomp's default), TSYNC, LOG and SSB are off.
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw_errno("seccomp closures: PR_SET_NO_NEW_PRIVS");
+    if (load_seccomp_program(program, 0) != 0) throw_errno("seccomp closures: seccomp(SECCOMP_SET_MODE_FILTER)");
+}
+
+void load_seccomp_closures(bool audit) { load_compiled_closures(compile_seccomp_closures(audit)); }
 
 }  // namespace tether::sandbox

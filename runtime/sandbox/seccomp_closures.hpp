@@ -26,6 +26,8 @@
 // forbid seccomp(2) itself.
 #pragma once
 
+#include "runtime/sandbox/seccomp_program.hpp"
+
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -43,6 +45,12 @@ SeccompFilter build_seccomp_closures(bool audit);
 
 // Builds and loads the filter on the calling thread. Throws tether::Error.
 void load_seccomp_closures(bool audit);
+
+// The same in two steps: compiling (the slow part) and loading, which sets
+// no_new_privs first and uses no flags, exactly as libseccomp's
+// seccomp_load() does with this filter's attributes.
+SeccompProgram compile_seccomp_closures(bool audit);
+void load_compiled_closures(const SeccompProgram& program);
 
 // A (mask, value) pair: an argument x matches when (x & mask) == value.
 struct MaskedValue {

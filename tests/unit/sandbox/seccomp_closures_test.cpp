@@ -136,6 +136,26 @@ TEST(SeccompClosures, EveryAttackFailsWithItsErrno) {
     EXPECT_EQ(result.exit_code, 0);
 }
 
+// The init compiles the program while the hooks run and loads it later
+// (sandbox_setup.hpp): compiled in the parent here, loaded in the child,
+// with no_new_privs set by the load as libseccomp's seccomp_load() does.
+TEST(SeccompClosures, AProgramCompiledAheadIsTheSameFilterAndSetsNoNewPrivs) {
+    const SeccompProgram program = compile_seccomp_closures(false);
+    const std::string i386 = expected_i386();
+    const auto result = run_in_child([&program] {
+        if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 0) return std::string("no_new_privs already set");
+        load_compiled_closures(program);
+        std::string nnp = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1 ? "nnp=1 " : "nnp=0 ";
+        return nnp + attacks();
+    });
+    EXPECT_EQ(result.output,
+              "nnp=1 io_uring=ENOSYS packet=EAFNOSUPPORT vsock=EAFNOSUPPORT raw=EPERM "
+              "raw6_cloexec=EPERM inet_packet=EPERM mptcp=EPROTONOSUPPORT "
+              "mptcp6=EPROTONOSUPPORT ping=EPROTONOSUPPORT sctp=ESOCKTNOSUPPORT "
+              "netlink_audit=EPROTONOSUPPORT packet_high_bits=EAFNOSUPPORT "
+              "socketpair_packet=EAFNOSUPPORT i386=" + i386);
+}
+
 TEST(SeccompClosures, PlainSocketsKeepWorking) {
     const auto result = run_in_child([] { return load_then(false, allowed); });
     EXPECT_EQ(result.output,
