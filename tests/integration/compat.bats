@@ -5,6 +5,23 @@
 
 load helpers
 
+# prepare_crun may mount the hugetlb v1 hierarchy crun needs on a hybrid
+# host; what this file mounted it unmounts, so the host is left as found.
+setup_file() {
+    if awk '$2 == "/sys/fs/cgroup/hugetlb"' /proc/self/mounts | grep -q .; then
+        export HUGETLB_WAS_MOUNTED=1
+    fi
+}
+
+teardown_file() {
+    [[ -z ${HUGETLB_WAS_MOUNTED:-} ]] || return 0
+    if awk '$2 == "/sys/fs/cgroup/hugetlb"' /proc/self/mounts | grep -q .; then
+        umount /sys/fs/cgroup/hugetlb && rmdir /sys/fs/cgroup/hugetlb ||
+            echo "compat.bats: could not unmount /sys/fs/cgroup/hugetlb" >&2
+    fi
+    return 0
+}
+
 setup() {
     require_runtime
     setup_bundle
