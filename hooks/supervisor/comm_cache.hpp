@@ -5,7 +5,9 @@
 //
 // What the age costs: a thread that renames itself (prctl PR_SET_NAME, a
 // write to its comm) or execs is logged under its old name for at most
-// kMaxAge after its previous logged call. comm is set by the process itself
+// kMaxAge after its previous logged call, and a thread given the tid of one
+// that exited within that time is logged under the old thread's name (the
+// table is keyed by tid alone). comm is set by the process itself
 // and never trusted for a decision, so nothing but the log's wording can
 // change. Used by the supervisor's loop thread only, so it has no lock.
 #pragma once
