@@ -28,7 +28,7 @@ host_counts() {
 }
 
 @test "load [create/start/delete cycles: no growth in mounts, cgroups, processes, files, kernel memory]" {
-    local cycles=${LOAD_CYCLES:-500} i id warm=20
+    local cycles=${LOAD_CYCLES:-500} warm=20
     set_args true
     echo "$RUNTIME" >"$ROOT.bin"
     cycle() {
@@ -38,13 +38,25 @@ host_counts() {
             timeout -k 5 30 "$RUNTIME" --root "$ROOT" start "$id" </dev/null >/dev/null 2>>"$TEST_DIR/cycle.err" 3>&- &&
             timeout -k 5 30 "$RUNTIME" --root "$ROOT" delete --force "$id" </dev/null >/dev/null 2>>"$TEST_DIR/cycle.err" 3>&-
     }
+    # cycles PREFIX COUNT: COUNT cycles, stopping at the first failure.
+    cycles() {
+        local i
+        for ((i = 0; i < $2; i++)); do
+            cycle "$1$i" || { echo "cycle $1$i failed: $(cat "$TEST_DIR/cycle.err")" >&2; return 1; }
+        done
+    }
+    # The cycles run under a child subreaper that reaps at once, as conmon
+    # and containerd's shim do: an exited init whose `create` is gone is
+    # reparented there, not to the machine's PID 1 (which may reap lazily
+    # and so would make the process count measure PID 1, not tether).
+    export -f cycle cycles
+    export RUNTIME ROOT BUNDLE TEST_DIR
+    local reaper=(python3 "$INTEGRATION_ROOT/tools/subreaper.py" bash -c 'cycles "$0" "$1"')
     # Warm up (page cache, lazily created cgroup parents), then measure.
-    for ((i = 0; i < warm; i++)); do cycle "load-$$-w$i" || { cat "$TEST_DIR/cycle.err" >&2; return 1; }; done
+    "${reaper[@]}" "load-$$-w" "$warm"
     local before after
     before=($(host_counts))
-    for ((i = 0; i < cycles; i++)); do
-        cycle "load-$$-$i" || { echo "cycle $i failed: $(cat "$TEST_DIR/cycle.err")" >&2; return 1; }
-    done
+    "${reaper[@]}" "load-$$-" "$cycles"
     after=($(host_counts))
     echo "before: mounts=${before[0]} cgroups=${before[1]} procs=${before[2]} files=${before[3]} slab=${before[4]}kB" >&2
     echo "after:  mounts=${after[0]} cgroups=${after[1]} procs=${after[2]} files=${after[3]} slab=${after[4]}kB" >&2
