@@ -1,0 +1,104 @@
+#include "hooks/bpf/bpf_syscall.hpp"
+
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "runtime/core/error.hpp"
+
+namespace tether::hooks::bpf {
+namespace {
+
+int sys_bpf(int command, bpf_attr& attr) {
+    return static_cast<int>(::syscall(SYS_bpf, command, &attr, sizeof attr));
+}
+
+void set_name(char (&field)[BPF_OBJ_NAME_LEN], const std::string& name) {
+    std::strncpy(field, name.c_str(), BPF_OBJ_NAME_LEN - 1);
+}
+
+UniqueFd create_map(bpf_map_type type, uint32_t key_size, uint32_t value_size, uint32_t entries,
+                    const std::string& name) {
+    bpf_attr attr{};
+    attr.map_type = type;
+    attr.key_size = key_size;
+    attr.value_size = value_size;
+    attr.max_entries = entries;
+    set_name(attr.map_name, name);
+    int fd = sys_bpf(BPF_MAP_CREATE, attr);
+    if (fd < 0) throw Error("bpf(BPF_MAP_CREATE) of " + name, errno);
+    return UniqueFd(fd);
+}
+
+}  // namespace
+
+UniqueFd create_ringbuf_map(uint32_t bytes, const std::string& name) {
+    return create_map(BPF_MAP_TYPE_RINGBUF, 0, 0, bytes, name);
+}
+
+UniqueFd create_array_map(uint32_t value_size, uint32_t entries, const std::string& name) {
+    return create_map(BPF_MAP_TYPE_ARRAY, 4, value_size, entries, name);
+}
+
+UniqueFd load_program(bpf_prog_type type, bpf_attach_type expected_attach, const std::vector<bpf_insn>& code,
+                      const std::string& name) {
+    static const char license[] = "GPL";  // bpf_get_current_comm and the ring buffer are GPL-only helpers
+    std::string log(256 * 1024, '\0');
+    bpf_attr attr{};
+    attr.prog_type = type;
+    attr.expected_attach_type = expected_attach;
+    attr.insns = reinterpret_cast<uint64_t>(code.data());
+    attr.insn_cnt = static_cast<uint32_t>(code.size());
+    attr.license = reinterpret_cast<uint64_t>(license);
+    set_name(attr.prog_name, name);
+    int fd = sys_bpf(BPF_PROG_LOAD, attr);
+    if (fd < 0 && errno != EPERM) {
+        // Once more with the verifier's log, for the message.
+        attr.log_buf = reinterpret_cast<uint64_t>(log.data());
+        attr.log_size = static_cast<uint32_t>(log.size());
+        attr.log_level = 1;
+        fd = sys_bpf(BPF_PROG_LOAD, attr);
+    }
+    if (fd < 0) {
+        int err = errno;
+        log.resize(std::strlen(log.c_str()));
+        // The verdict is at the end of the log.
+        if (log.size() > 2000) log = "..." + log.substr(log.size() - 2000);
+        throw Error("bpf(BPF_PROG_LOAD) of " + name + (log.empty() ? std::string() : " (verifier: " + log + ")"),
+                    err);
+    }
+    return UniqueFd(fd);
+}
+
+void attach_program(int cgroup_fd, int program_fd, bpf_attach_type type) {
+    bpf_attr attr{};
+    attr.target_fd = static_cast<uint32_t>(cgroup_fd);
+    attr.attach_bpf_fd = static_cast<uint32_t>(program_fd);
+    attr.attach_type = type;
+    attr.attach_flags = BPF_F_ALLOW_MULTI;
+    if (sys_bpf(BPF_PROG_ATTACH, attr) != 0) throw Error("bpf(BPF_PROG_ATTACH)", errno);
+}
+
+void detach_program(int cgroup_fd, int program_fd, bpf_attach_type type) {
+    bpf_attr attr{};
+    attr.target_fd = static_cast<uint32_t>(cgroup_fd);
+    attr.attach_bpf_fd = static_cast<uint32_t>(program_fd);
+    attr.attach_type = type;
+    if (sys_bpf(BPF_PROG_DETACH, attr) != 0 && errno != ENOENT) throw Error("bpf(BPF_PROG_DETACH)", errno);
+}
+
+std::vector<uint32_t> attached_program_ids(int cgroup_fd, bpf_attach_type type) {
+    std::vector<uint32_t> ids(64);
+    bpf_attr attr{};
+    attr.query.target_fd = static_cast<uint32_t>(cgroup_fd);
+    attr.query.attach_type = type;
+    attr.query.prog_ids = reinterpret_cast<uint64_t>(ids.data());
+    attr.query.prog_cnt = static_cast<uint32_t>(ids.size());
+    if (sys_bpf(BPF_PROG_QUERY, attr) != 0) throw Error("bpf(BPF_PROG_QUERY)", errno);
+    ids.resize(std::min<size_t>(attr.query.prog_cnt, ids.size()));
+    return ids;
+}
+
+}  // namespace tether::hooks::bpf

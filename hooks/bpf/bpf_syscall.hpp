@@ -1,0 +1,27 @@
+// Thin wrappers of bpf(2) for tether-netd's socket programs. Each throws
+// tether::Error naming the command and, for a load, the verifier's log.
+#pragma once
+
+#include <linux/bpf.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/core/unique_fd.hpp"
+
+namespace tether::hooks::bpf {
+
+UniqueFd create_ringbuf_map(uint32_t bytes, const std::string& name);
+UniqueFd create_array_map(uint32_t value_size, uint32_t entries, const std::string& name);
+UniqueFd load_program(bpf_prog_type type, bpf_attach_type expected_attach, const std::vector<bpf_insn>& code,
+                      const std::string& name);
+// BPF_F_ALLOW_MULTI: a cgroup nested below (the container's own) may add
+// programs of its own, but every program on the path runs and any refusal
+// refuses: nothing below can override ours.
+void attach_program(int cgroup_fd, int program_fd, bpf_attach_type type);
+void detach_program(int cgroup_fd, int program_fd, bpf_attach_type type);
+// The ids of the programs attached to the cgroup itself for `type`.
+std::vector<uint32_t> attached_program_ids(int cgroup_fd, bpf_attach_type type);
+
+}  // namespace tether::hooks::bpf

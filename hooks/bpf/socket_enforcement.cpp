@@ -1,0 +1,111 @@
+#include "hooks/bpf/socket_enforcement.hpp"
+
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "hooks/bpf/bpf_syscall.hpp"
+#include "hooks/bpf/socket_programs.hpp"
+#include "runtime/core/error.hpp"
+
+namespace tether::hooks::bpf {
+namespace {
+
+// "/x/y" from the "0::/x/y" line of /proc/<pid>/cgroup; "" when there is none.
+std::string cgroup2_path_of(const std::string& proc_cgroup) {
+    std::ifstream in(proc_cgroup);
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("0::", 0) == 0) return line.substr(3);
+    return "";
+}
+
+// The mount point of the cgroup2 hierarchy's root ("" when none is mounted).
+std::string cgroup2_mount_point() {
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        // id parent major:minor root mount-point options [optional...] - fstype source super
+        auto dash = line.find(" - ");
+        if (dash == std::string::npos) continue;
+        std::istringstream tail(line.substr(dash + 3));
+        std::string fstype;
+        tail >> fstype;
+        if (fstype != "cgroup2") continue;
+        std::istringstream head(line.substr(0, dash));
+        std::string id, parent, device, root, mount_point;
+        head >> id >> parent >> device >> root >> mount_point;
+        if (root == "/") return mount_point;
+    }
+    return "";
+}
+
+}  // namespace
+
+std::string container_cgroup2_dir(pid_t pid) {
+    std::string mount = cgroup2_mount_point();
+    if (mount.empty()) throw Error("no cgroup v2 hierarchy is mounted (a cgroup v1-only host)");
+    std::string path = cgroup2_path_of("/proc/" + std::to_string(pid) + "/cgroup");
+    if (path.empty()) throw Error("the container's init has no cgroup v2 path in /proc/" + std::to_string(pid) + "/cgroup");
+    // Programs on the root cgroup, or on a cgroup the container shares with
+    // the runtime's own processes, would apply to processes that are not the
+    // container's.
+    if (path == "/") throw Error("the container's init is in the root cgroup v2 (no cgroup of its own)");
+    if (path == cgroup2_path_of("/proc/self/cgroup"))
+        throw Error("the container's init shares tether-netd's cgroup v2 " + path + " (no cgroup of its own)");
+    return mount + path;
+}
+
+SocketEnforcement SocketEnforcement::attach(const SocketRules& rules, const std::string& cgroup_dir) {
+    SocketEnforcement e;
+    e.cgroup_dir_ = cgroup_dir;
+    UniqueFd cgroup(::open(cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!cgroup) throw_errno("open " + cgroup_dir);
+    e.events_ = create_ringbuf_map(kEventRingBytes, "tether_events");
+    UniqueFd bound_ports;
+    ProgramMaps maps;
+    maps.events = e.events_.get();
+    if (rules.track_bound_ports) {
+        bound_ports = create_array_map(kBoundPortsBitmapBytes, 1, "tether_bound");
+        maps.bound_ports = bound_ports.get();
+    }
+
+    struct Loaded {
+        UniqueFd fd;
+        bpf_attach_type type;
+    };
+    std::vector<Loaded> loaded;
+    for (auto& program : build_socket_programs(rules, maps))
+        loaded.push_back({load_program(program.type, program.attach_type, program.code, "tether_" + program.name),
+                          program.attach_type});
+    size_t attached = 0;
+    try {
+        for (; attached < loaded.size(); ++attached)
+            attach_program(cgroup.get(), loaded[attached].fd.get(), loaded[attached].type);
+    } catch (const Error& error) {
+        // All or nothing: a half-attached set would enforce some calls and
+        // look like enforcement.
+        for (size_t i = 0; i < attached; ++i) {
+            try {
+                detach_program(cgroup.get(), loaded[i].fd.get(), loaded[i].type);
+            } catch (const Error&) {
+            }
+        }
+        throw Error("attach to " + cgroup_dir + ": " + error.what());
+    }
+    for (const auto& program : loaded) {
+        bpf_prog_info info{};
+        bpf_attr attr{};
+        attr.info.bpf_fd = static_cast<uint32_t>(program.fd.get());
+        attr.info.info_len = sizeof info;
+        attr.info.info = reinterpret_cast<uint64_t>(&info);
+        if (::syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof attr) == 0) e.program_ids_.push_back(info.id);
+    }
+    return e;
+}
+
+}  // namespace tether::hooks::bpf

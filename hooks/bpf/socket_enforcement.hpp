@@ -1,0 +1,55 @@
+// Kernel enforcement of a sandbox's network rules: the programs of
+// socket_programs.hpp loaded and attached to the container's own cgroup in
+// the cgroup v2 hierarchy (the unified one on hybrid hosts), with the ring
+// buffer their events go to.
+//
+// tether-netd attaches them while it runs as the prestart hook, with the
+// runtime's privileges, before the container's process exists. They stay
+// attached for the life of the cgroup (legacy BPF_PROG_ATTACH holds them on
+// the cgroup, not on an fd), so they go away when `delete` removes it.
+//
+// The container cannot remove them: the sandbox's seccomp closures refuse
+// bpf(2) whatever capabilities the config grants; a cgroup nested inside may
+// add programs but never override ours (BPF_F_ALLOW_MULTI); and the sandbox
+// gets a cgroup namespace (sandbox_setup.cpp), so even with CAP_SYS_ADMIN it
+// cannot move itself out of the cgroup.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "hooks/bpf/socket_rules.hpp"
+#include "runtime/core/unique_fd.hpp"
+
+namespace tether::hooks::bpf {
+
+// The container's cgroup v2 directory, from /proc/<pid>/cgroup ("0::/x")
+// and the cgroup2 mount. Throws tether::Error saying why there is none: no
+// cgroup v2 hierarchy mounted, the init in the root cgroup (programs there
+// would apply to the whole host), or in the cgroup of tether-netd itself.
+std::string container_cgroup2_dir(pid_t pid);
+
+class SocketEnforcement {
+public:
+    // Creates the maps, loads the programs and attaches them all, or none
+    // (what was attached is detached again). Throws tether::Error naming the
+    // step that failed (EPERM: not root, as under rootless podman).
+    static SocketEnforcement attach(const SocketRules& rules, const std::string& cgroup_dir);
+
+    int events_fd() const { return events_.get(); }
+    const std::string& cgroup_dir() const { return cgroup_dir_; }
+    // Kernel ids of the attached programs (for tests and `tether-netd` logs).
+    const std::vector<uint32_t>& program_ids() const { return program_ids_; }
+
+private:
+    std::string cgroup_dir_;
+    UniqueFd events_;
+    std::vector<uint32_t> program_ids_;
+};
+
+// Ring buffer size: 64 KiB holds about 1,100 events.
+inline constexpr uint32_t kEventRingBytes = 64 * 1024;
+
+}  // namespace tether::hooks::bpf

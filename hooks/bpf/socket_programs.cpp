@@ -1,0 +1,400 @@
+#include "hooks/bpf/socket_programs.hpp"
+
+#include <cstddef>
+#include <cstring>
+#include <functional>
+#include <map>
+
+#include "hooks/bpf/bpf_assembler.hpp"
+
+namespace tether::hooks::bpf {
+namespace {
+
+// struct bpf_sock_addr fields, as the verifier lets a program read them.
+constexpr int16_t kUserIp4 = offsetof(bpf_sock_addr, user_ip4);
+constexpr int16_t kUserIp6 = offsetof(bpf_sock_addr, user_ip6);
+constexpr int16_t kUserPort = offsetof(bpf_sock_addr, user_port);
+constexpr int16_t kSocketType = offsetof(bpf_sock_addr, type);
+constexpr int16_t kSrcPort = offsetof(bpf_sock, src_port);  // host order
+
+// The stack frame: the event at the top, the map key overlaps it (the key is
+// dead before the event is built).
+constexpr int16_t kEvent = -static_cast<int16_t>(sizeof(SocketEvent));
+constexpr int16_t kMapKey = -4;
+
+// An address as the programs load it: four network-order bytes read as a
+// little-endian u32.
+int32_t loaded_word(const uint8_t* bytes) {
+    uint32_t word;
+    std::memcpy(&word, bytes, 4);
+    return static_cast<int32_t>(word);
+}
+constexpr int32_t kMappedPrefix = static_cast<int32_t>(0xffff0000);  // bytes 00 00 ff ff
+constexpr int32_t kIpv6Loopback = 0x01000000;                       // bytes 00 00 00 01
+constexpr int32_t kIpv4Loopback = 0x0100007f;                       // 127.0.0.1
+
+bool is_loopback_resolver(const Endpoint& r) {
+    if (r.family == AF_INET) return r.bytes[0] == 127 || loaded_word(r.bytes.data()) == 0;
+    return is_loopback_address(r) || is_wildcard_address(r);
+}
+
+enum class Family { v4, v6 };
+
+class Generator {
+public:
+    Generator(const SocketRules& rules, const ProgramMaps& maps, EventOp op, Family family)
+        : rules_(rules), maps_(maps), op_(op), family_(family) {}
+
+    std::vector<bpf_insn> destination() {
+        prologue();
+        if (family_ == Family::v6) {
+            destination_v6();
+        } else {
+            a_.load32(R7, R6, kUserIp4);
+            destination_v4();
+        }
+        outcomes();
+        return a_.finish();
+    }
+
+    std::vector<bpf_insn> bind() {
+        prologue();
+        bind_ports();
+        if (rules_.mode != NetworkMode::host) {
+            a_.jump(outcome(Rule::bind_own_namespace));
+        } else if (family_ == Family::v6) {
+            bind_host_v6();
+        } else {
+            a_.load32(R7, R6, kUserIp4);
+            bind_host_v4(kUserIp4);
+        }
+        outcomes();
+        return a_.finish();
+    }
+
+    // BPF_PROG_TYPE_CGROUP_SOCK: sets the bound port's bit in the bitmap.
+    std::vector<bpf_insn> post_bind() {
+        Label out = a_.new_label();
+        a_.mov(R6, R1);
+        a_.load32(R7, R6, kSrcPort);
+        a_.store32(R10, kMapKey, 0);
+        a_.load_map(R1, maps_.bound_ports);
+        a_.mov(R2, R10);
+        a_.add(R2, kMapKey);
+        a_.call(kHelperMapLookup);
+        a_.jeq64(R0, 0, out);
+        a_.mov(R1, R7);
+        a_.rsh(R1, 5);
+        a_.and_(R1, 2047);
+        a_.lsh(R1, 2);
+        a_.add(R0, R1);
+        a_.mov(R2, R7);
+        a_.and_(R2, 31);
+        a_.mov(R1, 1);
+        a_.lsh(R1, R2);
+        a_.atomic_or32(R0, 0, R1);
+        a_.bind(out);
+        a_.mov(R0, 1);
+        a_.exit();
+        return a_.finish();
+    }
+
+private:
+    using Label = Assembler::Label;
+
+    // R6 = ctx, R8 = the port in host order, for the whole program.
+    void prologue() {
+        a_.mov(R6, R1);
+        a_.load32(R8, R6, kUserPort);
+        a_.be16(R8);
+    }
+
+    Label outcome(Rule rule) {
+        auto found = outcomes_.find(rule);
+        if (found != outcomes_.end()) return found->second;
+        Label label = a_.new_label();
+        outcomes_.emplace(rule, label);
+        return label;
+    }
+
+    void jump_if_port_in(const PortSpan& span, Label to) {
+        if (span.first == span.last) {
+            a_.jeq(R8, span.first, to);
+            return;
+        }
+        Label outside = a_.new_label();
+        a_.jlt(R8, span.first, outside);
+        a_.jgt(R8, span.last, outside);
+        a_.jump(to);
+        a_.bind(outside);
+    }
+
+    // R7 holds the IPv4 address (a v6 program jumps here for v4-mapped).
+    void jump_if_resolver_v4(const Endpoint& r, Label to) {
+        Label next = a_.new_label();
+        a_.jne(R8, 53, next);
+        a_.jne(R7, loaded_word(r.bytes.data()), next);
+        a_.jump(to);
+        a_.bind(next);
+    }
+
+    // Compares the ctx's user_ip6 word by word (no register survives the
+    // helper calls before some of these checks).
+    void jump_if_resolver_v6(const Endpoint& r, Label to) {
+        Label next = a_.new_label();
+        a_.jne(R8, 53, next);
+        for (int i = 0; i < 4; ++i) {
+            a_.load32(R1, R6, static_cast<int16_t>(kUserIp6 + 4 * i));
+            a_.jne(R1, loaded_word(r.bytes.data() + 4 * i), next);
+        }
+        a_.jump(to);
+        a_.bind(next);
+    }
+
+    // Resolvers of one family that are (or are not) on loopback.
+    void for_resolvers(int family, bool on_loopback, const std::function<void(const Endpoint&)>& each) {
+        for (const auto& r : rules_.resolvers)
+            if (r.family == family && is_loopback_resolver(r) == on_loopback) each(r);
+    }
+
+    void destination_v4() {
+        Label loopback = a_.new_label();
+        if (rules_.allow_dns) {
+            auto allowed = [&](const Endpoint& r) { jump_if_resolver_v4(r, outcome(Rule::dns_resolver)); };
+            for_resolvers(AF_INET, true, allowed);
+            for_resolvers(AF_INET, false, allowed);
+        }
+        // 0.0.0.0 as a destination is the local host.
+        a_.jeq(R7, 0, loopback);
+        a_.mov(R1, R7);
+        a_.and_(R1, 0xff);
+        a_.jeq(R1, 127, loopback);
+        if (!rules_.allow_dns)
+            for_resolvers(AF_INET, false, [&](const Endpoint& r) { jump_if_resolver_v4(r, outcome(Rule::dns_not_allowed)); });
+        a_.jump(outcome(Rule::direct_egress));
+        a_.bind(loopback);
+        loopback_destination([&] {
+            for_resolvers(AF_INET, true, [&](const Endpoint& r) {
+                jump_if_resolver_v4(r, outcome(Rule::dns_not_allowed_loopback));
+            });
+        });
+    }
+
+    void destination_v6() {
+        Label v4 = a_.new_label(), not_mapped = a_.new_label(), loopback = a_.new_label(), elsewhere = a_.new_label();
+        load_ip6_words();
+        a_.jne(R2, 0, not_mapped);
+        a_.jne(R3, 0, not_mapped);
+        a_.jne(R4, kMappedPrefix, not_mapped);
+        // ::ffff:a.b.c.d reaches a.b.c.d: the IPv4 rules decide.
+        a_.mov(R7, R5);
+        a_.jump(v4);
+        a_.bind(not_mapped);
+        if (rules_.allow_dns) {
+            auto allowed = [&](const Endpoint& r) { jump_if_resolver_v6(r, outcome(Rule::dns_resolver)); };
+            for_resolvers(AF_INET6, true, allowed);
+            for_resolvers(AF_INET6, false, allowed);
+            load_ip6_words();
+        }
+        // ::1, and :: (the local host as a destination).
+        a_.jne(R2, 0, elsewhere);
+        a_.jne(R3, 0, elsewhere);
+        a_.jne(R4, 0, elsewhere);
+        a_.jeq(R5, 0, loopback);
+        a_.jeq(R5, kIpv6Loopback, loopback);
+        a_.bind(elsewhere);
+        if (!rules_.allow_dns)
+            for_resolvers(AF_INET6, false, [&](const Endpoint& r) { jump_if_resolver_v6(r, outcome(Rule::dns_not_allowed)); });
+        a_.jump(outcome(Rule::direct_egress));
+        a_.bind(loopback);
+        loopback_destination([&] {
+            for_resolvers(AF_INET6, true, [&](const Endpoint& r) {
+                jump_if_resolver_v6(r, outcome(Rule::dns_not_allowed_loopback));
+            });
+        });
+        a_.bind(v4);
+        destination_v4();
+    }
+
+    void load_ip6_words() {
+        a_.load32(R2, R6, kUserIp6);
+        a_.load32(R3, R6, kUserIp6 + 4);
+        a_.load32(R4, R6, kUserIp6 + 8);
+        a_.load32(R5, R6, kUserIp6 + 12);
+    }
+
+    // The destination is loopback. `resolvers_refused` checks the loopback
+    // resolvers when allowDNS is unset (decision.cpp names them apart).
+    void loopback_destination(const std::function<void()>& resolvers_refused) {
+        // Own network namespace (with or without a veth): 127.0.0.1 is the
+        // container's own lo; host ports reach it only through the bridge.
+        if (rules_.mode != NetworkMode::host) {
+            a_.jump(outcome(Rule::own_loopback));
+            return;
+        }
+        // Host network: only the listed ports, the proxy and the sandbox's
+        // own servers; a blanket rule would expose every host service.
+        for (const auto& span : rules_.host_loopback_ports) jump_if_port_in(span, outcome(Rule::host_loopback_port));
+        if (rules_.proxy_port) a_.jeq(R8, rules_.proxy_port, outcome(Rule::egress_proxy));
+        if (rules_.track_bound_ports) jump_if_port_bound(outcome(Rule::sandbox_bound_port));
+        if (!rules_.allow_dns) resolvers_refused();
+        a_.jump(outcome(Rule::host_loopback_port_not_listed));
+    }
+
+    void jump_if_port_bound(Label to) {
+        Label unknown = a_.new_label();
+        a_.store32(R10, kMapKey, 0);
+        a_.load_map(R1, maps_.bound_ports);
+        a_.mov(R2, R10);
+        a_.add(R2, kMapKey);
+        a_.call(kHelperMapLookup);
+        a_.jeq64(R0, 0, unknown);
+        a_.mov(R1, R8);
+        a_.rsh(R1, 5);
+        a_.and_(R1, 2047);
+        a_.lsh(R1, 2);
+        a_.add(R0, R1);
+        a_.load32(R1, R0, 0);
+        a_.mov(R2, R8);
+        a_.and_(R2, 31);
+        a_.rsh(R1, R2);
+        a_.and_(R1, 1);
+        a_.jne(R1, 0, to);
+        a_.bind(unknown);
+    }
+
+    void bind_ports() {
+        if (!rules_.bind_ports) return;
+        Label listed = a_.new_label();
+        a_.jeq(R8, 0, listed);  // an ephemeral port: the kernel picks one
+        for (const auto& span : *rules_.bind_ports) jump_if_port_in(span, listed);
+        a_.jump(outcome(Rule::bind_port_not_listed));
+        a_.bind(listed);
+    }
+
+    // R7 = the IPv4 address; `address_field` is where a narrowed address is
+    // written (user_ip4, or the last word of a v4-mapped user_ip6).
+    void bind_host_v4(int16_t address_field) {
+        a_.mov(R1, R7);
+        a_.and_(R1, 0xff);
+        a_.jeq(R1, 127, outcome(Rule::bind_host_loopback));
+        a_.jne(R7, 0, outcome(Rule::bind_non_loopback_on_host_network));
+        // A sandboxed server must not listen on the host's real interfaces:
+        // 0.0.0.0 becomes 127.0.0.1 (BPF_ST into the ctx is refused, so STX).
+        a_.mov(R1, kIpv4Loopback);
+        a_.store32(R6, address_field, R1);
+        a_.jump(outcome(Rule::bind_wildcard_narrowed));
+    }
+
+    void bind_host_v6() {
+        Label not_mapped = a_.new_label(), wildcard = a_.new_label();
+        load_ip6_words();
+        a_.jne(R2, 0, not_mapped);
+        a_.jne(R3, 0, not_mapped);
+        a_.jne(R4, kMappedPrefix, not_mapped);
+        a_.mov(R7, R5);
+        bind_host_v4(kUserIp6 + 12);
+        a_.bind(not_mapped);
+        a_.jne(R2, 0, outcome(Rule::bind_non_loopback_on_host_network));
+        a_.jne(R3, 0, outcome(Rule::bind_non_loopback_on_host_network));
+        a_.jne(R4, 0, outcome(Rule::bind_non_loopback_on_host_network));
+        a_.jeq(R5, kIpv6Loopback, outcome(Rule::bind_host_loopback));
+        a_.jeq(R5, 0, wildcard);
+        a_.jump(outcome(Rule::bind_non_loopback_on_host_network));
+        a_.bind(wildcard);
+        a_.mov(R1, kIpv6Loopback);
+        a_.store32(R6, kUserIp6 + 12, R1);
+        a_.jump(outcome(Rule::bind_wildcard_narrowed));
+    }
+
+    // One block per rule the program can reach: log, then allow or refuse.
+    void outcomes() {
+        for (const auto& [rule, label] : outcomes_) {
+            const RuleInfo& info = rule_info(rule);
+            a_.bind(label);
+            bool log = !info.allows || op_ != EventOp::sendmsg;
+            EventVerdict verdict = info.allows ? EventVerdict::allow
+                                               : (rules_.audit ? EventVerdict::audit_deny : EventVerdict::deny);
+            if (log) emit_event(rule, verdict);
+            if (info.allows || rules_.audit) {
+                a_.mov(R0, 1);
+            } else {
+                a_.mov(R1, -info.deny_errno);
+                a_.call(kHelperSetRetval);
+                a_.mov(R0, 0);
+            }
+            a_.exit();
+        }
+    }
+
+    void emit_event(Rule rule, EventVerdict verdict) {
+        a_.call(kHelperPidTgid);
+        a_.store64(R10, kEvent + offsetof(SocketEvent, pid_tgid), R0);
+        a_.mov(R1, R10);
+        a_.add(R1, kEvent + offsetof(SocketEvent, comm));
+        a_.mov(R2, sizeof(SocketEvent::comm));
+        a_.call(kHelperComm);
+        const int16_t address = kEvent + offsetof(SocketEvent, address);
+        for (int i = 0; i < 4; ++i) {
+            if (family_ == Family::v4 && i > 0) {
+                a_.store32(R10, static_cast<int16_t>(address + 4 * i), 0);
+                continue;
+            }
+            a_.load32(R1, R6, static_cast<int16_t>(family_ == Family::v4 ? kUserIp4 : kUserIp6 + 4 * i));
+            a_.store32(R10, static_cast<int16_t>(address + 4 * i), R1);
+        }
+        a_.load32(R1, R6, kUserPort);
+        a_.store32(R10, kEvent + offsetof(SocketEvent, port_be), R1);
+        a_.store8(R10, kEvent + offsetof(SocketEvent, op), static_cast<int32_t>(op_));
+        a_.store8(R10, kEvent + offsetof(SocketEvent, verdict), static_cast<int32_t>(verdict));
+        a_.store8(R10, kEvent + offsetof(SocketEvent, rule), static_cast<int32_t>(rule));
+        a_.store8(R10, kEvent + offsetof(SocketEvent, family), family_ == Family::v4 ? 4 : 6);
+        a_.load32(R1, R6, kSocketType);
+        a_.store32(R10, kEvent + offsetof(SocketEvent, socket_type), R1);
+        a_.store32(R10, kEvent + offsetof(SocketEvent, reserved), 0);
+        a_.load_map(R1, maps_.events);
+        a_.mov(R2, R10);
+        a_.add(R2, kEvent);
+        a_.mov(R3, sizeof(SocketEvent));
+        // Allowed calls wait for the reader's next pass (it polls); a
+        // refusal wakes it.
+        a_.mov(R4, verdict == EventVerdict::allow ? BPF_RB_NO_WAKEUP : 0);
+        a_.call(kHelperRingbufOutput);
+    }
+
+    Assembler a_;
+    const SocketRules& rules_;
+    ProgramMaps maps_;
+    EventOp op_;
+    Family family_;
+    std::map<Rule, Label> outcomes_;
+};
+
+}  // namespace
+
+std::vector<SocketProgram> build_socket_programs(const SocketRules& rules, const ProgramMaps& maps) {
+    std::vector<SocketProgram> programs;
+    auto add = [&](const char* name, bpf_prog_type type, bpf_attach_type attach, std::vector<bpf_insn> code) {
+        programs.push_back({name, type, attach, std::move(code)});
+    };
+    constexpr auto kSockAddr = BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+    add("connect4", kSockAddr, BPF_CGROUP_INET4_CONNECT,
+        Generator(rules, maps, EventOp::connect, Family::v4).destination());
+    add("connect6", kSockAddr, BPF_CGROUP_INET6_CONNECT,
+        Generator(rules, maps, EventOp::connect, Family::v6).destination());
+    add("sendmsg4", kSockAddr, BPF_CGROUP_UDP4_SENDMSG,
+        Generator(rules, maps, EventOp::sendmsg, Family::v4).destination());
+    add("sendmsg6", kSockAddr, BPF_CGROUP_UDP6_SENDMSG,
+        Generator(rules, maps, EventOp::sendmsg, Family::v6).destination());
+    add("bind4", kSockAddr, BPF_CGROUP_INET4_BIND, Generator(rules, maps, EventOp::bind, Family::v4).bind());
+    add("bind6", kSockAddr, BPF_CGROUP_INET6_BIND, Generator(rules, maps, EventOp::bind, Family::v6).bind());
+    if (rules.track_bound_ports) {
+        add("post_bind4", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET4_POST_BIND,
+            Generator(rules, maps, EventOp::bind, Family::v4).post_bind());
+        add("post_bind6", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET6_POST_BIND,
+            Generator(rules, maps, EventOp::bind, Family::v6).post_bind());
+    }
+    return programs;
+}
+
+}  // namespace tether::hooks::bpf

@@ -1,0 +1,267 @@
+// Live tests of the cgroup socket programs (hooks/bpf): a child placed in a
+// scratch cgroup v2 with the programs attached makes real calls to servers on
+// the loopback that would accept them without the programs. Root and a
+// cgroup2 mount are needed; otherwise the tests skip.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "hooks/bpf/bpf_syscall.hpp"
+#include "hooks/bpf/socket_enforcement.hpp"
+#include "hooks/bpf/socket_events.hpp"
+#include "tests/unit/hooks/supervisor_test_support.hpp"
+
+namespace tether::hooks::bpf {
+namespace {
+
+using testing::CountingTcpServer;
+using testing::CountingUdpServer;
+
+std::string cgroup2_root() {
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+        auto dash = line.find(" - cgroup2 ");
+        if (dash == std::string::npos) continue;
+        std::istringstream head(line.substr(0, dash));
+        std::string id, parent, device, root, mount_point;
+        head >> id >> parent >> device >> root >> mount_point;
+        if (root == "/") return mount_point;
+    }
+    return "";
+}
+
+class ScratchCgroup {
+public:
+    ScratchCgroup() {
+        std::string root = cgroup2_root();
+        if (root.empty()) return;
+        path_ = root + "/tether-bpf-test-" + std::to_string(::getpid());
+        if (::mkdir(path_.c_str(), 0755) != 0) path_.clear();
+    }
+    ~ScratchCgroup() {
+        if (!path_.empty()) ::rmdir(path_.c_str());
+    }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+// Runs `body` in a child moved into `cgroup` first; returns what it
+// returned (an errno, 0 for success), or -1 when it could not run.
+int in_cgroup(const std::string& cgroup, const std::function<int()>& body) {
+    int go[2], result[2];
+    if (::pipe(go) != 0 || ::pipe(result) != 0) return -1;
+    pid_t child = ::fork();
+    if (child == 0) {
+        char byte;
+        ::close(go[1]);
+        if (::read(go[0], &byte, 1) != 1) ::_exit(1);
+        int r = body();
+        [[maybe_unused]] auto n = ::write(result[1], &r, sizeof r);
+        ::_exit(0);
+    }
+    ::close(go[0]);
+    ::close(result[1]);
+    std::ofstream(cgroup + "/cgroup.procs") << child << std::flush;
+    [[maybe_unused]] auto n = ::write(go[1], "g", 1);
+    ::close(go[1]);
+    int r = -1;
+    if (::read(result[0], &r, sizeof r) != sizeof r) r = -1;
+    ::close(result[0]);
+    ::waitpid(child, nullptr, 0);
+    return r;
+}
+
+sockaddr_storage address(const char* text, uint16_t port, socklen_t& length) {
+    sockaddr_storage s{};
+    if (std::strchr(text, ':')) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(&s);
+        a->sin6_family = AF_INET6;
+        a->sin6_port = htons(port);
+        inet_pton(AF_INET6, text, &a->sin6_addr);
+        length = sizeof *a;
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(&s);
+        a->sin_family = AF_INET;
+        a->sin_port = htons(port);
+        inet_pton(AF_INET, text, &a->sin_addr);
+        length = sizeof *a;
+    }
+    return s;
+}
+
+int tcp_connect(const char* to, uint16_t port) {
+    socklen_t length;
+    sockaddr_storage a = address(to, port, length);
+    int fd = ::socket(a.ss_family, SOCK_STREAM, 0);
+    int r = ::connect(fd, reinterpret_cast<sockaddr*>(&a), length) == 0 ? 0 : errno;
+    ::close(fd);
+    return r;
+}
+
+int udp_sendto(const char* to, uint16_t port) {
+    socklen_t length;
+    sockaddr_storage a = address(to, port, length);
+    int fd = ::socket(a.ss_family, SOCK_DGRAM, 0);
+    int r = ::sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&a), length) == 1 ? 0 : errno;
+    ::close(fd);
+    return r;
+}
+
+class SocketBpfLive : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+        if (cgroup_.path().empty()) GTEST_SKIP() << "no cgroup v2 hierarchy to make a scratch cgroup in";
+        tcp_.start_accepting();
+    }
+
+    SocketRules host_rules() {
+        SocketRules rules;
+        rules.mode = NetworkMode::host;
+        rules.host_loopback_ports = {{tcp_.port(), tcp_.port()}, {udp_.port(), udp_.port()}};
+        rules.track_bound_ports = true;
+        rules.bind_ports = std::vector<PortSpan>{{1024, 65535}};
+        return rules;
+    }
+
+    ScratchCgroup cgroup_;
+    CountingTcpServer tcp_;
+    CountingTcpServer other_tcp_;  // listening, never listed
+    CountingUdpServer udp_;
+    CountingUdpServer other_udp_;
+};
+
+TEST_F(SocketBpfLive, HostNetworkListedPortsOnlyInEverySpelling) {
+    auto e = SocketEnforcement::attach(host_rules(), cgroup_.path());
+    EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return tcp_connect("127.0.0.1", tcp_.port()); }), 0);
+    for (const char* spelling : {"127.0.0.1", "127.0.0.2", "0.0.0.0", "::1", "::", "::ffff:127.0.0.1"}) {
+        SCOPED_TRACE(spelling);
+        EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return tcp_connect(spelling, other_tcp_.port()); }), ECONNREFUSED);
+        EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return udp_sendto(spelling, other_udp_.port()); }), ECONNREFUSED);
+    }
+    EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return udp_sendto("::ffff:127.0.0.1", udp_.port()); }), 0);
+    EXPECT_EQ(other_udp_.drain(), 0);
+    EXPECT_EQ(udp_.drain(), 1);
+    // Outside the cgroup nothing changes.
+    EXPECT_EQ(tcp_connect("127.0.0.1", other_tcp_.port()), 0);
+}
+
+TEST_F(SocketBpfLive, OwnNamespaceAllowsItsLoopback) {
+    SocketRules rules;
+    rules.mode = NetworkMode::own_namespace;
+    auto e = SocketEnforcement::attach(rules, cgroup_.path());
+    EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return tcp_connect("127.0.0.1", other_tcp_.port()); }), 0);
+    EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return udp_sendto("::1", other_udp_.port()); }), 0);
+}
+
+TEST_F(SocketBpfLive, AuditModeAllowsAndLogsWhatWouldBeDenied) {
+    SocketRules rules = host_rules();
+    rules.audit = true;
+    auto e = SocketEnforcement::attach(rules, cgroup_.path());
+    char path[] = "/tmp/tether-bpf-log-XXXXXX";
+    int fd = ::mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    {
+        auto log = std::make_shared<DecisionLog>(path);
+        UniqueFd ring(::dup(e.events_fd()));
+        SocketEventReader reader(std::move(ring), kEventRingBytes, "c1", log);
+        EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return tcp_connect("127.0.0.1", other_tcp_.port()); }), 0);
+        reader.drain();
+        log->flush();
+    }
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    ::unlink(path);
+    EXPECT_NE(text.find("\"verdict\":\"audit-deny\""), std::string::npos) << text;
+    EXPECT_NE(text.find("\"rule\":\"host-loopback-port-not-listed\""), std::string::npos) << text;
+    EXPECT_NE(text.find("\"port\":" + std::to_string(other_tcp_.port())), std::string::npos) << text;
+}
+
+TEST_F(SocketBpfLive, DenialsAreLoggedWithPidAndComm) {
+    auto e = SocketEnforcement::attach(host_rules(), cgroup_.path());
+    char path[] = "/tmp/tether-bpf-log-XXXXXX";
+    int fd = ::mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    int child_pid = 0;
+    {
+        auto log = std::make_shared<DecisionLog>(path);
+        SocketEventReader reader(UniqueFd(::dup(e.events_fd())), kEventRingBytes, "c1", log);
+        EXPECT_EQ(in_cgroup(cgroup_.path(),
+                            [&] {
+                                int r = udp_sendto("127.0.0.1", other_udp_.port());
+                                int pid = ::getpid();
+                                [[maybe_unused]] auto n = ::write(STDERR_FILENO, "", 0);
+                                return r == ECONNREFUSED ? pid : -r;
+                            }) > 0,
+                  true);
+        reader.drain();
+        log->flush();
+    }
+    (void)child_pid;
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    ::unlink(path);
+    EXPECT_NE(text.find("\"syscall\":\"sendmsg\""), std::string::npos) << text;
+    EXPECT_NE(text.find("\"verdict\":\"deny\""), std::string::npos) << text;
+    EXPECT_NE(text.find("\"annotation\":\"run.tether.network.allowLocalOutboundPorts\""), std::string::npos) << text;
+    EXPECT_NE(text.find("\"comm\":\"tether_hooks_te\""), std::string::npos) << text;
+}
+
+TEST_F(SocketBpfLive, HostNetworkBindsAreNarrowedAndBoundPortsReachable) {
+    auto e = SocketEnforcement::attach(host_rules(), cgroup_.path());
+    int result = in_cgroup(cgroup_.path(), [&] {
+        int server = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in any{};
+        any.sin_family = AF_INET;
+        if (::bind(server, reinterpret_cast<sockaddr*>(&any), sizeof any) != 0) return 1000 + errno;
+        if (::listen(server, 4) != 0) return 2000 + errno;
+        sockaddr_in bound{};
+        socklen_t length = sizeof bound;
+        ::getsockname(server, reinterpret_cast<sockaddr*>(&bound), &length);
+        if (bound.sin_addr.s_addr != htonl(INADDR_LOOPBACK)) return 3000;  // not narrowed
+        // Its own server is reachable although its port is not listed.
+        return tcp_connect("127.0.0.1", ntohs(bound.sin_port));
+    });
+    EXPECT_EQ(result, 0);
+    // Below the bind list: refused with EACCES.
+    EXPECT_EQ(in_cgroup(cgroup_.path(),
+                        [&] {
+                            int s = ::socket(AF_INET6, SOCK_DGRAM, 0);
+                            socklen_t length;
+                            sockaddr_storage a = address("::1", 1000, length);
+                            return ::bind(s, reinterpret_cast<sockaddr*>(&a), length) == 0 ? 0 : errno;
+                        }),
+              EACCES);
+}
+
+TEST_F(SocketBpfLive, AttachedProgramsAreInTheCgroupAndGoWithIt) {
+    std::vector<uint32_t> ids;
+    {
+        auto e = SocketEnforcement::attach(host_rules(), cgroup_.path());
+        ids = e.program_ids();
+        EXPECT_EQ(ids.size(), 8u);
+        UniqueFd dir(::open(cgroup_.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        EXPECT_EQ(attached_program_ids(dir.get(), BPF_CGROUP_UDP4_SENDMSG).size(), 1u);
+    }
+    // The SocketEnforcement is gone but the programs stay with the cgroup.
+    UniqueFd dir(::open(cgroup_.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    EXPECT_EQ(attached_program_ids(dir.get(), BPF_CGROUP_INET4_CONNECT).size(), 1u);
+}
+
+}  // namespace
+}  // namespace tether::hooks::bpf
