@@ -12,6 +12,10 @@
 //                                    one per process tree: the init and
 //                                    each process `tether exec` starts)
 //   "PROXY_PORT?"                    "<port>"             (decimal; "0": no proxy)
+//   "ENFORCEMENT?"                   "kernel" | "supervisor" (who decides the
+//                                    container's inet calls: the cgroup socket
+//                                    programs, or the seccomp supervisor, which
+//                                    then needs a LISTENER)
 //   "STOP"                           "ok", then the daemon exits (delete)
 //   "FLUSH"                          "ok" once every decision made so far is
 //                                    in decisions.jsonl (allowed calls' lines
@@ -46,6 +50,9 @@ inline constexpr const char* kDecisionLogName = "decisions.jsonl";
 inline constexpr std::string_view kPing = "PING";
 inline constexpr std::string_view kListener = "LISTENER";
 inline constexpr std::string_view kProxyPort = "PROXY_PORT?";
+inline constexpr std::string_view kEnforcement = "ENFORCEMENT?";
+inline constexpr std::string_view kKernelEnforcement = "kernel";
+inline constexpr std::string_view kSupervisorEnforcement = "supervisor";
 inline constexpr std::string_view kStop = "STOP";
 inline constexpr std::string_view kFlush = "FLUSH";
 inline constexpr std::string_view kOk = "ok";

@@ -84,7 +84,10 @@ std::string ControlServer::handle(std::string_view request, UniqueFd passed_fd) 
         return ok;
     }
     if (request == protocol::kProxyPort) return std::to_string(policy_.proxy_port);
+    if (request == protocol::kEnforcement)
+        return std::string(drain_kernel_events_ ? protocol::kKernelEnforcement : protocol::kSupervisorEnforcement);
     if (request == protocol::kFlush) {
+        if (drain_kernel_events_) drain_kernel_events_();
         if (log_) log_->flush();
         return ok;
     }

@@ -1,6 +1,7 @@
 // The daemon's main loop: the control socket, the init's pidfd, SIGTERM.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 #include <string>
@@ -19,6 +20,10 @@ public:
     ControlServer(UniqueFd listener, UniqueFd init_pidfd, UniqueFd signals, SupervisorPolicy policy,
                   std::string container_id, std::shared_ptr<DecisionLog> log);
 
+    // The cgroup socket programs decide the inet calls (ENFORCEMENT? answers
+    // "kernel"); `drain` logs their waiting events (FLUSH).
+    void set_kernel_enforcement(std::function<void()> drain) { drain_kernel_events_ = std::move(drain); }
+
     // Serves until the init exits, STOP or a signal. Returns why ("init
     // exited", "stop requested", "signal").
     std::string run();
@@ -35,6 +40,7 @@ private:
     std::shared_ptr<DecisionLog> log_;
     std::vector<std::unique_ptr<Supervisor>> supervisors_;
     bool stop_requested_ = false;
+    std::function<void()> drain_kernel_events_;
 };
 
 }  // namespace tether::hooks

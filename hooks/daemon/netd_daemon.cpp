@@ -17,6 +17,8 @@
 #include <iterator>
 #include <sstream>
 
+#include "hooks/bpf/socket_enforcement.hpp"
+#include "hooks/bpf/socket_events.hpp"
 #include "hooks/daemon/control_server.hpp"
 #include "hooks/daemon/isolation.hpp"
 #include "hooks/daemon/network_services.hpp"
@@ -99,8 +101,61 @@ struct Prepared {
     UniqueFd init_netns;  // /proc/<init>/ns/net: where the bridge and proxy listen
     spec::NetworkPolicy network;
     bool enforced = true;  // false: a plain OCI hook in bestEffort mode
+    bool best_effort = false;
     SupervisorPolicy policy;
 };
+
+// Tests only: TETHER_TEST_SOCKET_BPF=off in the hook's environment (tether
+// puts it there when its own environment has it, never from the container's
+// config) makes the cgroup programs unavailable, so that a test can show
+// what its attack does without them.
+bool kernel_enforcement_switched_off() {
+    const char* knob = std::getenv("TETHER_TEST_SOCKET_BPF");
+    return knob && std::string(knob) == "off";
+}
+
+// The first choice (DESIGN.md, "Sandbox"): cgroup socket-address programs
+// decide every inet call in the kernel, at the real call. Without them the
+// seccomp supervisor decides alone, and it cannot decide everything: a call
+// on a unix or netlink socket is let through with
+// SECCOMP_USER_NOTIF_FLAG_CONTINUE, and a second thread can dup2 an inet
+// socket onto that fd number before the kernel re-reads it (measured: 20,000
+// UDP datagrams in 4 s to an unlisted port). So without the programs the
+// sandbox is not enforced, and it does not start unless the policy accepts
+// that (bestEffort), which is then written to the log.
+std::unique_ptr<bpf::SocketEventReader> enforce_in_kernel(const Prepared& p, DecisionLog& log,
+                                                          const std::shared_ptr<DecisionLog>& shared_log) {
+    std::string why;
+    try {
+        if (kernel_enforcement_switched_off()) throw Error("switched off by TETHER_TEST_SOCKET_BPF=off (tests only)");
+        auto enforcement =
+            bpf::SocketEnforcement::attach(bpf::socket_rules_for(p.policy), bpf::container_cgroup2_dir(p.state.pid));
+        UniqueFd ring(::fcntl(enforcement.events_fd(), F_DUPFD_CLOEXEC, 3));
+        if (!ring) throw_errno("dup of the socket events' ring buffer");
+        auto reader = std::make_unique<bpf::SocketEventReader>(std::move(ring), bpf::kEventRingBytes, p.state.id,
+                                                               shared_log);
+        reader->start();
+        return reader;
+    } catch (const std::exception& e) {
+        why = e.what();
+    }
+    if (!p.best_effort)
+        throw Error("kernel enforcement is unavailable (" + why +
+                    "): without the cgroup socket programs the seccomp supervisor cannot decide every inet call "
+                    "(a thread can swap an inet socket onto a unix socket's fd during its check), so the "
+                    "run.tether.network.* policy would not hold; refusing to start the container. Set "
+                    "run.tether.sandbox.bestEffort=true to run with the supervisor alone");
+    Decision degraded;
+    degraded.container_id = p.state.id;
+    degraded.pid = static_cast<int>(::getpid());
+    degraded.comm = "tether-netd";
+    degraded.syscall = "netd";
+    degraded.verdict = "allow";
+    degraded.rule = "supervisor-only:kernel-enforcement-unavailable-bestEffort: " + why;
+    degraded.annotation = "run.tether.sandbox.bestEffort";
+    log.write(std::move(degraded));
+    return nullptr;
+}
 
 // Under runc or crun (podman hooks.d) no seccomp listener ever arrives and no
 // Landlock ruleset is applied: the container could connect anywhere its
@@ -140,6 +195,7 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
     if (!options.default_policy_path.empty()) default_policy = read_file(options.default_policy_path);
     spec::SandboxPolicy policy = spec::parse_policy(p.state.annotations, default_policy, read_file);
     check_enforcement(options, policy, p);
+    p.best_effort = policy.sandbox.best_effort;
     p.network = policy.network;
 
     p.init_pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, p.state.pid, 0)));
@@ -199,13 +255,19 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
         NetworkServices services(p.network, p.policy.mode, p.init_netns.get(), p.state.id, log);
         p.init_netns.reset();
         p.policy.proxy_port = services.proxy_port();
+        // With every rule known (the proxy's port is one), before "ready":
+        // the container's process does not exist yet.
+        std::unique_ptr<bpf::SocketEventReader> kernel_events;
+        if (p.enforced) kernel_events = enforce_in_kernel(p, *log, log);
         services.start();
         ControlServer server(std::move(listener), std::move(p.init_pidfd), std::move(signals), p.policy, p.state.id,
                              log);
+        if (kernel_events) server.set_kernel_enforcement([&kernel_events] { kernel_events->drain(); });
         std::string ok(protocol::kOk);
         [[maybe_unused]] auto n = ::write(ready.get(), ok.data(), ok.size());
         ready.reset();
         server.run();
+        kernel_events.reset();  // reads what is left in the ring
         log->flush();  // before _exit, which runs no destructor
     } catch (const std::exception& e) {
         if (ready) {

@@ -113,14 +113,20 @@ void add_home(std::vector<std::string>& env, uint32_t uid) {
 }
 
 // The parent's answer after the prestart hooks: "env=KEY=VALUE" lines to add
-// to the process environment (the egress proxy) and "proxy_port=N".
-void apply_hooks_answer(std::vector<std::string>& env, std::optional<uint16_t>& proxy_port, const std::string& lines) {
+// to the process environment (the egress proxy), "proxy_port=N", and
+// "kernel_enforced" (tether-netd attached the cgroup socket programs).
+void apply_hooks_answer(std::vector<std::string>& env, std::optional<uint16_t>& proxy_port, bool& kernel_enforced,
+                        const std::string& lines) {
     size_t pos = 0;
     while (pos < lines.size()) {
         size_t next = lines.find('\n', pos);
         if (next == std::string::npos) next = lines.size();
         std::string line = lines.substr(pos, next - pos);
         pos = next + 1;
+        if (line == "kernel_enforced") {
+            kernel_enforced = true;
+            continue;
+        }
         if (line.rfind("proxy_port=", 0) == 0) {
             proxy_port = static_cast<uint16_t>(std::stoul(line.substr(11)));
             continue;
@@ -207,6 +213,14 @@ void run_container_init(InitContext& context) {
         os::join_namespaces(*context.namespaces);
         context.channel.send(os::SyncType::hello);
         std::string hook_states = context.channel.expect(os::SyncType::go).payload;
+        // The cgroup namespace's root is the cgroup of the process that makes
+        // it, and only now are we in our own (runc unshares it here too).
+        // Made at clone, its root was the runtime's cgroup: the container saw
+        // "/<id>" in /proc/self/cgroup and, with a writable cgroup mount,
+        // could move itself up into the runtime's cgroup, out of its limits
+        // and out of a sandbox's socket programs (hooks/bpf).
+        if (context.unshare_cgroup_namespace && ::unshare(CLONE_NEWCGROUP) != 0)
+            throw_errno("unshare(CLONE_NEWCGROUP)");
         if (context.namespaces->new_user) become_root_in_user_namespace();
         if (context.namespaces->new_flags & CLONE_NEWNET) os::bring_loopback_up();
 
@@ -218,6 +232,7 @@ void run_container_init(InitContext& context) {
         rootfs_dir.reset();
         std::vector<std::string> env = process.env;
         std::optional<uint16_t> proxy_port;
+        bool kernel_enforced = false;
         std::optional<SandboxFilters> compiled_filters;
         if (context.wants_prestart_hooks) {
             context.channel.send(os::SyncType::hooks_needed);
@@ -232,7 +247,7 @@ void run_container_init(InitContext& context) {
                     compiled_filters.reset();
                 }
             }
-            apply_hooks_answer(env, proxy_port, context.channel.expect(os::SyncType::hooks_done).payload);
+            apply_hooks_answer(env, proxy_port, kernel_enforced, context.channel.expect(os::SyncType::hooks_done).payload);
         }
         // createContainer: in our mount namespace, before pivot_root, so the
         // hook's path is still the runtime's view (runtime-spec).
@@ -250,7 +265,12 @@ void run_container_init(InitContext& context) {
 
         // 3. Process security, in the order DESIGN.md gives (see process_setup).
         ProcessSetup setup(context.container_id, config, *context.namespaces, context.no_new_keyring);
-        setup.set_sandbox(context.sandbox, proxy_port, compiled_filters ? &*compiled_filters : nullptr);
+        std::optional<SandboxSetup> sandbox;
+        if (context.sandbox) {
+            sandbox = *context.sandbox;
+            sandbox->kernel_enforced = kernel_enforced;
+        }
+        setup.set_sandbox(sandbox ? &*sandbox : nullptr, proxy_port, compiled_filters ? &*compiled_filters : nullptr);
         setup.before_credentials();
         enter_cwd(process.cwd);
         setup.load_filters_with_privileges(context.channel);

@@ -35,6 +35,9 @@ struct InitContext {
     bool no_new_keyring = false;
     bool wants_prestart_hooks = false;  // stop before pivot_root so the parent runs them
     bool wait_for_start = true;         // false for `run`-style callers that start at once
+    // A new cgroup namespace, made once the parent has put us in our cgroup
+    // (not at clone: see run_container_init).
+    bool unshare_cgroup_namespace = false;
     const struct SandboxSetup* sandbox = nullptr;  // set for a sandboxed container
 };
 

@@ -151,6 +151,13 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     // before anything exists, and refuses what it cannot enforce.
     std::optional<SandboxSetup> sandbox =
         prepare_sandbox(bundle.config, namespaces, store.root() + "/" + options.id, options.default_policy);
+    // A network sandbox gets a cgroup namespace of its own: rooted at its
+    // cgroup, it cannot move itself out of the cgroup its socket programs
+    // are attached to, even with CAP_SYS_ADMIN and a cgroup2 mount of its own.
+    if (sandbox && sandbox->supervised && !namespaces.has(spec::NamespaceType::cgroup)) {
+        bundle.config.linux_->namespaces.push_back(spec::Namespace{spec::NamespaceType::cgroup, ""});
+        namespaces = os::plan_namespaces(bundle.config.linux_->namespaces);
+    }
     preflight_process_security(config);
     security::validate_sysctls(linux.sysctl, namespaces.has(spec::NamespaceType::network),
                                namespaces.has(spec::NamespaceType::ipc), namespaces.has(spec::NamespaceType::uts));
@@ -234,7 +241,8 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     int pidfd = -1;
     CloneInsideRootfs inside(bundle.rootfs, namespaces.new_flags & CLONE_NEWNS);
     init.runtime_cwd = inside.saved_cwd();
-    pid_t child = clone_init(namespaces.new_flags, &pidfd);
+    init.unshare_cgroup_namespace = namespaces.new_flags & CLONE_NEWCGROUP;
+    pid_t child = clone_init(namespaces.new_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP), &pidfd);
     if (child == 0) run_container_init(init);  // never returns
     UniqueFd init_pidfd(pidfd);
     ChildGuard guard(child);  // a failed create leaves no init behind
@@ -276,6 +284,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
                 state.netd_pid = netd.pid;
                 state.netd_start_time = process_start_time(netd.pid);
                 dir.save(state);
+                if (netd.kernel_enforced) answer += "kernel_enforced\n";
                 if (netd.proxy_port) {
                     answer += "proxy_port=" + std::to_string(netd.proxy_port) + "\n";
                     for (const auto& entry : proxy_environment(netd.proxy_port)) answer += "env=" + entry + "\n";

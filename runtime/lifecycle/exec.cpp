@@ -306,6 +306,7 @@ int exec_in_container(const StateStore& store, const ExecOptions& options) {
     std::optional<uint16_t> proxy_port;
     if (sandbox && sandbox->supervised) {
         NetdInfo netd = query_network_daemon(dir->path());
+        sandbox->kernel_enforced = netd.kernel_enforced;
         if (netd.proxy_port) {
             proxy_port = netd.proxy_port;
             for (const auto& entry : proxy_environment(netd.proxy_port)) {

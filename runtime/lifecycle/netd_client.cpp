@@ -19,6 +19,9 @@ NetdInfo query_network_daemon(const std::string& state_dir) {
     unsigned long port = std::stoul(reply);
     if (port > 65535) throw Error("tether-netd: bad proxy port " + reply);
     info.proxy_port = static_cast<uint16_t>(port);
+    std::string enforcement = protocol::send_request(control.get(), protocol::kEnforcement);
+    if (enforcement == protocol::kKernelEnforcement) info.kernel_enforced = true;
+    else if (enforcement != protocol::kSupervisorEnforcement) throw Error("tether-netd: enforcement: " + enforcement);
     return info;
 }
 

@@ -12,6 +12,7 @@ namespace tether {
 struct NetdInfo {
     pid_t pid = 0;
     uint16_t proxy_port = 0;  // 0: no egress proxy
+    bool kernel_enforced = false;  // cgroup socket programs decide; no notify filter
 };
 
 // Reads netd.pid and asks the daemon for its proxy port. Throws when the

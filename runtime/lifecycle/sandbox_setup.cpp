@@ -113,6 +113,11 @@ std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::Name
         // --runtime tether: the daemon will get the seccomp listener and the
         // init applies Landlock; without it (hooks.d under runc/crun) it refuses.
         hook.args = {"tether-netd", "--runtime", "tether", "--state-dir", state_dir};
+        // Tests only: the runtime's own environment may switch the cgroup
+        // socket programs off, to show what an attack does without them
+        // (the container's config cannot: this hook is built here).
+        if (const char* knob = std::getenv("TETHER_TEST_SOCKET_BPF"); knob && *knob)
+            hook.env.push_back(std::string("TETHER_TEST_SOCKET_BPF=") + knob);
         if (!default_policy_path.empty()) {
             hook.args.push_back("--default-policy");
             hook.args.push_back(fs::absolute_path(default_policy_path));
@@ -133,6 +138,7 @@ void apply_sandbox_in_init(const SandboxSetup& setup, std::optional<uint16_t> pr
                            const SandboxFilters* compiled) {
     sandbox::LandlockInputs inputs = setup.landlock_inputs;
     inputs.proxy_port = proxy_port;
+    inputs.network_in_kernel = setup.kernel_enforced;
     sandbox::LandlockPlan plan = sandbox::plan_landlock(setup.policy, inputs);
     sandbox::require_landlock_features(plan, setup.policy.sandbox.best_effort);
     sandbox::apply_landlock(plan);
@@ -144,7 +150,7 @@ void apply_sandbox_in_init(const SandboxSetup& setup, std::optional<uint16_t> pr
     // The closures go in before any profile of the config's own, which may
     // forbid seccomp(2) itself.
     sandbox::load_compiled_closures(compiled->closures);
-    if (setup.supervised) {
+    if (setup.supervised && !setup.kernel_enforced) {
         UniqueFd listener = hooks::load_network_notify_program(compiled->notify);
         // Only the number travels: a sendmsg would be trapped by the filter
         // we just loaded. The parent takes it with pidfd_getfd.

@@ -34,7 +34,11 @@ namespace tether {
 
 struct SandboxSetup {
     spec::SandboxPolicy policy;
-    bool supervised = false;  // a network policy: notify filter + tether-netd
+    bool supervised = false;  // a network policy: tether-netd (and the notify filter unless kernel_enforced)
+    // tether-netd attached the cgroup socket programs (hooks/bpf): the kernel
+    // decides every inet call, so no notify filter is loaded and no socket
+    // call is trapped. Learnt from the daemon after the prestart hooks.
+    bool kernel_enforced = false;
     sandbox::LandlockInputs landlock_inputs;
     std::string netd_path;
 };

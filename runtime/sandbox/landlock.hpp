@@ -48,6 +48,13 @@ struct LandlockInputs {
     bool shares_host_pid_namespace = false;
     std::optional<std::uint16_t> proxy_port;  // the egress proxy, when there is one
     std::optional<std::uint16_t> dns_port;    // the resolver's port, when allowDNS
+    // The cgroup socket programs decide connects and binds (hooks/bpf):
+    // Landlock handles no network access then. Its port rules cannot tell
+    // the container's own loopback from the host's or a remote address, so
+    // on calls the container really makes they would refuse what the policy
+    // allows (its own servers) and answer EACCES where the policy promises
+    // ECONNREFUSED.
+    bool network_in_kernel = false;
 };
 
 struct LandlockPathRule {

@@ -85,7 +85,7 @@ void plan_filesystem(const spec::SandboxPolicy& policy, const LandlockInputs& in
 void plan_network(const spec::SandboxPolicy& policy, const LandlockInputs& inputs,
                   LandlockPlan& plan) {
     const auto& net = policy.network;
-    if (!net.enabled) return;
+    if (!net.enabled || inputs.network_in_kernel) return;
     if (inputs.abi < 4) {
         plan.missing_features.push_back(
             "TCP port rules (run.tether.network.*) need Landlock ABI 4, " + kernel_has(inputs.abi));

@@ -59,6 +59,11 @@ void add_io_uring_rules(const Closures& closures) {
         closures.add(syscall, ENOSYS, {}, "io_uring");
 }
 
+// The cgroup socket programs that enforce the network policy
+// (hooks/bpf) could be queried, detached or outvoted with bpf(2); a config
+// that grants CAP_SYS_ADMIN or CAP_BPF must not make that possible.
+void add_bpf_rules(const Closures& closures) { closures.add(SCMP_SYS(bpf), EPERM, {}, "bpf"); }
+
 void add_socket_rules(const Closures& closures) {
     const std::vector<std::uint32_t> families = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
     for (int syscall : {SCMP_SYS(socket), SCMP_SYS(socketpair)})
@@ -123,6 +128,7 @@ SeccompFilter build_seccomp_closures(bool audit) {
         throw Error("seccomp_attr_set SCMP_FLTATR_ACT_BADARCH (closures)", -rc);
     const Closures closures{filter.get(), audit};
     add_io_uring_rules(closures);
+    add_bpf_rules(closures);
     add_socket_rules(closures);
     return filter;
 }
