@@ -17,6 +17,8 @@ packages=(
     busybox-static bats bats-support bats-assert jq runc crun
     # tools used by tests, benchmarks and the demo
     hyperfine curl openssl iproute2 uidmap time socat python3 file procps util-linux
+    # kernel enforcement tests: count the BPF programs and maps left behind
+    bpftool
     # end-to-end tests (tests/e2e): the real clients driving tether
     podman conmon golang-github-containers-common slirp4netns fuse-overlayfs containerd docker.io
 )

@@ -13,6 +13,15 @@
  *                                  e.g. "EINPROGRESS OK" (exit as for final)
  *   probe mptcp ADDR PORT          connect over IPPROTO_MPTCP
  *   probe udp ADDR PORT            sendto one datagram "probe"
+ *   probe udpsendmsg ADDR PORT     sendmsg one datagram "probe", msg_name set
+ *   probe udpsendmmsg ADDR PORT    sendmmsg two datagrams "probe", each with
+ *                                  msg_name set: "OK" only if both were sent,
+ *                                  "PARTIAL<n>" if only n (0 or 1) were
+ *   probe udpconnect ADDR PORT     UDP connect, then send "probe" with no
+ *                                  address (the errno of the step that failed)
+ *   probe tfo ADDR PORT            TCP Fast Open: sendto "probe" with
+ *                                  MSG_FASTOPEN on an unconnected socket (no
+ *                                  cookie: a plain SYN, then the data)
  *   probe bind PORT [ADDR]         TCP bind + listen (default 127.0.0.1)
  *   probe bindconnect PORT         bind+listen on 127.0.0.1:PORT, then
  *                                  connect to it (a server of its own)
@@ -28,6 +37,26 @@
  *                                  OKPORT and BADPORT while the main thread
  *                                  connects N times through it; prints
  *                                  "connected=<n> failed=<n>"
+ *   probe fdswap ADDR UNIXDIR PORT SECONDS
+ *                                  one thread dup2()s an AF_UNIX datagram
+ *                                  socket and an IPv4 UDP socket in turn onto
+ *                                  one fd number, another swaps one address
+ *                                  buffer between sockaddr_un UNIXDIR/sock
+ *                                  (bound by the probe itself, and drained)
+ *                                  and sockaddr_in ADDR:PORT, while the main
+ *                                  thread sendto()s "probe" through both for
+ *                                  SECONDS seconds; prints
+ *                                  "sent=<n> errors=<n>", exits 0
+ *   probe bpf                      tamper with cgroup BPF programs, on the
+ *                                  first of /sys/fs/cgroup/unified and
+ *                                  /sys/fs/cgroup that opens: prints
+ *                                  "getnextid=<r> query=<r> detach=<r>
+ *                                  load=<r>", each r "OK" or the errno name,
+ *                                  for BPF_PROG_GET_NEXT_ID, BPF_PROG_QUERY
+ *                                  and BPF_PROG_DETACH of INET4_CONNECT, and
+ *                                  BPF_PROG_LOAD of "r0 = 1; exit" as a
+ *                                  CGROUP_SOCK_ADDR program; exits 0 only if
+ *                                  all four were OK
  *   probe write PATH               create/truncate PATH and write to it
  *   probe read PATH                open PATH and read from it
  */
@@ -35,12 +64,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/bpf.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +79,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef IPPROTO_MPTCP
@@ -55,6 +87,12 @@
 #endif
 #ifndef __NR_io_uring_setup
 #define __NR_io_uring_setup 425
+#endif
+#ifndef MSG_FASTOPEN
+#define MSG_FASTOPEN 0x20000000
+#endif
+#if !defined(__NR_bpf) && defined(__x86_64__)
+#define __NR_bpf 321
 #endif
 
 static const char *errno_name(int err) {
@@ -137,6 +175,64 @@ static int do_udp(const char *addr, const char *port) {
     if (fd < 0) return report(0, errno);
     ssize_t n = sendto(fd, "probe", 5, 0, (struct sockaddr *)&ss, len);
     return report(n == 5, errno);
+}
+
+static int do_udpsendmsg(const char *addr, const char *port) {
+    struct sockaddr_storage ss;
+    socklen_t len = make_address(addr, port, &ss);
+    if (!len) return usage();
+    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+    if (fd < 0) return report(0, errno);
+    struct iovec iov = {.iov_base = "probe", .iov_len = 5};
+    struct msghdr msg = {.msg_name = &ss, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1};
+    ssize_t n = sendmsg(fd, &msg, 0);
+    return report(n == 5, errno);
+}
+
+static int do_udpsendmmsg(const char *addr, const char *port) {
+    struct sockaddr_storage ss;
+    socklen_t len = make_address(addr, port, &ss);
+    if (!len) return usage();
+    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+    if (fd < 0) return report(0, errno);
+    struct iovec iov = {.iov_base = "probe", .iov_len = 5};
+    struct mmsghdr msgs[2];
+    memset(msgs, 0, sizeof msgs);
+    for (int i = 0; i < 2; i++) {
+        msgs[i].msg_hdr.msg_name = &ss;
+        msgs[i].msg_hdr.msg_namelen = len;
+        msgs[i].msg_hdr.msg_iov = &iov;
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int rc = sendmmsg(fd, msgs, 2, 0);
+    if (rc >= 0 && rc < 2) {
+        /* a partial send leaves errno unset: say how many went */
+        printf("PARTIAL%d\n", rc);
+        return 1;
+    }
+    return report(rc == 2, errno);
+}
+
+static int do_udpconnect(const char *addr, const char *port) {
+    struct sockaddr_storage ss;
+    socklen_t len = make_address(addr, port, &ss);
+    if (!len) return usage();
+    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+    if (fd < 0) return report(0, errno);
+    if (connect(fd, (struct sockaddr *)&ss, len) != 0) return report(0, errno);
+    ssize_t n = send(fd, "probe", 5, 0);
+    return report(n == 5, errno);
+}
+
+static int do_tfo(const char *addr, const char *port) {
+    struct sockaddr_storage ss;
+    socklen_t len = make_address(addr, port, &ss);
+    if (!len) return usage();
+    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
+    if (fd < 0) return report(0, errno);
+    /* Blocking: without a cookie this is a normal handshake, then the data. */
+    ssize_t n = sendto(fd, "probe", 5, MSG_FASTOPEN, (struct sockaddr *)&ss, len);
+    return report(n >= 0, errno);
 }
 
 static int do_bind(const char *port, const char *addr, int then_connect) {
@@ -248,6 +344,168 @@ static int do_race(const char *addr, const char *ok_port, const char *bad_port, 
     return 0;
 }
 
+/* The address buffer of fdswap: either image, at the same place. */
+union swap_addr {
+    struct sockaddr_un un;
+    struct sockaddr_in in;
+};
+
+/* The swapped buffer and the stop flag on cache lines of their own. */
+struct fdswap {
+    _Alignas(64) union swap_addr addr; /* swapped under the sends */
+    _Alignas(64) atomic_int stop;
+    _Alignas(64) union swap_addr images[2]; /* the unix one, the inet one */
+    int fds[2];                             /* unix and udp sockets, dup2()ed onto fd */
+    int fd;                                 /* the fd number the sends go through */
+    int sink;                               /* bound at UNIXDIR/sock, drained */
+};
+
+static void *swap_fd(void *arg) {
+    struct fdswap *s = arg;
+    for (unsigned i = 0; !atomic_load_explicit(&s->stop, memory_order_relaxed); i++) dup2(s->fds[i & 1], s->fd);
+    return NULL;
+}
+
+static void *swap_addr(void *arg) {
+    struct fdswap *s = arg;
+    for (unsigned i = 0; !atomic_load_explicit(&s->stop, memory_order_relaxed); i++) {
+        memcpy(&s->addr, &s->images[i & 1], sizeof s->addr);
+        atomic_signal_fence(memory_order_seq_cst); /* keep every copy */
+    }
+    return NULL;
+}
+
+/* Keeps the unix sink's queue from filling up, so unix sends do not fail
+ * with EAGAIN. */
+static void *drain(void *arg) {
+    struct fdswap *s = arg;
+    char buf[64];
+    while (!atomic_load_explicit(&s->stop, memory_order_relaxed)) {
+        struct pollfd pfd = {.fd = s->sink, .events = POLLIN};
+        if (poll(&pfd, 1, 50) == 1)
+            while (recv(s->sink, buf, sizeof buf, MSG_DONTWAIT) >= 0) {
+            }
+    }
+    return NULL;
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int do_fdswap(const char *addr, const char *unixdir, const char *port, const char *seconds) {
+    static struct fdswap s;
+    struct sockaddr_un *un = &s.images[0].un;
+    struct sockaddr_in *in = &s.images[1].in;
+    un->sun_family = AF_UNIX;
+    if (snprintf(un->sun_path, sizeof un->sun_path, "%s/sock", unixdir) >= (int)sizeof un->sun_path) return usage();
+    in->sin_family = AF_INET;
+    if (inet_pton(AF_INET, addr, &in->sin_addr) != 1) return usage();
+    int p = atoi(port);
+    if (p < 0 || p > 65535) return usage();
+    in->sin_port = htons((uint16_t)p);
+    double duration = atof(seconds);
+
+    s.sink = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s.sink < 0) return report(0, errno);
+    unlink(un->sun_path);
+    if (bind(s.sink, (struct sockaddr *)un, sizeof *un) != 0) return report(0, errno);
+    /* Non-blocking, so that a full queue cannot stall the loop. */
+    s.fds[0] = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    s.fds[1] = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (s.fds[0] < 0 || s.fds[1] < 0) return report(0, errno);
+    s.fd = dup(s.fds[1]);
+    if (s.fd < 0) return report(0, errno);
+    s.addr = s.images[0];
+
+    pthread_t threads[3];
+    void *(*fns[3])(void *) = {swap_fd, swap_addr, drain};
+    for (int i = 0; i < 3; i++)
+        if ((errno = pthread_create(&threads[i], NULL, fns[i], &s)) != 0) return report(0, errno);
+    /* sockaddr_un is the larger: a longer length fails every unix send. */
+    socklen_t len = sizeof(union swap_addr);
+    long sent = 0, errors = 0;
+    double end = now() + duration;
+    do {
+        for (int i = 0; i < 256; i++) {
+            if (sendto(s.fd, "probe", 5, 0, (struct sockaddr *)&s.addr, len) >= 0)
+                sent++;
+            else
+                errors++;
+        }
+    } while (now() < end);
+    atomic_store(&s.stop, 1);
+    for (int i = 0; i < 3; i++) pthread_join(threads[i], NULL);
+    unlink(un->sun_path);
+    printf("sent=%ld errors=%ld\n", sent, errors);
+    return 0;
+}
+
+static long sys_bpf(int cmd, union bpf_attr *attr) {
+    return syscall(__NR_bpf, cmd, attr, sizeof *attr);
+}
+
+static const char *bpf_outcome(long rc, int err) {
+    return rc >= 0 ? "OK" : errno_name(err);
+}
+
+static int do_bpf(void) {
+    union bpf_attr attr;
+    const char *results[4];
+    int ok = 0;
+
+    memset(&attr, 0, sizeof attr);
+    attr.start_id = 0;
+    long rc = sys_bpf(BPF_PROG_GET_NEXT_ID, &attr);
+    results[0] = bpf_outcome(rc, errno);
+    ok += rc >= 0;
+
+    int dir = open("/sys/fs/cgroup/unified", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir < 0) dir = open("/sys/fs/cgroup", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int dir_err = errno;
+
+    if (dir < 0) {
+        results[1] = results[2] = errno_name(dir_err);
+    } else {
+        memset(&attr, 0, sizeof attr);
+        attr.query.target_fd = (__u32)dir;
+        attr.query.attach_type = BPF_CGROUP_INET4_CONNECT;
+        rc = sys_bpf(BPF_PROG_QUERY, &attr);
+        results[1] = bpf_outcome(rc, errno);
+        ok += rc >= 0;
+
+        memset(&attr, 0, sizeof attr);
+        attr.target_fd = (__u32)dir;
+        attr.attach_type = BPF_CGROUP_INET4_CONNECT;
+        rc = sys_bpf(BPF_PROG_DETACH, &attr);
+        results[2] = bpf_outcome(rc, errno);
+        ok += rc >= 0;
+        close(dir);
+    }
+
+    struct bpf_insn insns[2];
+    memset(insns, 0, sizeof insns);
+    insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K; /* r0 = 1 */
+    insns[0].dst_reg = BPF_REG_0;
+    insns[0].imm = 1;
+    insns[1].code = BPF_JMP | BPF_EXIT; /* exit */
+    memset(&attr, 0, sizeof attr);
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_SOCK_ADDR;
+    attr.expected_attach_type = BPF_CGROUP_INET4_CONNECT;
+    attr.insns = (__u64)(uintptr_t)insns;
+    attr.insn_cnt = 2;
+    attr.license = (__u64)(uintptr_t) "GPL";
+    rc = sys_bpf(BPF_PROG_LOAD, &attr);
+    results[3] = bpf_outcome(rc, errno);
+    ok += rc >= 0;
+    if (rc >= 0) close((int)rc);
+
+    printf("getnextid=%s query=%s detach=%s load=%s\n", results[0], results[1], results[2], results[3]);
+    return ok == 4 ? 0 : 1;
+}
+
 static int do_write(const char *path) {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return report(0, errno);
@@ -276,6 +534,10 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "nbconnect") && argc == 4) return do_nbconnect(argv[2], argv[3]);
     if (!strcmp(mode, "mptcp") && argc == 4) return do_connect(argv[2], argv[3], IPPROTO_MPTCP, 0);
     if (!strcmp(mode, "udp") && argc == 4) return do_udp(argv[2], argv[3]);
+    if (!strcmp(mode, "udpsendmsg") && argc == 4) return do_udpsendmsg(argv[2], argv[3]);
+    if (!strcmp(mode, "udpsendmmsg") && argc == 4) return do_udpsendmmsg(argv[2], argv[3]);
+    if (!strcmp(mode, "udpconnect") && argc == 4) return do_udpconnect(argv[2], argv[3]);
+    if (!strcmp(mode, "tfo") && argc == 4) return do_tfo(argv[2], argv[3]);
     if (!strcmp(mode, "bind") && (argc == 3 || argc == 4)) return do_bind(argv[2], argc == 4 ? argv[3] : "127.0.0.1", 0);
     if (!strcmp(mode, "bindconnect") && argc == 3) return do_bind(argv[2], "127.0.0.1", 1);
     if (!strcmp(mode, "iouring") && argc == 2) return do_iouring();
@@ -284,6 +546,8 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "abstract") && argc == 3) return do_abstract(argv[2]);
     if (!strcmp(mode, "i386") && argc == 2) return do_i386();
     if (!strcmp(mode, "race") && argc == 6) return do_race(argv[2], argv[3], argv[4], argv[5]);
+    if (!strcmp(mode, "fdswap") && argc == 6) return do_fdswap(argv[2], argv[3], argv[4], argv[5]);
+    if (!strcmp(mode, "bpf") && argc == 2) return do_bpf();
     if (!strcmp(mode, "write") && argc == 3) return do_write(argv[2]);
     if (!strcmp(mode, "read") && argc == 3) return do_read(argv[2]);
     return usage();
