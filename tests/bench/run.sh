@@ -12,8 +12,10 @@
 #               a time; the cost of one more with 10..200 in the state dir
 #   memory      peak RSS of `create` (/usr/bin/time -v); tether-netd RSS idle
 #               and under 100 connections
-#   network     connect latency with and without the supervisor (10k
-#               connects), bridge and proxy (tests/bench/net/run.sh)
+#   network     connect latency (10k connects) and UDP sendto cost (200k
+#               datagrams): no sandbox, the sandbox enforced by the cgroup
+#               socket programs, and by the seccomp supervisor alone; bridge
+#               and proxy (tests/bench/net/run.sh)
 #
 # Each benchmark runs its programs in ONE hyperfine invocation (same run, same
 # machine state), with warm-up runs. The ratio column is the benchmark's first
@@ -398,45 +400,73 @@ netd_pid() {
 rss_mb() { awk '/^VmRSS/ { print $2 / 1024 }' "/proc/$1/status"; }
 
 network() {
-    local b=$work/bundle-connect bs=$work/bundle-connect-sandbox root
+    local b=$work/bundle-connect bs=$work/bundle-connect-sandbox bo=$work/bundle-connect-supervisor root
     # CAP_NET_ADMIN: connect_loop sets lo up where the runtime left it down.
     local caps='.process.capabilities |= with_entries(.value += ["CAP_NET_ADMIN"])'
     [[ -d $b ]] || make_bundle "$b" "$caps"' | .process.args = ["/bin/connect_loop", "10000"]'
     root=$(root_for "$TETHER" connect)
-    local bench="connect+accept+close on loopback (µs, 10k; median of $CONNECT_RUNS)"
-    local direct
-    direct=$(unshare -n sh -c "ip link set lo up 2>/dev/null || busybox ip link set lo up; $rootfs_cache/rootfs/bin/connect_loop 10000")
-    record "$bench" "host netns (unshare -n)" "$direct"
     local missing
     missing=$(sandbox_missing)
     [[ -n $missing ]] || [[ -d $bs ]] ||
         make_bundle "$bs" "$sandbox_annotations | $caps"' | .process.args = ["/bin/connect_loop", "10000"]'
-    # Plain and supervised runs alternate, so that a noisy neighbour on a
-    # shared host weighs on both alike; the medians are compared.
-    local plains=() supervised=() value i
-    for ((i = 0; i < CONNECT_RUNS; i++)); do
-        if value=$(timeout 120 "$TETHER" --root "$root" run -b "$b" "c-plain-$i" 2>"$work/c.err"); then
-            plains+=("$value")
+    # The supervisor alone: what a host without cgroup v2 (or rootless) gets.
+    [[ -n $missing ]] || [[ -d $bo ]] ||
+        make_bundle "$bo" "$sandbox_annotations | $caps"' | .annotations += {"run.tether.sandbox.bestEffort": "true"}
+            | .process.args = ["/bin/connect_loop", "10000"]'
+    local kind args unit
+    for kind in tcp udp; do
+        if [[ $kind == tcp ]]; then
+            args='["/bin/connect_loop", "10000"]'
+            unit="connect+accept+close on loopback (µs, 10k; median of $CONNECT_RUNS)"
         else
-            echo "bench: connect_loop failed: $(tail -n1 "$work/c.err")" >&2
+            args='["/bin/connect_loop", "200000", "udp"]'
+            unit="UDP sendto on loopback (µs per datagram, 200k; median of $CONNECT_RUNS)"
         fi
-        [[ -n $missing ]] && continue
-        if value=$(timeout 300 "$TETHER" --root "$root" run -b "$bs" "c-sup-$i" 2>"$work/c.err"); then
-            supervised+=("$value")
+        local dir
+        for dir in "$b" "$bs" "$bo"; do
+            [[ -d $dir ]] && jq --argjson a "$args" '.process.args = $a' "$dir/config.json" >"$dir/c.json" &&
+                mv "$dir/c.json" "$dir/config.json"
+        done
+        local direct
+        direct=$(unshare -n sh -c "ip link set lo up 2>/dev/null || busybox ip link set lo up; $rootfs_cache/rootfs/bin/connect_loop $(jq -r '.[1:] | join(" ")' <<<"$args")")
+        record "$unit" "host netns (unshare -n)" "$direct"
+        # Plain, kernel-enforced and supervised runs alternate, so that a
+        # noisy neighbour on a shared host weighs on all alike; the medians
+        # are compared.
+        local plains=() kernel=() supervised=() value i
+        for ((i = 0; i < CONNECT_RUNS; i++)); do
+            if value=$(timeout 120 "$TETHER" --root "$root" run -b "$b" "c-plain-$i" 2>"$work/c.err"); then
+                plains+=("$value")
+            else
+                echo "bench: connect_loop failed: $(tail -n1 "$work/c.err")" >&2
+            fi
+            [[ -n $missing ]] && continue
+            if value=$(timeout 300 "$TETHER" --root "$root" run -b "$bs" "c-bpf-$i" 2>"$work/c.err"); then
+                kernel+=("$value")
+            else
+                echo "bench: kernel-enforced connect_loop failed: $(tail -n1 "$work/c.err")" >&2
+            fi
+            if value=$(TETHER_TEST_SOCKET_BPF=off timeout 300 "$TETHER" --root "$root" run -b "$bo" "c-sup-$i" 2>"$work/c.err"); then
+                supervised+=("$value")
+            else
+                echo "bench: supervised connect_loop failed: $(tail -n1 "$work/c.err")" >&2
+            fi
+        done
+        local plain="" bpf="" sup=""
+        ((${#plains[@]})) && plain=$(median "${plains[@]}")
+        ((${#kernel[@]})) && bpf=$(median "${kernel[@]}")
+        ((${#supervised[@]})) && sup=$(median "${supervised[@]}")
+        record "$unit" "tether, no sandbox" "$plain" "$([[ -z $plain ]] && echo "n/a ($(tail -n1 "$work/c.err"))")"
+        if [[ -n $missing ]]; then
+            record "$unit" "tether, sandbox (kernel enforcement)" "" "n/a ($missing)"
+            record "$unit" "tether, sandbox (supervisor only)" "" "n/a ($missing)"
         else
-            echo "bench: supervised connect_loop failed: $(tail -n1 "$work/c.err")" >&2
+            record "$unit" "tether, sandbox (kernel enforcement)" "$bpf" \
+                "$([[ -n $bpf && -n $plain ]] && awk -v s="$bpf" -v p="$plain" 'BEGIN { printf "%+.2f µs (%.1f%%)", s - p, 100 * (s - p) / p }')"
+            record "$unit" "tether, sandbox (supervisor only)" "$sup" \
+                "$([[ -n $sup && -n $plain ]] && awk -v s="$sup" -v p="$plain" 'BEGIN { printf "%+.2f µs (%.1f%%)", s - p, 100 * (s - p) / p }')"
         fi
     done
-    local plain="" sup=""
-    ((${#plains[@]})) && plain=$(median "${plains[@]}")
-    ((${#supervised[@]})) && sup=$(median "${supervised[@]}")
-    record "$bench" "tether, no supervisor" "$plain" "$([[ -z $plain ]] && echo "n/a ($(tail -n1 "$work/c.err"))")"
-    if [[ -n $missing ]]; then
-        record "$bench" "tether, supervised" "" "n/a ($missing)"
-    else
-        record "$bench" "tether, supervised" "$sup" \
-            "$([[ -n $sup && -n $plain ]] && awk -v s="$sup" -v p="$plain" 'BEGIN { printf "+%.1f µs", s - p }')"
-    fi
     # The floor under any supervisor here: one trapped call answered by the
     # smallest possible one (receive, CONTINUE), over the same call untrapped.
     local floors=()

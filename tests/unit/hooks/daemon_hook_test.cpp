@@ -66,9 +66,13 @@ HookResult run_hook(const std::string& state, const std::vector<std::string>& ar
     return result;
 }
 
-std::string state_json(pid_t pid) {
+// The fake init is a child of the test, in the test's own cgroup: no cgroup
+// of its own for the socket programs, so the daemon runs with the supervisor
+// alone (bestEffort); without it the hook refuses (KernelEnforcementOrRefusal).
+std::string state_json(pid_t pid, bool best_effort = true) {
     return R"({"ociVersion":"1.2.0","id":"daemon-test","status":"creating","pid":)" + std::to_string(pid) +
-           R"(,"bundle":"/nonexistent","annotations":{"run.tether.network.allowLocalOutboundPorts":"5432"}})";
+           R"(,"bundle":"/nonexistent","annotations":{"run.tether.network.allowLocalOutboundPorts":"5432")" +
+           (best_effort ? R"(,"run.tether.sandbox.bestEffort":"true")" : "") + "}}";
 }
 
 bool exists(const std::string& path) {
@@ -130,6 +134,8 @@ TEST_F(DaemonHook, DaemonisesServesTheControlSocketAndExitsWithTheInit) {
     UniqueFd control = protocol::connect_control_socket(dir_);
     EXPECT_EQ(protocol::send_request(control.get(), protocol::kPing), "ok");
     EXPECT_EQ(protocol::send_request(control.get(), protocol::kProxyPort), "0");
+    // The fake init has no cgroup of its own: the supervisor decides (bestEffort).
+    EXPECT_EQ(protocol::send_request(control.get(), protocol::kEnforcement), "supervisor");
     EXPECT_EQ(protocol::send_request(control.get(), protocol::kFlush), "ok");
     EXPECT_EQ(protocol::send_request(control.get(), "NONSENSE"), "error unknown request");
     EXPECT_EQ(protocol::send_request(control.get(), protocol::kListener).rfind("error ", 0), 0u)
@@ -161,6 +167,15 @@ TEST_F(DaemonHook, SigtermEndsTheDaemon) {
     ASSERT_GT(daemon, 0);
     ::kill(daemon, SIGTERM);
     EXPECT_TRUE(wait_gone(daemon));
+}
+
+TEST_F(DaemonHook, WithoutKernelEnforcementTheHookRefusesAndNamesWhy) {
+    HookResult hook = run_hook(state_json(init_, false), {"--runtime", "tether", "--state-dir", dir_});
+    EXPECT_EQ(hook.status, 1);
+    EXPECT_NE(hook.output.find("kernel enforcement is unavailable"), std::string::npos) << hook.output;
+    EXPECT_NE(hook.output.find("run.tether.sandbox.bestEffort=true"), std::string::npos) << hook.output;
+    EXPECT_FALSE(exists(dir_ + "/netd.pid"));
+    EXPECT_FALSE(exists(dir_ + "/netd.sock"));
 }
 
 TEST_F(DaemonHook, BadStateOrBadPolicyFailsTheHookWithAMessage) {
