@@ -24,7 +24,8 @@ std::string cgroup2_path_of(const std::string& proc_cgroup) {
     return "";
 }
 
-// The mount point of the cgroup2 hierarchy's root ("" when none is mounted).
+}  // namespace
+
 std::string cgroup2_mount_point() {
     std::ifstream in("/proc/self/mountinfo");
     std::string line;
@@ -43,8 +44,6 @@ std::string cgroup2_mount_point() {
     }
     return "";
 }
-
-}  // namespace
 
 std::string container_cgroup2_dir(pid_t pid) {
     std::string mount = cgroup2_mount_point();

@@ -25,6 +25,10 @@
 
 namespace tether::hooks::bpf {
 
+// The mount point of the cgroup2 hierarchy's root ("" when none is mounted):
+// /sys/fs/cgroup on a v2 host, /sys/fs/cgroup/unified on a hybrid one.
+std::string cgroup2_mount_point();
+
 // The container's cgroup v2 directory, from /proc/<pid>/cgroup ("0::/x")
 // and the cgroup2 mount. Throws tether::Error saying why there is none: no
 // cgroup v2 hierarchy mounted, the init in the root cgroup (programs there

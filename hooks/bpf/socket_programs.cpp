@@ -21,6 +21,7 @@ constexpr int16_t kSrcPort = offsetof(bpf_sock, src_port);  // host order
 // dead before the event is built).
 constexpr int16_t kEvent = -static_cast<int16_t>(sizeof(SocketEvent));
 constexpr int16_t kMapKey = -4;
+constexpr int16_t event_field(size_t offset) { return static_cast<int16_t>(kEvent + static_cast<int>(offset)); }
 
 // An address as the programs load it: four network-order bytes read as a
 // little-endian u32.
@@ -77,19 +78,7 @@ public:
         Label out = a_.new_label();
         a_.mov(R6, R1);
         a_.load32(R7, R6, kSrcPort);
-        a_.store32(R10, kMapKey, 0);
-        a_.load_map(R1, maps_.bound_ports);
-        a_.mov(R2, R10);
-        a_.add(R2, kMapKey);
-        a_.call(kHelperMapLookup);
-        a_.jeq64(R0, 0, out);
-        a_.mov(R1, R7);
-        a_.rsh(R1, 5);
-        a_.and_(R1, 2047);
-        a_.lsh(R1, 2);
-        a_.add(R0, R1);
-        a_.mov(R2, R7);
-        a_.and_(R2, 31);
+        bound_port_word(R7, out);
         a_.mov(R1, 1);
         a_.lsh(R1, R2);
         a_.atomic_or32(R0, 0, R1);
@@ -241,22 +230,30 @@ private:
         a_.jump(outcome(Rule::host_loopback_port_not_listed));
     }
 
-    void jump_if_port_bound(Label to) {
-        Label unknown = a_.new_label();
+    // R0 = the bitmap's 32-bit word holding `port`'s bit, R2 = the bit's
+    // index in it; jumps to `missing` when the map has no value (never, for
+    // an array, but the verifier wants the check). The index is masked, so
+    // the verifier sees every offset inside the 8 KiB value.
+    void bound_port_word(Reg port, Label missing) {
         a_.store32(R10, kMapKey, 0);
         a_.load_map(R1, maps_.bound_ports);
         a_.mov(R2, R10);
         a_.add(R2, kMapKey);
         a_.call(kHelperMapLookup);
-        a_.jeq64(R0, 0, unknown);
-        a_.mov(R1, R8);
+        a_.jeq64(R0, 0, missing);
+        a_.mov(R1, port);
         a_.rsh(R1, 5);
         a_.and_(R1, 2047);
         a_.lsh(R1, 2);
         a_.add(R0, R1);
-        a_.load32(R1, R0, 0);
-        a_.mov(R2, R8);
+        a_.mov(R2, port);
         a_.and_(R2, 31);
+    }
+
+    void jump_if_port_bound(Label to) {
+        Label unknown = a_.new_label();
+        bound_port_word(R8, unknown);
+        a_.load32(R1, R0, 0);
         a_.rsh(R1, R2);
         a_.and_(R1, 1);
         a_.jne(R1, 0, to);
@@ -329,12 +326,12 @@ private:
 
     void emit_event(Rule rule, EventVerdict verdict) {
         a_.call(kHelperPidTgid);
-        a_.store64(R10, kEvent + offsetof(SocketEvent, pid_tgid), R0);
+        a_.store64(R10, event_field(offsetof(SocketEvent, pid_tgid)), R0);
         a_.mov(R1, R10);
-        a_.add(R1, kEvent + offsetof(SocketEvent, comm));
+        a_.add(R1, event_field(offsetof(SocketEvent, comm)));
         a_.mov(R2, sizeof(SocketEvent::comm));
         a_.call(kHelperComm);
-        const int16_t address = kEvent + offsetof(SocketEvent, address);
+        const int16_t address = event_field(offsetof(SocketEvent, address));
         for (int i = 0; i < 4; ++i) {
             if (family_ == Family::v4 && i > 0) {
                 a_.store32(R10, static_cast<int16_t>(address + 4 * i), 0);
@@ -344,14 +341,14 @@ private:
             a_.store32(R10, static_cast<int16_t>(address + 4 * i), R1);
         }
         a_.load32(R1, R6, kUserPort);
-        a_.store32(R10, kEvent + offsetof(SocketEvent, port_be), R1);
-        a_.store8(R10, kEvent + offsetof(SocketEvent, op), static_cast<int32_t>(op_));
-        a_.store8(R10, kEvent + offsetof(SocketEvent, verdict), static_cast<int32_t>(verdict));
-        a_.store8(R10, kEvent + offsetof(SocketEvent, rule), static_cast<int32_t>(rule));
-        a_.store8(R10, kEvent + offsetof(SocketEvent, family), family_ == Family::v4 ? 4 : 6);
+        a_.store32(R10, event_field(offsetof(SocketEvent, port_be)), R1);
+        a_.store8(R10, event_field(offsetof(SocketEvent, op)), static_cast<int32_t>(op_));
+        a_.store8(R10, event_field(offsetof(SocketEvent, verdict)), static_cast<int32_t>(verdict));
+        a_.store8(R10, event_field(offsetof(SocketEvent, rule)), static_cast<int32_t>(rule));
+        a_.store8(R10, event_field(offsetof(SocketEvent, family)), family_ == Family::v4 ? 4 : 6);
         a_.load32(R1, R6, kSocketType);
-        a_.store32(R10, kEvent + offsetof(SocketEvent, socket_type), R1);
-        a_.store32(R10, kEvent + offsetof(SocketEvent, reserved), 0);
+        a_.store32(R10, event_field(offsetof(SocketEvent, socket_type)), R1);
+        a_.store32(R10, event_field(offsetof(SocketEvent, reserved)), 0);
         a_.load_map(R1, maps_.events);
         a_.mov(R2, R10);
         a_.add(R2, kEvent);

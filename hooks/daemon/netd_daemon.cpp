@@ -105,6 +105,20 @@ struct Prepared {
     SupervisorPolicy policy;
 };
 
+// A line of the daemon's own in the decision log: how this sandbox is (not)
+// enforced, with the key that made it so.
+void log_daemon_note(DecisionLog& log, const std::string& container_id, std::string rule) {
+    Decision note;
+    note.container_id = container_id;
+    note.pid = static_cast<int>(::getpid());
+    note.comm = "tether-netd";
+    note.syscall = "netd";
+    note.verdict = "allow";
+    note.rule = std::move(rule);
+    note.annotation = "run.tether.sandbox.bestEffort";
+    log.write(std::move(note));
+}
+
 // Tests only: TETHER_TEST_SOCKET_BPF=off in the hook's environment (tether
 // puts it there when its own environment has it, never from the container's
 // config) makes the cgroup programs unavailable, so that a test can show
@@ -123,8 +137,7 @@ bool kernel_enforcement_switched_off() {
 // UDP datagrams in 4 s to an unlisted port). So without the programs the
 // sandbox is not enforced, and it does not start unless the policy accepts
 // that (bestEffort), which is then written to the log.
-std::unique_ptr<bpf::SocketEventReader> enforce_in_kernel(const Prepared& p, DecisionLog& log,
-                                                          const std::shared_ptr<DecisionLog>& shared_log) {
+std::unique_ptr<bpf::SocketEventReader> enforce_in_kernel(const Prepared& p, const std::shared_ptr<DecisionLog>& log) {
     std::string why;
     try {
         if (kernel_enforcement_switched_off()) throw Error("switched off by TETHER_TEST_SOCKET_BPF=off (tests only)");
@@ -133,7 +146,7 @@ std::unique_ptr<bpf::SocketEventReader> enforce_in_kernel(const Prepared& p, Dec
         UniqueFd ring(::fcntl(enforcement.events_fd(), F_DUPFD_CLOEXEC, 3));
         if (!ring) throw_errno("dup of the socket events' ring buffer");
         auto reader = std::make_unique<bpf::SocketEventReader>(std::move(ring), bpf::kEventRingBytes, p.state.id,
-                                                               shared_log);
+                                                               log);
         reader->start();
         return reader;
     } catch (const std::exception& e) {
@@ -145,15 +158,7 @@ std::unique_ptr<bpf::SocketEventReader> enforce_in_kernel(const Prepared& p, Dec
                     "(a thread can swap an inet socket onto a unix socket's fd during its check), so the "
                     "run.tether.network.* policy would not hold; refusing to start the container. Set "
                     "run.tether.sandbox.bestEffort=true to run with the supervisor alone");
-    Decision degraded;
-    degraded.container_id = p.state.id;
-    degraded.pid = static_cast<int>(::getpid());
-    degraded.comm = "tether-netd";
-    degraded.syscall = "netd";
-    degraded.verdict = "allow";
-    degraded.rule = "supervisor-only:kernel-enforcement-unavailable-bestEffort: " + why;
-    degraded.annotation = "run.tether.sandbox.bestEffort";
-    log.write(std::move(degraded));
+    log_daemon_note(*log, p.state.id, "supervisor-only:kernel-enforcement-unavailable-bestEffort: " + why);
     return nullptr;
 }
 
@@ -238,17 +243,7 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
         // Before any thread exists: capabilities, the bounding set and
         // no_new_privs are per thread, and threads inherit them.
         isolate_daemon();
-        if (!p.enforced) {
-            Decision unenforced;
-            unenforced.container_id = p.state.id;
-            unenforced.pid = static_cast<int>(::getpid());
-            unenforced.comm = "tether-netd";
-            unenforced.syscall = "netd";
-            unenforced.verdict = "allow";
-            unenforced.rule = "not-enforced:plain-oci-hook-bestEffort";
-            unenforced.annotation = "run.tether.sandbox.bestEffort";
-            log->write(std::move(unenforced));
-        }
+        if (!p.enforced) log_daemon_note(*log, p.state.id, "not-enforced:plain-oci-hook-bestEffort");
         // Listeners exist before "ready": the container may connect as soon
         // as it runs. The supervisor must know the proxy's port before its
         // first decision, so policy.proxy_port is filled before it exists.
@@ -258,7 +253,7 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
         // With every rule known (the proxy's port is one), before "ready":
         // the container's process does not exist yet.
         std::unique_ptr<bpf::SocketEventReader> kernel_events;
-        if (p.enforced) kernel_events = enforce_in_kernel(p, *log, log);
+        if (p.enforced) kernel_events = enforce_in_kernel(p, log);
         services.start();
         ControlServer server(std::move(listener), std::move(p.init_pidfd), std::move(signals), p.policy, p.state.id,
                              log);

@@ -33,6 +33,8 @@ setup_file() {
     mkdir -p "$ROOTLESS_DIR/home" "$ROOTLESS_DIR/xdg" "$ROOTLESS_DIR/bin"
     # The user runs its own copy: the build tree may not be readable to it.
     install -m 0755 "$RUNTIME" "$ROOTLESS_DIR/bin/tether"
+    # tether finds its network daemon next to itself (sandboxes).
+    install -m 0755 "$(dirname "$RUNTIME")/tether-netd" "$ROOTLESS_DIR/bin/tether-netd"
     install -m 0644 "$IMAGE_CACHE/rootfs.tar" "$ROOTLESS_DIR/rootfs.tar"
     # The user's own containers.conf plus contrib's snippet as a drop-in,
     # the way a rootless user installs it (with the path of the test copy).
@@ -143,4 +145,26 @@ remove_test_user() {
     assert_output "exited 143"
     run as_user podman --runtime tether rm "$cid"
     assert_success
+}
+
+# Rootless, tether-netd cannot attach the cgroup socket programs (bpf(2) needs
+# CAP_BPF and CAP_NET_ADMIN on the host): the fallback path. Without
+# bestEffort the sandbox refuses to start and says why; with it the seccomp
+# supervisor decides alone, which the container sees as a second seccomp
+# filter (the notify filter beside the closures).
+@test "rootless podman: a network sandbox takes the supervisor fallback, only with bestEffort" {
+    run as_user podman --runtime tether run --rm --network none \
+        --annotation run.tether.network.allowLocalOutboundPorts=5432 "$IMAGE_NAME" true
+    assert_failure
+    assert_output --partial "kernel enforcement is unavailable"
+    assert_output --partial "run.tether.sandbox.bestEffort=true"
+
+    run as_user podman --runtime tether run --rm --network none \
+        --annotation run.tether.network.allowLocalOutboundPorts=5432 \
+        --annotation run.tether.sandbox.bestEffort=true "$IMAGE_NAME" \
+        sh -c 'grep "^Seccomp_filters:" /proc/self/status'
+    assert_success
+    # closures + notify filter: the supervisor path.
+    assert_line --regexp '^Seccomp_filters:[[:space:]]+2$'
+    echo "rootless sandbox path: seccomp supervisor (fallback, bestEffort)" >&3
 }

@@ -264,3 +264,18 @@ cycle_sandbox() {
         timeout -k 5 30 "$RUNTIME" --root "$ROOT" delete --force "$1" </dev/null >/dev/null 2>>"$TEST_DIR/cycle.err" 3>&- ||
         { cat "$TEST_DIR/cycle.err" >&2; return 1; }
 }
+
+@test "kernel: a process started by exec is held by the same programs, with no notify filter" {
+    denied_udp=$(free_port udp)
+    start_udp_server udp_bad 127.0.0.1 "$denied_udp"
+    host_network
+    annotate run.tether.network.allowLocalOutboundPorts 1
+    set_args sleep 3600
+    create_running
+    runtime exec "$ID" sh -c "printf 'udp '; probe udp 127.0.0.1 $denied_udp; grep '^Seccomp_filters:' /proc/self/status"
+    assert_line "udp ECONNREFUSED"
+    # The closures only: nothing is trapped to tether-netd.
+    assert_line --regexp '^Seccomp_filters:[[:space:]]+1$'
+    sleep 0.3
+    [[ $(server_count udp_bad) == 0 ]]
+}

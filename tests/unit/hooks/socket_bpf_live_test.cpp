@@ -27,24 +27,10 @@ namespace {
 using testing::CountingTcpServer;
 using testing::CountingUdpServer;
 
-std::string cgroup2_root() {
-    std::ifstream in("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(in, line)) {
-        auto dash = line.find(" - cgroup2 ");
-        if (dash == std::string::npos) continue;
-        std::istringstream head(line.substr(0, dash));
-        std::string id, parent, device, root, mount_point;
-        head >> id >> parent >> device >> root >> mount_point;
-        if (root == "/") return mount_point;
-    }
-    return "";
-}
-
 class ScratchCgroup {
 public:
     ScratchCgroup() {
-        std::string root = cgroup2_root();
+        std::string root = cgroup2_mount_point();
         if (root.empty()) return;
         path_ = root + "/tether-bpf-test-" + std::to_string(::getpid());
         if (::mkdir(path_.c_str(), 0755) != 0) path_.clear();
