@@ -40,12 +40,17 @@
 
 #include "runtime/core/error.hpp"
 #include "runtime/core/unique_fd.hpp"
+#include "runtime/core/unix_address.hpp"
 
 namespace tether::hooks::protocol {
 
 inline constexpr const char* kSocketName = "netd.sock";
 inline constexpr const char* kPidFileName = "netd.pid";
 inline constexpr const char* kDecisionLogName = "decisions.jsonl";
+// Why the hook failed, also written to its stderr: a client that reads only
+// the runtime's --log (podman, containerd) would otherwise see nothing but
+// "prestart hook ... failed with exit status 1". The runtime appends it.
+inline constexpr const char* kHookErrorFileName = "netd.error";
 
 inline constexpr std::string_view kPing = "PING";
 inline constexpr std::string_view kListener = "LISTENER";
@@ -62,14 +67,10 @@ inline constexpr size_t kMaxMessage = 512;
 // Connects to <state_dir>/netd.sock. Throws tether::Error naming the path.
 inline UniqueFd connect_control_socket(const std::string& state_dir) {
     std::string path = state_dir + "/" + kSocketName;
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof address.sun_path) throw Error("netd control socket path too long: " + path);
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    UnixAddress address(path);  // any depth
     UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
     if (!fd) throw_errno("socket(AF_UNIX) for " + path);
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0)
-        throw_errno("connect " + path);
+    if (::connect(fd.get(), address.get(), address.size()) != 0) throw_errno("connect " + path);
     return fd;
 }
 

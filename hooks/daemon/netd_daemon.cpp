@@ -25,7 +25,7 @@
 #include "hooks/daemon/policy_from_state.hpp"
 #include "hooks/protocol.hpp"
 #include "runtime/core/error.hpp"
-#include "spec/parse_error.hpp"
+#include "runtime/core/unix_address.hpp"
 #include "spec/policy.hpp"
 #include "spec/state_parse.hpp"
 
@@ -46,15 +46,12 @@ void make_state_dir(const std::string& dir) {
 }
 
 UniqueFd listen_control_socket(const std::string& path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof address.sun_path) throw Error("control socket path too long: " + path);
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    UnixAddress address(path);  // any depth
     UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
     if (!fd) throw_errno("socket(AF_UNIX)");
     ::unlink(path.c_str());  // a stale socket of an earlier container with this id
     mode_t old = ::umask(077);
-    int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
+    int rc = ::bind(fd.get(), address.get(), address.size());
     ::umask(old);
     if (rc != 0) throw_errno("bind " + path);
     if (::listen(fd.get(), 8) != 0) throw_errno("listen " + path);
@@ -279,6 +276,23 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
 
 }  // namespace
 
+namespace {
+
+// The hook's failure. Under tether it goes to <state dir>/netd.error, which
+// tether appends to its own error (podman and containerd read only the
+// runtime's --log; on a terminal it would show twice); elsewhere, or when the
+// file cannot be written, to stderr. Returns the hook's exit status.
+int fail_hook(const HookOptions& options, const std::string& message) {
+    if (options.runtime == kEnforcingRuntime && !options.state_dir.empty()) {
+        std::ofstream out(options.state_dir + "/" + protocol::kHookErrorFileName, std::ios::trunc);
+        if (out << message << std::flush) return 1;
+    }
+    std::cerr << message << "\n";
+    return 1;
+}
+
+}  // namespace
+
 int run_prestart_hook(const HookOptions& options, std::istream& state_json) {
     if (options.runtime.empty() && started_by_tether_without_flag()) {
         // Drain the state: the runtime's write must not fail with EPIPE.
@@ -288,12 +302,8 @@ int run_prestart_hook(const HookOptions& options, std::istream& state_json) {
     Prepared prepared;
     try {
         prepared = prepare(options, state_json);
-    } catch (const spec::ParseError& e) {
-        std::cerr << "tether-netd: " << e.what() << "\n";
-        return 1;
     } catch (const std::exception& e) {
-        std::cerr << "tether-netd: " << e.what() << "\n";
-        return 1;
+        return fail_hook(options, std::string("tether-netd: ") + e.what());
     }
 
     int pipe_fds[2];
@@ -343,8 +353,7 @@ int run_prestart_hook(const HookOptions& options, std::istream& state_json) {
                          "(run.tether.sandbox.bestEffort=true)\n";
         return 0;
     }
-    std::cerr << (answer.empty() ? std::string("tether-netd: the daemon exited during setup") : answer) << "\n";
-    return 1;
+    return fail_hook(options, answer.empty() ? std::string("tether-netd: the daemon exited during setup") : answer);
 }
 
 }  // namespace tether::hooks

@@ -52,6 +52,7 @@ teardown_file() {
 
 teardown() {
     remove_ctr_containers
+    stop_loopback_listeners
 }
 
 c() {
@@ -175,4 +176,25 @@ start_service() {
     assert_output --partial 'BinaryName = "/usr/local/bin/tether"'
     assert_output --regexp 'pod_annotations = \["run\.tether\.\*"\]'
     assert_output --regexp 'container_annotations = \["run\.tether\.\*"\]'
+}
+
+@test "ctr run: a sandbox on the host network reaches its listed loopback port only, enforced in the kernel" {
+    local listed unlisted plain
+    listed=$(start_loopback_listener)
+    unlisted=$(start_loopback_listener)
+    run ctr_run --rm --net-host "$IMAGE_NAME" "e2e-$RANDOM" sh -c "$(sandbox_probe_cmd "$listed" "$unlisted")"
+    assert_success
+    assert_line reached-listed
+    refute_line --partial "Connection refused"
+    plain=$(grep '^Seccomp_filters:' <<<"$output" | cut -d: -f2)
+
+    run ctr_run --rm --net-host --annotation run.tether.network.allowLocalOutboundPorts="$listed" \
+        "$IMAGE_NAME" "e2e-$RANDOM" sh -c "$(sandbox_probe_cmd "$listed" "$unlisted")"
+    stop_loopback_listeners
+    assert_success
+    assert_line reached-listed
+    assert_line --partial "Connection refused"
+    # The closures only: no notify filter, the kernel decides.
+    [[ $(($(grep '^Seccomp_filters:' <<<"$output" | cut -d: -f2))) == $((plain + 1)) ]] ||
+        fail "expected $((plain + 1)) seccomp filters: $output"
 }

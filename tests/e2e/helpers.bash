@@ -143,3 +143,37 @@ remove_new_cgroups() {
         find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
     done
 }
+
+# ---------------------------------------------------------------- sandboxes
+# start_loopback_listener: a TCP server on a free 127.0.0.1 port that accepts
+# and closes; prints the port. Its pid goes to $BATS_TEST_TMPDIR/listeners,
+# which stop_loopback_listeners ends.
+start_loopback_listener() {
+    local ready=$BATS_TEST_TMPDIR/listener.$RANDOM
+    python3 -c '
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+while True:
+    s.accept()[0].close()
+' "$ready" </dev/null >/dev/null 2>&1 3>&- &
+    echo $! >>"$BATS_TEST_TMPDIR/listeners"
+    retry_until 10 test -s "$ready" || return 1
+    cat "$ready"
+}
+
+stop_loopback_listeners() {
+    local pid
+    [[ -f $BATS_TEST_TMPDIR/listeners ]] || return 0
+    while read -r pid; do stop_pid "$pid"; done <"$BATS_TEST_TMPDIR/listeners"
+    rm -f "$BATS_TEST_TMPDIR/listeners"
+}
+
+# The command a sandboxed e2e container runs: connect to two host loopback
+# ports with busybox nc, then print its seccomp filter count (the closures
+# add one; the supervisor fallback would add a notify filter too).
+sandbox_probe_cmd() {
+    echo "echo | nc 127.0.0.1 $1 && echo reached-listed; echo | nc 127.0.0.1 $2 2>&1 | tail -n1; grep '^Seccomp_filters:' /proc/self/status"
+}

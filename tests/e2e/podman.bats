@@ -35,6 +35,7 @@ teardown_file() {
 
 teardown() {
     remove_podman_containers
+    stop_loopback_listeners
 }
 
 # write_podman_config DIR RUNTIME: containers.conf and storage.conf in DIR.
@@ -230,4 +231,27 @@ cgroup_file() {
     run pm run --rm --network host "$IMAGE_NAME" readlink /proc/self/ns/net
     assert_success
     assert_output "$(host_netns)"
+}
+
+# The network policy through podman, decided by the kernel: the cgroup socket
+# programs (no notify filter: one seccomp filter more than a plain container,
+# the closures).
+@test "podman: a sandbox on the host network reaches its listed loopback port only, enforced in the kernel" {
+    local listed unlisted plain
+    listed=$(start_loopback_listener)
+    unlisted=$(start_loopback_listener)
+    run pm run --rm --network host "$IMAGE_NAME" sh -c "$(sandbox_probe_cmd "$listed" "$unlisted")"
+    assert_success
+    assert_line reached-listed
+    refute_line --partial "Connection refused"
+    plain=$(grep '^Seccomp_filters:' <<<"$output" | cut -d: -f2)
+
+    run pm run --rm --network host --annotation run.tether.network.allowLocalOutboundPorts="$listed" \
+        "$IMAGE_NAME" sh -c "$(sandbox_probe_cmd "$listed" "$unlisted")"
+    stop_loopback_listeners
+    assert_success
+    assert_line reached-listed
+    assert_line --partial "Connection refused"
+    [[ $(($(grep '^Seccomp_filters:' <<<"$output" | cut -d: -f2))) == $((plain + 1)) ]] ||
+        fail "expected $((plain + 1)) seccomp filters (profile and closures, no notify filter): $output"
 }
