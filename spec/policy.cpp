@@ -4,7 +4,9 @@
 
 #include <algorithm>
 
+#include "spec/admin_config.hpp"
 #include "spec/parse_error.hpp"
+#include "spec/policy_ceiling.hpp"
 #include "spec/policy_layers.hpp"
 #include "spec/policy_values.hpp"
 
@@ -150,18 +152,42 @@ Layer layer_from_annotations(const std::map<std::string, std::string>& annotatio
 }
 
 std::optional<Layer> layer_from_policy_file(const std::map<std::string, std::string>& annotations,
-                                            const PolicyFileReader& read_file) {
+                                            const PolicyFileReader& read_file, const AdminConfig& admin) {
     const auto found = annotations.find(std::string(kPrefix) + std::string(kPolicyFileKey));
     if (found == annotations.end()) return std::nullopt;
     const std::string label = found->first;
     const std::string path = values::parse_absolute_path(label, found->second);
+    // A workload names this file and root reads it: only where the
+    // administrator keeps policies (with no administrator's file the caller
+    // is trusted, as before).
+    if (admin.present() && !path_within(path, admin.policy_directories))
+        throw ParseError(label + ": " + path + " is outside the policy directories of " + admin.source + " (" +
+                         (admin.policy_directories.empty() ? std::string("none") : [&] {
+                             std::string d;
+                             for (const auto& dir : admin.policy_directories) d += (d.empty() ? "" : ",") + dir;
+                             return d;
+                         }()) +
+                         ")");
     std::string contents;
     try {
         contents = read_file(path);
     } catch (const std::exception& e) {
         throw ParseError(label + ": cannot read " + path + ": " + e.what());
     }
-    return policy_layers::layer_from_policy_json(label + " " + path, contents);
+    Layer layer = policy_layers::layer_from_policy_json(label + " " + path, contents);
+    layer.from_workload = true;
+    return layer;
+}
+
+// Annotation keys a workload may set at all, under an administrator's list.
+void check_workload_keys(const std::map<std::string, std::string>& annotations, const AdminConfig& admin) {
+    if (!admin.workload_keys) return;
+    for (const auto& [name, value] : annotations) {
+        if (!name.starts_with(kPrefix)) continue;
+        const std::string key = name.substr(kPrefix.size());
+        if (!admin.workload_keys->count(key))
+            throw ParseError(name + ": not allowed for workloads by " + admin.source + " (workloadKeys)");
+    }
 }
 
 }  // namespace
@@ -179,31 +205,78 @@ bool SandboxPolicy::effective_scope_signals(bool shares_host_pid_namespace) cons
 SandboxPolicy parse_policy(const std::map<std::string, std::string>& annotations,
                            const std::optional<std::string>& default_policy_json,
                            const PolicyFileReader& read_file) {
+    return parse_policy(annotations, default_policy_json, read_file, AdminConfig{});
+}
+
+std::vector<std::string> loosening_annotations() {
+    std::vector<std::string> names;
+    for (const char* key : {"network.allowLocalOutboundPorts", "network.allowedDomains", "network.allowBindPorts",
+                            "network.allowDNS", "network.allowPrivateUpstreams", "filesystem.allowWrite",
+                            "filesystem.allowExecute", "sandbox.mode", "sandbox.bestEffort", "sandbox.scopeSignals",
+                            "log", "policy"})
+        names.push_back(std::string(kPrefix) + key);
+    return names;
+}
+
+SandboxPolicy parse_policy(const std::map<std::string, std::string>& annotations,
+                           const std::optional<std::string>& default_policy_json,
+                           const PolicyFileReader& read_file, const AdminConfig& admin) {
+    check_workload_keys(annotations, admin);
     std::vector<Layer> layers;
-    if (default_policy_json)
-        layers.push_back(policy_layers::layer_from_policy_json("--default-policy",
-                                                               *default_policy_json));
-    if (auto file_layer = layer_from_policy_file(annotations, read_file))
+    const std::optional<std::string>& defaults =
+        default_policy_json ? default_policy_json : admin.default_policy_json;
+    if (defaults)
+        layers.push_back(policy_layers::layer_from_policy_json(
+            default_policy_json ? "--default-policy" : admin.source + ": defaultPolicy", *defaults));
+    if (auto file_layer = layer_from_policy_file(annotations, read_file, admin))
         layers.push_back(std::move(*file_layer));
-    layers.push_back(layer_from_annotations(annotations));
+    Layer annotation_layer = layer_from_annotations(annotations);
+    annotation_layer.from_workload = true;
+    layers.push_back(std::move(annotation_layer));
 
     SandboxPolicy policy;
-    policy.present = default_policy_json.has_value() ||
+    policy.present = defaults.has_value() ||
                      std::any_of(annotations.begin(), annotations.end(),
                                  [](const auto& entry) { return entry.first.starts_with(kPrefix); });
 
     // Key by key: a later layer replaces a key's whole value, never merges lists.
-    std::map<std::string, const RawSetting*> merged;
+    std::map<std::string, std::pair<const RawSetting*, bool>> merged;  // setting, from the workload
     for (const auto& layer : layers) {
         policy.network.enabled = policy.network.enabled || layer.mentions_network;
-        for (const auto& [key, setting] : layer.settings) merged[key] = &setting;
+        for (const auto& [key, setting] : layer.settings) merged[key] = {&setting, layer.from_workload};
     }
-    for (const auto& [key, setting] : merged) {
+    std::optional<SandboxPolicy> ceiling;
+    if (admin.ceiling_json) {
+        ceiling.emplace();
+        const Layer top = policy_layers::layer_from_policy_json(admin.source + ": ceiling", *admin.ceiling_json);
+        for (const auto& [key, setting] : top.settings) {
+            const auto known = known_keys().find(key);
+            if (known == known_keys().end()) throw ParseError(setting.label + ": unknown key");
+            known->second(*ceiling, setting);
+        }
+    }
+    for (const auto& [key, entry] : merged) {
+        const auto& [setting, from_workload] = entry;
         const auto known = known_keys().find(key);
         if (known == known_keys().end())
             throw ParseError(setting->label +
                              (setting->from_annotation ? ": unknown annotation" : ": unknown key"));
         known->second(policy, *setting);
+        if (!from_workload) continue;
+        if (ceiling) {
+            SandboxPolicy alone;
+            known->second(alone, *setting);
+            check_within_ceiling(key, setting->label, alone, *ceiling, admin.source);
+        }
+    }
+    // root appends decisions to this file: only where the administrator
+    // keeps logs (/var/log/tether without an administrator's file).
+    if (policy.sandbox.log_path && !path_within(*policy.sandbox.log_path, admin.log_directories)) {
+        const auto& setting = *merged.at("log").first;
+        std::string dirs;
+        for (const auto& dir : admin.log_directories) dirs += (dirs.empty() ? "" : ",") + dir;
+        throw ParseError(setting.label + ": " + *policy.sandbox.log_path + " is outside the log directories (" +
+                         dirs + ")" + (admin.present() ? " of " + admin.source : ""));
     }
     return policy;
 }

@@ -93,6 +93,22 @@ SandboxPolicy parse_policy(const std::map<std::string, std::string>& annotations
                            const std::optional<std::string>& default_policy_json,
                            const PolicyFileReader& read_file);
 
+// The same under an administrator's file (spec/admin_config.hpp): workload
+// keys it does not list are refused, a run.tether.policy file must lie in
+// its policy directories and run.tether.log in its log directories, and with
+// a ceiling every workload setting must be within it. default_policy_json
+// (--default-policy) replaces the file's defaultPolicy when given. The
+// overload above is this one with no file (AdminConfig{}).
+struct AdminConfig;
+SandboxPolicy parse_policy(const std::map<std::string, std::string>& annotations,
+                           const std::optional<std::string>& default_policy_json,
+                           const PolicyFileReader& read_file, const AdminConfig& admin);
+
+// Every run.tether.* annotation that can loosen a sandbox, for `features`
+// (potentiallyUnsafeConfigAnnotations, runtime-spec 1.2): CRI runtimes can
+// keep them away from workloads.
+std::vector<std::string> loosening_annotations();
+
 // The annotation prefix; every key under it must be known.
 inline constexpr const char* kPolicyAnnotationPrefix = "run.tether.";
 

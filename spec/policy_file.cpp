@@ -49,8 +49,13 @@ Layer layer_from_policy_json(const std::string& source, const std::string& json_
     nlohmann::json document;
     try {
         document = nlohmann::json::parse(json_text);
-    } catch (const nlohmann::json::exception& e) {
-        throw ParseError(source + ": invalid JSON: " + e.what());
+    } catch (const nlohmann::json::parse_error& e) {
+        // The position only: the parser's own message quotes the bytes it
+        // read, and a policy file named by a workload may be any host file
+        // (run.tether.policy=/etc/shadow must not print a byte of it).
+        throw ParseError(source + ": not valid JSON (at byte " + std::to_string(e.byte) + ")");
+    } catch (const nlohmann::json::exception&) {
+        throw ParseError(source + ": not valid JSON");
     }
     if (!document.is_object()) throw ParseError(source + ": expected a JSON object");
 

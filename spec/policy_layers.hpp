@@ -25,6 +25,9 @@ struct RawSetting {
 struct Layer {
     std::map<std::string, RawSetting> settings;  // key without "run.tether."
     bool mentions_network = false;  // a network.* key, or a "network" object in a file
+    // Set by the workload (annotations, or the policy file they name): held
+    // to the administrator's ceiling and key list.
+    bool from_workload = false;
 };
 
 // The structured policy file: {"network": {...}, "filesystem": {...},

@@ -360,7 +360,7 @@ TEST(PolicyFile, StructuredFileWithTheSameFields) {
                     "allowedDomains": ["*.example.com"]},
         "filesystem": {"allowWrite": ["/work"], "denyRead": "/secrets, /root"},
         "sandbox": {"mode": "audit", "bestEffort": true},
-        "log": "/var/log/t.jsonl"})";
+        "log": "/var/log/tether/t.jsonl"})";
     std::string asked;
     const auto policy = parse({{"run.tether.policy", "/etc/tether/p.json"}}, std::nullopt,
                               [&](const std::string& path) {
@@ -378,7 +378,7 @@ TEST(PolicyFile, StructuredFileWithTheSameFields) {
     EXPECT_EQ(policy.filesystem.deny_read, (std::vector<std::string>{"/secrets", "/root"}));
     EXPECT_TRUE(policy.audit());
     EXPECT_TRUE(policy.sandbox.best_effort);
-    EXPECT_EQ(policy.sandbox.log_path, std::optional<std::string>("/var/log/t.jsonl"));
+    EXPECT_EQ(policy.sandbox.log_path, std::optional<std::string>("/var/log/tether/t.jsonl"));
 }
 
 TEST(PolicyFile, EmptyNetworkObjectTurnsOnDefaultDeny) {
@@ -420,7 +420,7 @@ TEST(PolicyFile, ShapeErrors) {
 }
 
 TEST(PolicyFile, InvalidJsonIsNamed) {
-    EXPECT_THAT(error_of({}, "{nope"), ::testing::StartsWith("--default-policy: invalid JSON: "));
+    EXPECT_THAT(error_of({}, "{nope"), ::testing::StartsWith("--default-policy: not valid JSON (at byte "));
 }
 
 TEST(PolicyFile, PolicyFilePathMustBeAbsoluteAndReadable) {
