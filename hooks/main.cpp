@@ -18,7 +18,8 @@
 namespace {
 
 int usage() {
-    std::cerr << "usage: tether-netd [--runtime tether] [--state-dir DIR] [--default-policy FILE]   (state JSON on stdin)\n"
+    std::cerr << "usage: tether-netd [--runtime tether] [--state-dir DIR] [--default-policy FILE] [--admin-config FILE]"
+                 "   (state JSON on stdin)\n"
                  "       tether-netd decisions [--denials] [--last N] FILE\n";
     return 2;
 }
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
         for (size_t i = 0; i < args.size(); ++i) {
             if (args[i] == "--state-dir" && i + 1 < args.size()) options.state_dir = args[++i];
             else if (args[i] == "--default-policy" && i + 1 < args.size()) options.default_policy_path = args[++i];
+            else if (args[i] == "--admin-config" && i + 1 < args.size()) options.admin_config_path = args[++i];
             else if (args[i] == "--runtime" && i + 1 < args.size()) options.runtime = args[++i];
             else return usage();
         }

@@ -50,6 +50,8 @@ std::string decision_to_json(const Decision& d) {
     field("verdict", d.verdict);
     field("rule", d.rule);
     field("annotation", d.annotation);
+    if (!d.pod_name.empty()) field("pod", d.pod_name);
+    if (!d.pod_namespace.empty()) field("namespace", d.pod_namespace);
     if (d.is_connection()) {
         field("protocol", d.protocol);
         field("upstream", d.upstream);
@@ -125,6 +127,8 @@ std::optional<Decision> decision_from_json(std::string_view line) {
             else if (key == "verdict") d.verdict = value, has_verdict = true;
             else if (key == "rule") d.rule = value;
             else if (key == "annotation") d.annotation = value;
+            else if (key == "pod") d.pod_name = value;
+            else if (key == "namespace") d.pod_namespace = value;
             else if (key == "protocol") d.protocol = value;
             else if (key == "upstream") d.upstream = value;
             else if (key == "bytes_up") d.bytes_up = std::stoull(value);
@@ -154,8 +158,14 @@ DecisionLog::~DecisionLog() {
     flush();
 }
 
+void DecisionLog::stamp(Decision& decision) const {
+    if (decision.pod_name.empty()) decision.pod_name = pod_name_;
+    if (decision.pod_namespace.empty()) decision.pod_namespace = pod_namespace_;
+}
+
 void DecisionLog::write(Decision decision) {
     if (!fd_) return;
+    stamp(decision);
     if (decision.time.empty()) decision.time = utc_timestamp_now();
     std::string line = decision_to_json(decision);
     line.push_back('\n');
@@ -165,6 +175,7 @@ void DecisionLog::write(Decision decision) {
 
 void DecisionLog::write_soon(Decision decision) {
     if (!fd_) return;
+    stamp(decision);
     auto now = std::chrono::system_clock::now();
     std::unique_lock lock(mutex_);
     bool first = waiting_.empty();
@@ -227,9 +238,10 @@ void DecisionLog::append(const std::string& text) {
     size_t done = 0;
     while (done < text.size()) {
         ssize_t n = retry_eintr([&] { return ::write(fd_.get(), text.data() + done, text.size() - done); });
-        if (n <= 0) return;
+        if (n <= 0) break;
         done += static_cast<size_t>(n);
     }
+    if (trail_) trail_->append(text);
 }
 
 std::vector<Decision> read_decisions(std::istream& in, size_t limit, bool denials_only) {

@@ -23,6 +23,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <istream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -30,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "hooks/common/rotating_log.hpp"
 #include "runtime/core/unique_fd.hpp"
 
 namespace tether::hooks {
@@ -53,6 +55,10 @@ struct Decision {
     uint64_t bytes_down = 0;
     double duration_ms = 0;
     std::string error;
+    // Kubernetes' io.kubernetes.pod.name / .namespace annotations, so that a
+    // cluster's log shipper can attribute the line ("" when absent).
+    std::string pod_name;
+    std::string pod_namespace;
 
     bool is_connection() const { return syscall == "proxy" || syscall == "bridge"; }
 };
@@ -93,6 +99,15 @@ public:
     void write_soon(Decision decision);
     void flush();
 
+    // Every line also goes to `trail` (the audit trail that outlives the
+    // container, hooks/common/rotating_log.hpp). Set before the first write.
+    void add_audit_trail(std::unique_ptr<RotatingLog> trail) { trail_ = std::move(trail); }
+    // Stamped on every line (Decision::pod_name, pod_namespace).
+    void set_pod(std::string name, std::string pod_namespace) {
+        pod_name_ = std::move(name);
+        pod_namespace_ = std::move(pod_namespace);
+    }
+
 private:
     // Takes the waiting decisions and writes them, then `line`; releases
     // `lock` (on mutex_) before formatting.
@@ -100,7 +115,11 @@ private:
     void append(const std::string& text);  // file_mutex_ held
     void flusher_loop();
 
+    void stamp(Decision& decision) const;
+
     UniqueFd fd_;
+    std::unique_ptr<RotatingLog> trail_;
+    std::string pod_name_, pod_namespace_;
     std::mutex mutex_;       // waiting_, stopping_
     std::mutex file_mutex_;  // taken before mutex_ is released: the file's order is mutex_'s
     std::condition_variable wake_flusher_;

@@ -26,6 +26,7 @@
 #include "hooks/protocol.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/unix_address.hpp"
+#include "spec/admin_config.hpp"
 #include "spec/policy.hpp"
 #include "spec/state_parse.hpp"
 
@@ -100,11 +101,40 @@ struct Prepared {
     bool enforced = true;  // false: a plain OCI hook in bestEffort mode
     bool best_effort = false;
     SupervisorPolicy policy;
+    std::unique_ptr<RotatingLog> audit_trail;  // null: none could be had, and none was asked for
+    std::string audit_trail_note;              // why there is none
 };
+
+// Where the sandbox's audit trail goes: run.tether.log (already checked to
+// lie in a log directory), else <decision log directory>/<id>.jsonl.
+// Opened here, as root before the daemon drops its capabilities. A trail the
+// administrator or the policy asked for must open, or the hook fails; the
+// default one may be out of reach (rootless: /var/log is not ours), and is
+// then noted in the state dir's log instead.
+void open_audit_trail(Prepared& p, const spec::SandboxPolicy& policy, const spec::AdminConfig& admin) {
+    std::string directory = admin.decision_log_directory, relative = p.state.id + ".jsonl";
+    if (policy.sandbox.log_path) {
+        const std::string& path = *policy.sandbox.log_path;
+        std::string base;
+        for (const auto& dir : admin.log_directories)
+            if (spec::path_within(path, {dir}) && dir.size() > base.size() && path != dir) base = dir;
+        if (base.empty()) throw Error("run.tether.log: " + path + " is not a file in a log directory");
+        directory = base;
+        relative = path.substr(base == "/" ? 1 : base.size() + 1);
+    }
+    try {
+        p.audit_trail = std::make_unique<RotatingLog>(directory, relative, admin.decision_log_rotate_bytes,
+                                                      admin.decision_log_rotate_keep);
+    } catch (const Error& e) {
+        if (policy.sandbox.log_path || admin.present()) throw;
+        p.audit_trail_note = e.what();
+    }
+}
 
 // A line of the daemon's own in the decision log: how this sandbox is (not)
 // enforced, with the key that made it so.
-void log_daemon_note(DecisionLog& log, const std::string& container_id, std::string rule) {
+void log_daemon_note(DecisionLog& log, const std::string& container_id, std::string rule,
+                     std::string annotation = "run.tether.sandbox.bestEffort") {
     Decision note;
     note.container_id = container_id;
     note.pid = static_cast<int>(::getpid());
@@ -112,8 +142,13 @@ void log_daemon_note(DecisionLog& log, const std::string& container_id, std::str
     note.syscall = "netd";
     note.verdict = "allow";
     note.rule = std::move(rule);
-    note.annotation = "run.tether.sandbox.bestEffort";
+    note.annotation = std::move(annotation);
     log.write(std::move(note));
+}
+
+std::string annotation_or_empty(const spec::State& state, const std::string& key) {
+    auto found = state.annotations.find(key);
+    return found == state.annotations.end() ? "" : found->second;
 }
 
 // Tests only: TETHER_TEST_SOCKET_BPF=off in the hook's environment (tether
@@ -195,9 +230,13 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
 
     std::optional<std::string> default_policy;
     if (!options.default_policy_path.empty()) default_policy = read_file(options.default_policy_path);
-    spec::SandboxPolicy policy = spec::parse_policy(p.state.annotations, default_policy, read_file);
+    spec::AdminConfig admin;
+    if (!options.admin_config_path.empty())
+        admin = spec::parse_admin_config(options.admin_config_path, read_file(options.admin_config_path));
+    spec::SandboxPolicy policy = spec::parse_policy(p.state.annotations, default_policy, read_file, admin);
     check_enforcement(options, policy, p);
     p.best_effort = policy.sandbox.best_effort;
+    open_audit_trail(p, policy, admin);
     p.network = policy.network;
 
     p.init_pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, p.state.pid, 0)));
@@ -236,6 +275,11 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
         make_state_dir(p.state_dir);
         UniqueFd listener = listen_control_socket(socket_path);
         auto log = std::make_shared<DecisionLog>(p.state_dir + "/" + protocol::kDecisionLogName);
+        if (p.audit_trail) log->add_audit_trail(std::move(p.audit_trail));
+        log->set_pod(annotation_or_empty(p.state, "io.kubernetes.pod.name"),
+                     annotation_or_empty(p.state, "io.kubernetes.pod.namespace"));
+        if (!p.audit_trail_note.empty())
+            log_daemon_note(*log, p.state.id, "audit-trail-unavailable: " + p.audit_trail_note, "run.tether.log");
         write_pid_file(pid_path);
         // Before any thread exists: capabilities, the bounding set and
         // no_new_privs are per thread, and threads inherit them.

@@ -20,6 +20,8 @@ struct HookOptions {
     std::string state_dir;
     // The runtime's --default-policy file, if any.
     std::string default_policy_path;
+    // The administrator's file tether read (spec/admin_config.hpp), if any.
+    std::string admin_config_path;
     // "tether" when tether itself injected the hook (`--runtime tether`): then
     // a seccomp listener will arrive (LISTENER) and Landlock is applied, so
     // the policy is enforced. Empty: a plain OCI hook (podman hooks.d under

@@ -21,6 +21,7 @@ struct GlobalOptions {
     bool systemd_cgroup = false;
     std::string rootless = "auto";
     std::string default_policy;
+    std::string admin_config;  // "" = /etc/tether/admin.json when it exists
 
     StateStore store() const { return StateStore(root); }
 };

@@ -19,6 +19,7 @@ void add_create(CLI::App& app, const GlobalOptions& global, Action& action) {
     cmd->callback([&global, &action, options] {
         action = [&global, options] {
             options->default_policy = global.default_policy;
+            options->admin_config = global.admin_config;
             create_container(global.store(), *options);
             return 0;
         };

@@ -37,6 +37,7 @@ void add_exec(CLI::App& app, const GlobalOptions& global, Action& action) {
             if (options->process_file.empty() && options->flags.args.empty())
                 throw Error("exec: give a command after the container id, or --process FILE");
             options->default_policy = global.default_policy;
+            options->admin_config = global.admin_config;
             return exec_in_container(global.store(), *options);
         };
     });

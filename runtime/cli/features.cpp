@@ -5,6 +5,7 @@
 
 #include "runtime/cli/cli.hpp"
 #include "spec/features.hpp"
+#include "spec/policy.hpp"
 
 namespace tether::cli {
 namespace {
@@ -30,7 +31,11 @@ spec::Features tether_features() {
     const struct scmp_version* v = seccomp_version();
     features.annotations["io.github.seccomp.libseccomp.version"] =
         std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro);
-    features.annotations["run.tether.sandbox"] = "landlock,seccomp-notify,netd";
+    features.annotations["run.tether.sandbox"] = "landlock,cgroup-socket-bpf,seccomp-notify,netd";
+    // runtime-spec 1.2: annotations a CRI runtime should not pass from a
+    // workload unfiltered. These can loosen a sandbox (an administrator's
+    // ceiling, docs/annotations.md, bounds them in tether itself too).
+    features.potentially_unsafe_config_annotations = spec::loosening_annotations();
     return features;
 }
 

@@ -57,6 +57,9 @@ int main(int argc, char** argv) {
     app.add_option("--criu", "path to criu (unused)");
     app.add_option("--default-policy", global.default_policy,
                    "sandbox policy file applied to every container (annotations override it)");
+    app.add_option("--admin-config", global.admin_config,
+                   "the administrator's file: sandbox ceiling, workload keys, log and policy directories "
+                   "(default /etc/tether/admin.json when it exists)");
 
     cli::add_create(app, global, action);
     cli::add_start(app, global, action);

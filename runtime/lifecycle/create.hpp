@@ -19,6 +19,7 @@ struct CreateOptions {
     bool no_new_keyring = false;
     bool detach_from_init = true;  // false for `run`: we stay the init's parent and wait
     std::string default_policy;    // --default-policy FILE ("" = none)
+    std::string admin_config;      // --admin-config FILE ("" = /etc/tether/admin.json if present)
 };
 
 struct CreatedContainer {

@@ -302,7 +302,7 @@ int exec_in_container(const StateStore& store, const ExecOptions& options) {
     // The same policy as the init's: the exec'd process gets a Landlock
     // domain of its own (a sibling of the init's), the closures, and a notify
     // filter whose listener goes to the container's tether-netd.
-    std::optional<SandboxSetup> sandbox = prepare_sandbox(config, namespaces, dir->path(), options.default_policy);
+    std::optional<SandboxSetup> sandbox = prepare_sandbox(config, namespaces, dir->path(), options.default_policy, options.admin_config);
     std::optional<uint16_t> proxy_port;
     if (sandbox && sandbox->supervised) {
         NetdInfo netd = query_network_daemon(dir->path());

@@ -41,6 +41,7 @@ struct ExecOptions {
     bool detach = false;
     int preserve_fds = 0;
     std::string default_policy;  // --default-policy FILE: the sandbox policy under the annotations
+    std::string admin_config;    // --admin-config FILE ("" = /etc/tether/admin.json if present)
 };
 
 // Starts the process; without detach waits and returns its exit code

@@ -1,5 +1,6 @@
 #include "runtime/lifecycle/sandbox_setup.hpp"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,14 +11,47 @@
 #include "runtime/core/error.hpp"
 #include "runtime/core/fs.hpp"
 #include "runtime/core/log.hpp"
+#include "runtime/core/unique_fd.hpp"
 #include "runtime/linux/mount_options.hpp"
 #include "runtime/sandbox/seccomp_closures.hpp"
 #include "runtime/security/seccomp_filter.hpp"
+#include "spec/admin_config.hpp"
 
 namespace tether {
 namespace {
 
 bool is_executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+
+// The administrator's file: the one named by --admin-config (which must
+// exist), else /etc/tether/admin.json when it exists, else none (the caller
+// is trusted with every key, as before).
+spec::AdminConfig load_admin_config(const std::string& path) {
+    std::string chosen = path.empty() ? spec::kDefaultAdminConfigPath : path;
+    if (path.empty() && ::access(chosen.c_str(), F_OK) != 0) return spec::AdminConfig{};
+    std::string text = fs::read_file(chosen, 1024 * 1024);
+    try {
+        return spec::parse_admin_config(fs::absolute_path(chosen), text);
+    } catch (const std::exception& e) {
+        throw Error(std::string("the administrator's file: ") + e.what());
+    }
+}
+
+// A policy file named by run.tether.policy: a regular file, opened without
+// following a symlink at its last component (the directory check in spec/
+// is on the path as written).
+std::string read_policy_file(const std::string& path) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+    if (!fd) throw_errno("open");
+    struct stat st;
+    if (::fstat(fd.get(), &st) != 0) throw_errno("fstat");
+    if (!S_ISREG(st.st_mode)) throw Error("not a regular file");
+    if (st.st_size > 1024 * 1024) throw Error("larger than 1 MiB");
+    std::string text(static_cast<size_t>(st.st_size), '\0');
+    ssize_t n = ::read(fd.get(), text.data(), text.size());
+    if (n < 0) throw_errno("read");
+    text.resize(static_cast<size_t>(n));
+    return text;
+}
 
 // The container shares the host's network namespace when it has none of its
 // own, or joins one by a path that is the runtime's own.
@@ -64,13 +98,15 @@ std::string find_netd_binary() {
 }
 
 std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::NamespacePlan& namespaces,
-                                            const std::string& state_dir, const std::string& default_policy_path) {
+                                            const std::string& state_dir, const std::string& default_policy_path,
+                                            const std::string& admin_config_path) {
     std::optional<std::string> default_policy;
     if (!default_policy_path.empty()) default_policy = fs::read_file(default_policy_path, 1024 * 1024);
     SandboxSetup setup;
+    spec::AdminConfig admin = load_admin_config(admin_config_path);
+    setup.admin_config_path = admin.source;
     try {
-        setup.policy = spec::parse_policy(config.annotations, default_policy,
-                                          [](const std::string& path) { return fs::read_file(path, 1024 * 1024); });
+        setup.policy = spec::parse_policy(config.annotations, default_policy, read_policy_file, admin);
     } catch (const Error&) {
         throw;
     } catch (const std::exception& e) {
@@ -121,6 +157,10 @@ std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::Name
         if (!default_policy_path.empty()) {
             hook.args.push_back("--default-policy");
             hook.args.push_back(fs::absolute_path(default_policy_path));
+        }
+        if (!setup.admin_config_path.empty()) {
+            hook.args.push_back("--admin-config");
+            hook.args.push_back(setup.admin_config_path);
         }
         config.hooks.prestart.insert(config.hooks.prestart.begin(), hook);
     }

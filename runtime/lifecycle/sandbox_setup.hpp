@@ -41,10 +41,14 @@ struct SandboxSetup {
     bool kernel_enforced = false;
     sandbox::LandlockInputs landlock_inputs;
     std::string netd_path;
+    std::string admin_config_path;  // the administrator's file read, "" when none
 };
 
+// admin_config_path: the administrator's file (spec/admin_config.hpp); ""
+// reads /etc/tether/admin.json when it exists.
 std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::NamespacePlan& namespaces,
-                                            const std::string& state_dir, const std::string& default_policy_path);
+                                            const std::string& state_dir, const std::string& default_policy_path,
+                                            const std::string& admin_config_path = "");
 
 // The listener payload written on the sync channel: "<kind>:<fd number>".
 inline constexpr const char* kNetdListener = "netd";
