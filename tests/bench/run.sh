@@ -471,7 +471,8 @@ network() {
     # smallest possible one (receive, CONTINUE), over the same call untrapped.
     local floors=()
     for ((i = 0; i < CONNECT_RUNS; i++)); do floors+=("$("$work/notify_floor" 20000)"); done
-    record "$bench" "floor: minimal notify round trip (tests/bench/notify_floor.c)" "" \
+    record "connect+accept+close on loopback (µs, 10k; median of $CONNECT_RUNS)" \
+        "floor: minimal notify round trip (tests/bench/notify_floor.c)" "" \
         "+$(median "${floors[@]}") µs per trapped call"
     # Bridge and proxy data paths: the netd engineer's benchmark program.
     if [[ -x $here/net/run.sh ]]; then
