@@ -198,3 +198,23 @@ start_service() {
     [[ $(($(grep '^Seccomp_filters:' <<<"$output" | cut -d: -f2))) == $((plain + 1)) ]] ||
         fail "expected $((plain + 1)) seccomp filters: $output"
 }
+
+# Kubernetes-style: the workload's annotation is beyond the administrator's
+# ceiling. containerd runs the runtime entry (here a wrapper that passes
+# --admin-config, as an administrator's /etc/tether/admin.json would apply),
+# and the refusal reaches the user through containerd.
+@test "ctr run: an annotation beyond the administrator's ceiling is refused, naming the ceiling" {
+    local admin=$BATS_TEST_TMPDIR/admin.json wrapper=$BATS_TEST_TMPDIR/tether-admin
+    jq -n --arg logs "$BATS_TEST_TMPDIR/logs" \
+        '{ceiling: {network: {allowLocalOutboundPorts: "5432"}}, decisionLogDirectory: $logs, logDirectories: [$logs]}' >"$admin"
+    printf '#!/bin/sh\nexec %s --admin-config %s "$@"\n' "$RUNTIME" "$admin" >"$wrapper"
+    chmod +x "$wrapper"
+    run c run --runc-binary "$wrapper" --runc-root "$RUNC_ROOT" --rm --net-host \
+        --annotation run.tether.network.allowLocalOutboundPorts=1-65535 "$IMAGE_NAME" "e2e-$RANDOM" true
+    assert_failure
+    assert_output --partial "run.tether.network.allowLocalOutboundPorts: 1-65535 is beyond the ceiling 5432"
+    run c run --runc-binary "$wrapper" --runc-root "$RUNC_ROOT" --rm --net-host \
+        --annotation run.tether.network.allowLocalOutboundPorts=5432 "$IMAGE_NAME" "e2e-$RANDOM" echo narrowed
+    assert_success
+    assert_output narrowed
+}
