@@ -255,3 +255,20 @@ cgroup_file() {
     [[ $(($(grep '^Seccomp_filters:' <<<"$output" | cut -d: -f2))) == $((plain + 1)) ]] ||
         fail "expected $((plain + 1)) seccomp filters (profile and closures, no notify filter): $output"
 }
+
+# The audit trail outlives the container: podman run --rm deletes the
+# container and its state dir, the trail in /var/log/tether stays.
+@test "podman run --rm: a sandbox's audit trail stays in /var/log/tether" {
+    local unlisted cid
+    unlisted=$(start_loopback_listener)
+    run pm run --rm --network host --cidfile "$BATS_TEST_TMPDIR/cid" \
+        --annotation run.tether.network.allowLocalOutboundPorts=1 "$IMAGE_NAME" \
+        sh -c "echo | nc 127.0.0.1 $unlisted; true"
+    stop_loopback_listeners
+    assert_success
+    cid=$(cat "$BATS_TEST_TMPDIR/cid")
+    [[ -s /var/log/tether/$cid.jsonl ]] || fail "no audit trail for $cid"
+    run jq -r "select(.verdict == \"deny\" and .id == \"$cid\") | .port" "/var/log/tether/$cid.jsonl"
+    rm -f "/var/log/tether/$cid.jsonl"*
+    assert_output "$unlisted"
+}
