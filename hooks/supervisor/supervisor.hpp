@@ -1,5 +1,5 @@
 // The seccomp-notify supervisor: answers every connect/bind/send trapped by
-// the filter from notify_filter.hpp, for one container, on its own thread.
+// the filter from runtime/sandbox/notify_filter.hpp, for one container, on its own thread.
 //
 //   auto supervisor = std::make_unique<Supervisor>(std::move(listener), policy, "c1", log);
 //   supervisor->start();

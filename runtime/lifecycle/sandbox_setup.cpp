@@ -7,12 +7,12 @@
 
 #include <cstdlib>
 
-#include "hooks/supervisor/notify_filter.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/fs.hpp"
 #include "runtime/core/log.hpp"
 #include "runtime/core/unique_fd.hpp"
 #include "runtime/linux/mount_options.hpp"
+#include "runtime/sandbox/notify_filter.hpp"
 #include "runtime/sandbox/seccomp_closures.hpp"
 #include "runtime/security/seccomp_filter.hpp"
 #include "spec/admin_config.hpp"
@@ -170,7 +170,7 @@ std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::Name
 SandboxFilters compile_sandbox_filters(const SandboxSetup& setup) {
     SandboxFilters filters;
     filters.closures = sandbox::compile_seccomp_closures(setup.policy.audit());
-    if (setup.supervised) filters.notify = hooks::compile_network_notify_filter();
+    if (setup.supervised) filters.notify = sandbox::compile_network_notify_filter();
     return filters;
 }
 
@@ -191,7 +191,7 @@ void apply_sandbox_in_init(const SandboxSetup& setup, std::optional<uint16_t> pr
     // forbid seccomp(2) itself.
     sandbox::load_compiled_closures(compiled->closures);
     if (setup.supervised && !setup.kernel_enforced) {
-        UniqueFd listener = hooks::load_network_notify_program(compiled->notify);
+        UniqueFd listener = sandbox::load_network_notify_program(compiled->notify);
         // Only the number travels: a sendmsg would be trapped by the filter
         // we just loaded. The parent takes it with pidfd_getfd.
         channel.send(os::SyncType::listener_fd, std::string(kNetdListener) + ":" + std::to_string(listener.get()));

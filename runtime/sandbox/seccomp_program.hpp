@@ -3,8 +3,8 @@
 // builds and optimises the program: 3.3 ms for the sandbox's closures in a
 // fresh process), so the init compiles the sandbox's programs while the
 // parent runs the prestart hooks, and loads them later (sandbox_setup.cpp).
-// Header-only: the runtime and hooks/supervisor/notify_filter.cpp (compiled
-// into both tether and tests of hooks/) share it without a library between.
+// Header-only: the closures and runtime/sandbox/notify_filter.cpp (compiled
+// into tether) share it without a library between.
 #pragma once
 
 #include <linux/filter.h>

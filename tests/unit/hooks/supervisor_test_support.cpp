@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "hooks/common/decision_log.hpp"
-#include "hooks/supervisor/notify_filter.hpp"
+#include "runtime/sandbox/notify_filter.hpp"
 #include "hooks/supervisor/supervisor.hpp"
 
 namespace tether::hooks::testing {
@@ -117,7 +117,7 @@ int run_supervised(const SupervisorPolicy& policy, const std::string& log_path, 
     if (child == 0) {
         int listener = -1;
         try {
-            listener = load_network_notify_filter().release();
+            listener = sandbox::load_network_notify_filter().release();
         } catch (const std::exception& e) {
             std::fprintf(stderr, "child: %s\n", e.what());
             ::_exit(90);

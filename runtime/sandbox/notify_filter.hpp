@@ -1,7 +1,8 @@
-// The seccomp filter the container's init loads during `create` so that the
-// supervisor sees every socket call that names a destination. Needs only
-// libseccomp and the two core headers, so the runtime can compile this file
-// into itself (the init loads it; the daemon never does).
+// The seccomp filter the container's init loads during `create` so that
+// tether-netd's supervisor sees every socket call that names a destination
+// (only where the cgroup socket programs cannot be attached: hooks/bpf). It
+// lives with the runtime's other seccomp programs because the init loads it;
+// the daemon only receives its listener (hooks/protocol.hpp).
 //
 // Handing the listener over: the init must NOT send the fd with sendmsg (its
 // own filter would trap that call and nobody is listening yet). It writes the
@@ -15,7 +16,7 @@
 #include "runtime/core/unique_fd.hpp"
 #include "runtime/sandbox/seccomp_program.hpp"
 
-namespace tether::hooks {
+namespace tether::sandbox {
 
 // connect, bind, sendto, sendmsg, sendmmsg: the calls that carry a socket
 // address. (listen, accept and recv* carry none worth deciding on.)
@@ -36,4 +37,4 @@ UniqueFd load_network_notify_filter();
 sandbox::SeccompProgram compile_network_notify_filter();
 UniqueFd load_network_notify_program(const sandbox::SeccompProgram& program);
 
-}  // namespace tether::hooks
+}  // namespace tether::sandbox

@@ -1,4 +1,4 @@
-#include "hooks/supervisor/notify_filter.hpp"
+#include "runtime/sandbox/notify_filter.hpp"
 
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -22,7 +22,7 @@
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
 #endif
 
-namespace tether::hooks {
+namespace tether::sandbox {
 
 const std::vector<std::string>& notified_syscall_names() {
     static const std::vector<std::string> names = {"connect", "bind", "sendto", "sendmsg", "sendmmsg"};
@@ -91,4 +91,4 @@ UniqueFd load_network_notify_program(const sandbox::SeccompProgram& program) {
 
 UniqueFd load_network_notify_filter() { return load_network_notify_program(compile_network_notify_filter()); }
 
-}  // namespace tether::hooks
+}  // namespace tether::sandbox
