@@ -1,15 +1,17 @@
 #include "hooks/bpf/socket_rules.hpp"
 
 #include <cerrno>
+
+#include "spec/annotation_keys.hpp"
 #include <stdexcept>
 
 namespace tether::hooks::bpf {
 namespace {
 
-constexpr const char* kOutboundPortsKey = "run.tether.network.allowLocalOutboundPorts";
-constexpr const char* kBindPortsKey = "run.tether.network.allowBindPorts";
-constexpr const char* kDnsKey = "run.tether.network.allowDNS";
-constexpr const char* kDomainsKey = "run.tether.network.allowedDomains";
+constexpr const char* kOutboundPortsKey = spec::keys::kAllowLocalOutboundPorts;
+constexpr const char* kBindPortsKey = spec::keys::kAllowBindPorts;
+constexpr const char* kDnsKey = spec::keys::kAllowDns;
+constexpr const char* kDomainsKey = spec::keys::kAllowedDomains;
 
 // Indexed by the rule's byte; entry 0 is unused.
 const RuleInfo kRules[] = {

@@ -1,30 +1,7 @@
 #include "hooks/common/json_text.hpp"
 
-#include <cstdio>
 
 namespace tether::hooks {
-
-void append_json_string(std::string& out, std::string_view text) {
-    out.push_back('"');
-    for (unsigned char c : text) {
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20 || c == 0x7f) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out.push_back(static_cast<char>(c));
-                }
-        }
-    }
-    out.push_back('"');
-}
 
 namespace {
 

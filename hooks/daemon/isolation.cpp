@@ -28,11 +28,14 @@
 // the daemon itself. The supervisor needs /proc/<tid> of the container.
 #include "hooks/daemon/isolation.hpp"
 
-#include <linux/capability.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <memory>
+#include <type_traits>
 
 #include "runtime/core/error.hpp"
 
@@ -40,10 +43,10 @@ namespace tether::hooks {
 
 namespace {
 
-constexpr int kKeptCapabilities[] = {CAP_SYS_PTRACE, CAP_NET_BIND_SERVICE, CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_KILL};
+constexpr cap_value_t kKeptCapabilities[] = {CAP_SYS_PTRACE, CAP_NET_BIND_SERVICE, CAP_SYS_ADMIN, CAP_NET_ADMIN, CAP_KILL};
 
 bool kept(int capability) {
-    for (int c : kKeptCapabilities)
+    for (cap_value_t c : kKeptCapabilities)
         if (c == capability) return true;
     return false;
 }
@@ -64,17 +67,21 @@ void isolate_daemon() {
             throw_errno("netd isolation: PR_CAPBSET_DROP " + std::to_string(c));
     }
 
-    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
-    __user_cap_data_struct data[2]{};
-    if (::syscall(SYS_capget, &header, data) != 0) throw_errno("netd isolation: capget");
-    uint32_t keep[2] = {0, 0};
-    for (int c : kKeptCapabilities) keep[c / 32] |= 1u << (c % 32);
-    for (int i = 0; i < 2; ++i) {
-        data[i].effective &= keep[i];
-        data[i].permitted &= keep[i];
-        data[i].inheritable = 0;
+    // Effective and permitted: only the kept ones that are held now;
+    // inheritable: none (libcap, as the runtime's capabilities.cpp).
+    std::unique_ptr<std::remove_pointer_t<cap_t>, int (*)(void*)> now(cap_get_proc(), cap_free);
+    if (!now) throw_errno("netd isolation: cap_get_proc");
+    std::unique_ptr<std::remove_pointer_t<cap_t>, int (*)(void*)> kept_set(cap_init(), cap_free);
+    if (!kept_set) throw_errno("netd isolation: cap_init");
+    for (cap_value_t c : kKeptCapabilities) {
+        for (cap_flag_t flag : {CAP_EFFECTIVE, CAP_PERMITTED}) {
+            cap_flag_value_t held = CAP_CLEAR;
+            if (cap_get_flag(now.get(), c, flag, &held) != 0) throw_errno("netd isolation: cap_get_flag");
+            if (held == CAP_SET && cap_set_flag(kept_set.get(), flag, 1, &c, CAP_SET) != 0)
+                throw_errno("netd isolation: cap_set_flag");
+        }
     }
-    if (::syscall(SYS_capset, &header, data) != 0) throw_errno("netd isolation: capset");
+    if (cap_set_proc(kept_set.get()) != 0) throw_errno("netd isolation: cap_set_proc");
 
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw_errno("netd isolation: PR_SET_NO_NEW_PRIVS");
 }

@@ -1,5 +1,7 @@
 #include "hooks/daemon/network_services.hpp"
 
+#include "spec/annotation_keys.hpp"
+
 #include <unistd.h>
 
 #include <cmath>
@@ -16,7 +18,7 @@
 namespace tether::hooks {
 namespace {
 
-constexpr const char* kOutboundPortsKey = "run.tether.network.allowLocalOutboundPorts";
+constexpr const char* kOutboundPortsKey = spec::keys::kAllowLocalOutboundPorts;
 
 // "inet6" for "[::1]:80" and "::1", "inet" for the rest (names included: the
 // proxy's address field holds what the client asked for).

@@ -4,6 +4,8 @@
 // happens between the check and the connect. Pure; unit-tested.
 #pragma once
 
+#include "spec/annotation_keys.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,9 +16,9 @@
 
 namespace tether::netd {
 
-inline constexpr std::string_view kAllowedDomainsAnnotation = "run.tether.network.allowedDomains";
-inline constexpr std::string_view kDeniedDomainsAnnotation = "run.tether.network.deniedDomains";
-inline constexpr std::string_view kAllowPrivateAnnotation = "run.tether.network.allowPrivateUpstreams";
+inline constexpr std::string_view kAllowedDomainsAnnotation = spec::keys::kAllowedDomains;
+inline constexpr std::string_view kDeniedDomainsAnnotation = spec::keys::kDeniedDomains;
+inline constexpr std::string_view kAllowPrivateAnnotation = spec::keys::kAllowPrivateUpstreams;
 
 struct DestinationVerdict {
     bool allowed = false;

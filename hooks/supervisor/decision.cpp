@@ -2,13 +2,15 @@
 
 #include <cerrno>
 
+#include "spec/annotation_keys.hpp"
+
 namespace tether::hooks {
 namespace {
 
-constexpr const char* kOutboundPortsKey = "run.tether.network.allowLocalOutboundPorts";
-constexpr const char* kBindPortsKey = "run.tether.network.allowBindPorts";
-constexpr const char* kDnsKey = "run.tether.network.allowDNS";
-constexpr const char* kDomainsKey = "run.tether.network.allowedDomains";
+constexpr const char* kOutboundPortsKey = spec::keys::kAllowLocalOutboundPorts;
+constexpr const char* kBindPortsKey = spec::keys::kAllowBindPorts;
+constexpr const char* kDnsKey = spec::keys::kAllowDns;
+constexpr const char* kDomainsKey = spec::keys::kAllowedDomains;
 constexpr uint16_t kDnsPort = 53;
 constexpr uint16_t kFirstUnprivilegedPort = 1024;
 

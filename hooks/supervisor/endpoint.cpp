@@ -9,23 +9,6 @@
 
 namespace tether::hooks {
 
-Endpoint ipv4_endpoint(uint32_t host_order_address, uint16_t port) {
-    Endpoint e;
-    e.family = AF_INET;
-    uint32_t network_order = htonl(host_order_address);
-    std::memcpy(e.bytes.data(), &network_order, 4);
-    e.port = port;
-    return e;
-}
-
-Endpoint ipv6_endpoint(const std::array<uint8_t, 16>& bytes, uint16_t port) {
-    Endpoint e;
-    e.family = AF_INET6;
-    e.bytes = bytes;
-    e.port = port;
-    return e;
-}
-
 namespace {
 
 bool is_v4_mapped(const Endpoint& e) {

@@ -24,8 +24,6 @@ struct Endpoint {
     bool operator==(const Endpoint&) const = default;
 };
 
-Endpoint ipv4_endpoint(uint32_t host_order_address, uint16_t port);
-Endpoint ipv6_endpoint(const std::array<uint8_t, 16>& bytes, uint16_t port);
 
 // ::ffff:a.b.c.d becomes a.b.c.d; everything else is returned unchanged.
 // Every decision is taken on the normalised form, so that a v4-mapped

@@ -82,7 +82,6 @@ void error(const std::string& message) {
     }
 }
 
-const std::vector<std::string>& pending_warnings() { return g_warnings; }
 
 std::string rfc3339_now() {
     struct timespec ts;

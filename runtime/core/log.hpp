@@ -36,9 +36,6 @@ void flush_warnings();
 // else to stderr.
 void error(const std::string& message);
 
-// The warnings gathered so far (for tests and for callers that surface them).
-const std::vector<std::string>& pending_warnings();
-
 // RFC 3339 UTC timestamp with nanoseconds, as runc writes in state.json.
 std::string rfc3339_now();
 
