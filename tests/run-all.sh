@@ -93,7 +93,11 @@ run_script() {
 bats_files=()
 for arg in "$@"; do bats_files+=("$arg"); done
 
+# Each suite's wall time, printed in the summary: CI's budget is 90 minutes
+# and .ci/run is held to 60 (issue 23).
+suite_times=()
 for suite in $suites; do
+    suite_started=$SECONDS
     case $suite in
         unit) [[ ${#bats_files[@]} -gt 0 ]] || run_unit ;;
         integration)
@@ -115,9 +119,12 @@ for suite in $suites; do
             run_script "$suite" "$script" ;;
         *) echo "unknown suite $suite" >&2; exit 2 ;;
     esac
+    suite_times+=("$(printf '%-12s %4d s' "$suite" $((SECONDS - suite_started)))")
 done
 
 note "summary (logs in $log_dir)"
+printf 'time: %s\n' "${suite_times[@]}"
+echo "time: all $((SECONDS)) s"
 if [[ ${#failures[@]} -gt 0 ]]; then
     printf 'FAILED: %s\n' "${failures[@]}"
 fi
