@@ -47,10 +47,6 @@ namespace tether::hooks::protocol {
 inline constexpr const char* kSocketName = "netd.sock";
 inline constexpr const char* kPidFileName = "netd.pid";
 inline constexpr const char* kDecisionLogName = "decisions.jsonl";
-// Why the hook failed, also written to its stderr: a client that reads only
-// the runtime's --log (podman, containerd) would otherwise see nothing but
-// "prestart hook ... failed with exit status 1". The runtime appends it.
-inline constexpr const char* kHookErrorFileName = "netd.error";
 
 inline constexpr std::string_view kPing = "PING";
 inline constexpr std::string_view kListener = "LISTENER";

@@ -322,15 +322,9 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
 
 namespace {
 
-// The hook's failure. Under tether it goes to <state dir>/netd.error, which
-// tether appends to its own error (podman and containerd read only the
-// runtime's --log; on a terminal it would show twice); elsewhere, or when the
-// file cannot be written, to stderr. Returns the hook's exit status.
-int fail_hook(const HookOptions& options, const std::string& message) {
-    if (options.runtime == kEnforcingRuntime && !options.state_dir.empty()) {
-        std::ofstream out(options.state_dir + "/" + protocol::kHookErrorFileName, std::ios::trunc);
-        if (out << message << std::flush) return 1;
-    }
+// The hook's failure: one line on stderr, which tether puts into its own
+// error (runtime/linux/hook_runner.hpp), as runc does for any hook.
+int fail_hook(const std::string& message) {
     std::cerr << message << "\n";
     return 1;
 }
@@ -347,7 +341,7 @@ int run_prestart_hook(const HookOptions& options, std::istream& state_json) {
     try {
         prepared = prepare(options, state_json);
     } catch (const std::exception& e) {
-        return fail_hook(options, std::string("tether-netd: ") + e.what());
+        return fail_hook(std::string("tether-netd: ") + e.what());
     }
 
     int pipe_fds[2];
@@ -397,7 +391,7 @@ int run_prestart_hook(const HookOptions& options, std::istream& state_json) {
                          "(run.tether.sandbox.bestEffort=true)\n";
         return 0;
     }
-    return fail_hook(options, answer.empty() ? std::string("tether-netd: the daemon exited during setup") : answer);
+    return fail_hook(answer.empty() ? std::string("tether-netd: the daemon exited during setup") : answer);
 }
 
 }  // namespace tether::hooks

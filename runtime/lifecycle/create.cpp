@@ -274,16 +274,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         if (message.type == os::SyncType::hooks_needed) {
             std::string state_json = state_json_for_hooks(state, "creating");
             // runtime-spec lifecycle (and runc): prestart, then createRuntime.
-            try {
-                os::run_hooks("prestart", config.hooks.prestart, state_json, bundle.path);
-            } catch (const Error& e) {
-                // tether-netd says why it failed in a file too: podman and
-                // containerd show only our --log, never the hook's stderr.
-                std::string why;
-                if (sandbox && sandbox->supervised)
-                    why = read_netd_hook_error(dir.path());
-                throw Error(why.empty() ? std::string(e.what()) : std::string(e.what()) + ": " + why);
-            }
+            os::run_hooks("prestart", config.hooks.prestart, state_json, bundle.path);
             os::run_hooks("createRuntime", config.hooks.create_runtime, state_json, bundle.path);
             std::string answer;
             if (sandbox && sandbox->supervised) {

@@ -1,7 +1,6 @@
 #include "runtime/lifecycle/netd_client.hpp"
 
 #include <signal.h>
-#include <unistd.h>
 
 #include "hooks/protocol.hpp"
 #include "runtime/core/error.hpp"
@@ -30,19 +29,6 @@ void hand_listener_to_netd(const std::string& state_dir, int listener_fd) {
     UniqueFd control = protocol::connect_control_socket(state_dir);
     std::string reply = protocol::send_request(control.get(), protocol::kListener, listener_fd);
     if (reply != protocol::kOk) throw Error("tether-netd refused the seccomp listener: " + reply);
-}
-
-std::string read_netd_hook_error(const std::string& state_dir) {
-    std::string path = state_dir + "/" + protocol::kHookErrorFileName;
-    std::string text;
-    try {
-        text = fs::read_file(path, 64 * 1024);
-    } catch (const std::exception&) {
-        return "";
-    }
-    ::unlink(path.c_str());
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    return text;
 }
 
 void stop_network_daemon(const std::string& state_dir) {

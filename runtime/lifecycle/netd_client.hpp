@@ -23,10 +23,6 @@ NetdInfo query_network_daemon(const std::string& state_dir);
 // daemon's supervisor; throws unless it answers "ok".
 void hand_listener_to_netd(const std::string& state_dir, int listener_fd);
 
-// What a failed tether-netd hook wrote to <state dir>/netd.error ("" when
-// nothing); the file is removed.
-std::string read_netd_hook_error(const std::string& state_dir);
-
 // Asks the daemon to stop (STOP), falling back to SIGTERM by its pid file.
 void stop_network_daemon(const std::string& state_dir);
 

@@ -27,6 +27,53 @@ int64_t now_ms() {
     return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+// What a hook printed: the last kKeep bytes of a stream, as runc puts into a
+// failing hook's error (podman, containerd and Docker show only the
+// runtime's error, never the hook's own output).
+class OutputTail {
+public:
+    static constexpr size_t kKeep = 4096;
+
+    explicit OutputTail(UniqueFd fd) : fd_(std::move(fd)) {}
+    int fd() const { return fd_.get(); }
+    bool open() const { return static_cast<bool>(fd_); }
+
+    // Reads what is there now (the fd is non-blocking); EOF closes it.
+    void read_available() {
+        char buffer[4096];
+        while (fd_) {
+            ssize_t n = ::read(fd_.get(), buffer, sizeof buffer);
+            if (n > 0) {
+                text_.append(buffer, static_cast<size_t>(n));
+                if (text_.size() > 2 * kKeep) text_.erase(0, text_.size() - kKeep);
+                continue;
+            }
+            if (n == 0 || (errno != EAGAIN && errno != EINTR)) fd_.reset();
+            if (n < 0 && errno == EINTR) continue;
+            return;
+        }
+    }
+
+    // One line of the last kKeep bytes, for a message ("" when nothing).
+    std::string tail() const {
+        std::string t = text_.size() > kKeep ? text_.substr(text_.size() - kKeep) : text_;
+        while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+        for (char& c : t)
+            if (c == '\n') c = ' ';
+        return t;
+    }
+
+private:
+    UniqueFd fd_;
+    std::string text_;
+};
+
+std::string with_output(std::string message, const OutputTail& out, const OutputTail& err) {
+    if (std::string e = err.tail(); !e.empty()) message += ": stderr: " + e;
+    if (std::string o = out.tail(); !o.empty()) message += ": stdout: " + o;
+    return message;
+}
+
 }  // namespace
 
 void run_hook(const char* kind, const spec::Hook& hook, const std::string& state_json, const std::string& cwd) {
@@ -51,15 +98,28 @@ void run_hook(const char* kind, const spec::Hook& hook, const std::string& state
     int error_pipe[2];
     if (::pipe2(error_pipe, O_CLOEXEC) != 0) throw_errno(what + ": pipe");
     UniqueFd error_read(error_pipe[0]), error_write(error_pipe[1]);
+    // The hook's stdout and stderr come back to us (runc's way): on failure
+    // their last 4 KiB are in the error. Read while it runs, and only until
+    // it exits: a hook that leaves a daemon holding them must not hold us.
+    int out_pipe[2], err_pipe[2];
+    if (::pipe2(out_pipe, O_CLOEXEC | O_NONBLOCK) != 0) throw_errno(what + ": pipe");
+    UniqueFd out_write(out_pipe[1]);
+    OutputTail out_tail{UniqueFd(out_pipe[0])};
+    if (::pipe2(err_pipe, O_CLOEXEC | O_NONBLOCK) != 0) throw_errno(what + ": pipe");
+    UniqueFd err_write(err_pipe[1]);
+    OutputTail err_tail{UniqueFd(err_pipe[0])};
 
     pid_t pid = ::fork();
     if (pid < 0) throw_errno(what + ": fork");
     if (pid == 0) {
         ::dup2(read_end.get(), STDIN_FILENO);
+        ::dup2(out_write.get(), STDOUT_FILENO);
+        ::dup2(err_write.get(), STDERR_FILENO);
+        // The hook's own stdio is blocking, whatever our ends are.
+        for (int fd : {STDOUT_FILENO, STDERR_FILENO}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
         int step = 0;
         if (!cwd_fd || ::fchdir(cwd_fd.get()) == 0) {
             step = 1;
-            // Hooks see the runtime's stdout/stderr (runc passes its own stdio).
             ::execve(hook.path.c_str(), argv.data(), envp.data());
         }
         int failure[2] = {step, errno};
@@ -68,6 +128,8 @@ void run_hook(const char* kind, const spec::Hook& hook, const std::string& state
     }
     read_end.reset();
     error_write.reset();
+    out_write.reset();
+    err_write.reset();
     int failure[2];
     ssize_t got = retry_eintr([&] { return ::read(error_read.get(), failure, sizeof failure); });
     if (got == static_cast<ssize_t>(sizeof failure)) {
@@ -90,9 +152,13 @@ void run_hook(const char* kind, const spec::Hook& hook, const std::string& state
         size_t done = 0;
         if (state_json.empty()) write_end.reset();
         for (;;) {
-            struct pollfd p[2] = {{pidfd, POLLIN, 0}, {write_end.get(), POLLOUT, 0}};
+            // A closed stream polls as -1 (ignored by poll).
+            struct pollfd p[4] = {{pidfd, POLLIN, 0},
+                                  {out_tail.open() ? out_tail.fd() : -1, POLLIN, 0},
+                                  {err_tail.open() ? err_tail.fd() : -1, POLLIN, 0},
+                                  {write_end ? write_end.get() : -1, POLLOUT, 0}};
             int wait_ms = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
-            int r = ::poll(p, write_end ? 2 : 1, wait_ms);
+            int r = ::poll(p, 4, wait_ms);
             if (r < 0 && errno == EINTR) continue;
             if (r < 0) break;
             if (r == 0) {
@@ -100,8 +166,10 @@ void run_hook(const char* kind, const spec::Hook& hook, const std::string& state
                 ::kill(pid, SIGKILL);
                 break;
             }
+            if (p[1].revents) out_tail.read_available();
+            if (p[2].revents) err_tail.read_available();
             if (p[0].revents) break;
-            if (p[1].revents) {
+            if (p[3].revents) {
                 ssize_t n = ::write(write_end.get(), state_json.data() + done, state_json.size() - done);
                 if (n > 0) done += static_cast<size_t>(n);
                 // Written whole, or the hook closed its stdin: EOF for the hook.
@@ -119,10 +187,17 @@ void run_hook(const char* kind, const spec::Hook& hook, const std::string& state
     write_end.reset();
     int status = 0;
     retry_eintr([&] { return ::waitpid(pid, &status, 0); });
-    if (timed_out) throw Error(what + " did not finish within its timeout of " + std::to_string(*hook.timeout) + "s");
-    if (WIFSIGNALED(status)) throw Error(what + " was killed by signal " + std::to_string(WTERMSIG(status)));
+    // What it wrote before it exited is in the pipes now.
+    out_tail.read_available();
+    err_tail.read_available();
+    if (timed_out)
+        throw Error(with_output(what + " did not finish within its timeout of " + std::to_string(*hook.timeout) + "s",
+                                out_tail, err_tail));
+    if (WIFSIGNALED(status))
+        throw Error(with_output(what + " was killed by signal " + std::to_string(WTERMSIG(status)), out_tail, err_tail));
     if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-        throw Error(what + " failed with exit status " + std::to_string(WEXITSTATUS(status)));
+        throw Error(with_output(what + " failed with exit status " + std::to_string(WEXITSTATUS(status)), out_tail,
+                                err_tail));
 }
 
 void run_hooks(const char* kind, const std::vector<spec::Hook>& hooks, const std::string& state_json,

@@ -11,8 +11,11 @@ namespace tether::os {
 
 // Runs one hook with `cwd` as its working directory ("" keeps ours); throws
 // Error naming the hook kind and path on a non-zero exit, a signal, a
-// timeout, or a cwd it cannot enter. The hook inherits our stdout/stderr
-// (runc passes its own stdio too).
+// timeout, or a cwd it cannot enter. Its stdout and stderr come back to us,
+// as runc does it: a failure's message ends with their last 4 KiB
+// ("...failed with exit status 3: stderr: boom"); on success they are
+// dropped. They are read until the hook exits, not to EOF, so a hook that
+// leaves a daemon holding them does not hold `create`.
 //
 // The working directory, as runc 1.1.5 and crun do it (checked by running
 // both): the bundle for prestart, createRuntime, poststart and poststop;

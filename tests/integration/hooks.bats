@@ -268,3 +268,48 @@ poststop $bundle"
     [[ $(kinds_in_order) == "poststop poststop-second " ]]
     assert_no_leftovers "$ROOT" "$ID"
 }
+
+@test "hooks [a failing hook's stderr is in the error and in the --log JSON, as runc does]" {
+    cat >"$TEST_DIR/boom.sh" <<'EOF'
+#!/bin/sh
+cat >/dev/null
+echo "progress on stdout"
+echo "boom: the database is not there" >&2
+exit 3
+EOF
+    chmod +x "$TEST_DIR/boom.sh"
+    update_config ".hooks = {prestart: [{path: \"$TEST_DIR/boom.sh\"}]}"
+    runtime --log "$TEST_DIR/log.json" --log-format json create --bundle "$BUNDLE" "$ID"
+    assert_failure
+    assert_output --partial "prestart hook $TEST_DIR/boom.sh failed with exit status 3: stderr: boom: the database is not there"
+    assert_output --partial "stdout: progress on stdout"
+    run jq -r .msg "$TEST_DIR/log.json"
+    assert_output --partial "exit status 3: stderr: boom: the database is not there"
+    assert_no_leftovers "$ROOT" "$ID"
+    # A hook that succeeds prints nothing of its own to the caller.
+    printf '#!/bin/sh\ncat >/dev/null\necho quiet\n' >"$TEST_DIR/ok.sh"
+    chmod +x "$TEST_DIR/ok.sh"
+    update_config ".hooks = {prestart: [{path: \"$TEST_DIR/ok.sh\"}]}"
+    set_args true
+    runtime run --bundle "$BUNDLE" "$ID"
+    assert_success
+    refute_output --partial quiet
+}
+
+@test "hooks [a hook that leaves a daemon holding its stdout and stderr does not hold create]" {
+    cat >"$TEST_DIR/daemonize.sh" <<EOF
+#!/bin/sh
+cat >/dev/null
+sleep 30 &
+echo \$! >"$TEST_DIR/daemon.pid"
+exit 0
+EOF
+    chmod +x "$TEST_DIR/daemonize.sh"
+    update_config ".hooks = {prestart: [{path: \"$TEST_DIR/daemonize.sh\"}]}"
+    set_args true
+    SECONDS=0
+    runtime run --bundle "$BUNDLE" "$ID"
+    assert_success
+    [[ $SECONDS -lt 10 ]] || fail "create waited for the hook's daemon ($SECONDS s)"
+    kill "$(cat "$TEST_DIR/daemon.pid")" 2>/dev/null || true
+}
