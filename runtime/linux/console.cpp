@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "runtime/core/error.hpp"
+#include "runtime/core/unix_address.hpp"
 #include "runtime/linux/path_in_root.hpp"
 
 namespace tether::os {
@@ -125,13 +126,11 @@ UniqueFd take_fd(int pidfd, int number, const std::string& what) {
 
 void send_console_master(const std::string& socket_path, int master) {
     std::string what = "--console-socket " + socket_path;
-    struct sockaddr_un address {};
-    address.sun_family = AF_UNIX;
-    if (socket_path.size() >= sizeof address.sun_path) throw Error(what + ": path too long");
-    std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size());
+    // Any depth: containerd's and podman's sockets sit under long state dirs.
+    UnixAddress address(socket_path);
     UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!sock) throw_errno(what + ": socket");
-    if (retry_eintr([&] { return ::connect(sock.get(), reinterpret_cast<sockaddr*>(&address), sizeof address); }) != 0)
+    if (retry_eintr([&] { return ::connect(sock.get(), address.get(), address.size()); }) != 0)
         throw_errno(what + ": connect");
 
     // Exactly runc's message: the name "/dev/ptmx" (9 bytes) and the fd.

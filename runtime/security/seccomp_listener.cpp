@@ -7,23 +7,18 @@
 
 #include "runtime/core/error.hpp"
 #include "runtime/core/unique_fd.hpp"
+#include "runtime/core/unix_address.hpp"
 
 namespace tether::security {
 
 void send_seccomp_listener(const std::string& listener_path, int listener_fd,
                            const std::string& process_state_json) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (listener_path.empty() || listener_path.size() >= sizeof address.sun_path)
-        throw Error("linux.seccomp.listenerPath: \"" + listener_path +
-                    "\" is empty or longer than a unix socket path may be");
-    std::memcpy(address.sun_path, listener_path.c_str(), listener_path.size() + 1);
+    if (listener_path.empty()) throw Error("linux.seccomp.listenerPath: empty");
+    UnixAddress address(listener_path);  // any depth
 
     UniqueFd sock(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!sock) throw_errno("socket(AF_UNIX) for " + listener_path);
-    if (retry_eintr([&] {
-            return connect(sock.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
-        }) != 0)
+    if (retry_eintr([&] { return connect(sock.get(), address.get(), address.size()); }) != 0)
         throw_errno("connect to seccomp listener " + listener_path);
 
     // The runtime-spec asks for the state and the fd in one message, so the

@@ -228,3 +228,20 @@ hooks_d_config() {
     run grep -c '"rule":"not-enforced:plain-oci-hook-bestEffort"' "$TEST_DIR/netd-state/decisions.jsonl"
     assert_output 1
 }
+
+@test "bridge: a state dir 220 bytes deep creates, bridges, proxies and deletes (sockets at any depth)" {
+    start_server open hash
+    allow_ports "$open_PORT"
+    update_config '.annotations["run.tether.network.allowedDomains"] = "example.com"'
+    ROOT=$TEST_DIR/root-$(printf 'x%.0s' $(seq 1 130))
+    local id
+    id=$(printf '%064d' 0 | tr 0 a)
+    echo "$id" >>"$TEST_DIR/ids"
+    [[ $((${#ROOT} + 1 + ${#id})) -ge 220 ]] || fail "state dir only $((${#ROOT} + 1 + ${#id})) bytes"
+    set_args sh -c "echo hello | timeout 5 nc 127.0.0.1 $open_PORT; printf 'GET http://not-allowed.test/ HTTP/1.0\r\n\r\n' | timeout 5 nc 127.0.0.1 3128 | head -n1"
+    runtime run --bundle "$BUNDLE" "$id"
+    assert_success
+    assert_line --index 0 "$(echo hello | sha256sum | cut -d' ' -f1) 6"
+    assert_line --partial "403"
+    [[ ! -e $ROOT/$id ]] || fail "the state dir is left behind"
+}
