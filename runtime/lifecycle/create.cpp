@@ -20,6 +20,7 @@
 #include "runtime/core/log.hpp"
 #include "runtime/lifecycle/bundle.hpp"
 #include "runtime/lifecycle/container_init.hpp"
+#include "runtime/lifecycle/created_config.hpp"
 #include "runtime/lifecycle/process_setup.hpp"
 #include "runtime/linux/console.hpp"
 #include "runtime/linux/hook_runner.hpp"
@@ -175,6 +176,9 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     std::unique_ptr<cgroups::CgroupManager> cgroup;
     CreateCleanup cleanup;
     cleanup.dir = &dir;
+    // Before the first state.json: every later verb reads the config from
+    // here, so edits to the bundle's config.json cannot reach the container.
+    save_created_config(dir, bundle.config_text);
     fault_point("create:after-state-dir");
 
     spec::StoredState state;
