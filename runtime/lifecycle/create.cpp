@@ -265,9 +265,8 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         os::write_id_maps(init_pid, linux.uid_mappings, linux.gid_mappings, state.rootless);
     dir.save(state);  // from here on `delete --force` can find and kill the init
     // The init runs createContainer and startContainer hooks itself: it gets
-    // their state documents now ("creating", then "created"; NUL-separated).
-    parent_channel.send(os::SyncType::go, state_json_for_hooks(state, "creating") + std::string(1, '\0') +
-                                              state_json_for_hooks(state, "created"));
+    // their state document now (kHookStatusAfterEnvironment, see there).
+    parent_channel.send(os::SyncType::go, state_json_for_hooks(state, kHookStatusAfterEnvironment));
     fault_point("create:after-go");
 
     for (;;) {
@@ -275,7 +274,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         if (message.type == os::SyncType::error) throw Error(message.payload);
         if (message.type == os::SyncType::ready) break;
         if (message.type == os::SyncType::hooks_needed) {
-            std::string state_json = state_json_for_hooks(state, "creating");
+            std::string state_json = state_json_for_hooks(state, kHookStatusAfterEnvironment);
             // runtime-spec lifecycle (and runc): prestart, then createRuntime.
             try {
                 os::run_hooks("prestart", config.hooks.prestart, state_json, bundle.path);

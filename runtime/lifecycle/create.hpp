@@ -31,4 +31,12 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
 // The OCI state document of a stored state with its live status.
 std::string state_json_for_hooks(const spec::StoredState& state, const char* status);
 
+// The status every hook before the process runs gets on stdin: prestart,
+// createRuntime, createContainer and startContainer. runtime-spec: "creating"
+// is lifecycle step 2 (the environment being built), "created" is after step
+// 2 until the process runs; these hooks are steps 3, 4, 5 and 7. crun and the
+// runtime-tools validation say "created"; runc 1.1 says "creating" for the
+// first three (docs/architecture.md, "Hooks").
+inline constexpr const char* kHookStatusAfterEnvironment = "created";
+
 }  // namespace tether
