@@ -21,6 +21,8 @@ struct GlobalOptions {
     bool systemd_cgroup = false;
     std::string rootless = "auto";
     std::string default_policy;
+    std::string proxy_request_head_timeout;  // also $TETHER_PROXY_REQUEST_HEAD_TIMEOUT
+    std::string proxy_idle_timeout;          // also $TETHER_PROXY_IDLE_TIMEOUT
 
     StateStore store() const { return StateStore(root); }
 };

@@ -19,6 +19,7 @@ void add_create(CLI::App& app, const GlobalOptions& global, Action& action) {
     cmd->callback([&global, &action, options] {
         action = [&global, options] {
             options->default_policy = global.default_policy;
+            options->proxy_timeouts = {global.proxy_request_head_timeout, global.proxy_idle_timeout};
             create_container(global.store(), *options);
             return 0;
         };

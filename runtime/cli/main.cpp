@@ -57,6 +57,15 @@ int main(int argc, char** argv) {
     app.add_option("--criu", "path to criu (unused)");
     app.add_option("--default-policy", global.default_policy,
                    "sandbox policy file applied to every container (annotations override it)");
+    // The administrator's, like --default-policy: a flag in the engine's
+    // runtime entry, or the environment where the engine's entry cannot carry
+    // flags (containerd's runc shim). Never the container's annotations.
+    app.add_option("--proxy-request-head-timeout", global.proxy_request_head_timeout,
+                   "egress proxy: time a client has to send a whole request head, e.g. 30s (default 30s)")
+        ->envname("TETHER_PROXY_REQUEST_HEAD_TIMEOUT");
+    app.add_option("--proxy-idle-timeout", global.proxy_idle_timeout,
+                   "egress proxy: close a request or tunnel with no byte moved for this long, e.g. 10m (default 10m)")
+        ->envname("TETHER_PROXY_IDLE_TIMEOUT");
 
     cli::add_create(app, global, action);
     cli::add_start(app, global, action);

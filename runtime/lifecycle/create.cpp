@@ -151,7 +151,8 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     // A sandbox rewrites the config (no_new_privs, masks, the netd hook)
     // before anything exists, and refuses what it cannot enforce.
     std::optional<SandboxSetup> sandbox =
-        prepare_sandbox(bundle.config, namespaces, store.root() + "/" + options.id, options.default_policy);
+        prepare_sandbox(bundle.config, namespaces, store.root() + "/" + options.id, options.default_policy,
+                        options.proxy_timeouts);
     // A network sandbox gets a cgroup namespace of its own: rooted at its
     // cgroup, it cannot move itself out of the cgroup its socket programs
     // are attached to, even with CAP_SYS_ADMIN and a cgroup2 mount of its own.

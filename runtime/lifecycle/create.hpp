@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "runtime/lifecycle/sandbox_setup.hpp"
 #include "runtime/lifecycle/state_store.hpp"
 
 namespace tether {
@@ -19,6 +20,7 @@ struct CreateOptions {
     bool no_new_keyring = false;
     bool detach_from_init = true;  // false for `run`: we stay the init's parent and wait
     std::string default_policy;    // --default-policy FILE ("" = none)
+    ProxyTimeoutFlags proxy_timeouts;  // --proxy-*-timeout, passed on to tether-netd
 };
 
 struct CreatedContainer {
