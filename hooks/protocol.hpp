@@ -34,6 +34,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -59,6 +60,14 @@ inline constexpr std::string_view kFlush = "FLUSH";
 inline constexpr std::string_view kOk = "ok";
 inline constexpr std::string_view kErrorPrefix = "error ";
 inline constexpr size_t kMaxMessage = 512;
+
+// tether-netd's flags for the egress proxy's timeouts (hooks/proxy/proxy_config.hpp),
+// which tether passes on from its own flags of the same names. A DURATION
+// ("30s", "10m", "500ms": spec/duration.hpp), greater than 0, at most a week:
+// a longer idle tunnel is a leak, not a use.
+inline constexpr const char* kProxyRequestHeadTimeoutFlag = "--proxy-request-head-timeout";
+inline constexpr const char* kProxyIdleTimeoutFlag = "--proxy-idle-timeout";
+inline constexpr std::chrono::milliseconds kMaxProxyTimeout = std::chrono::hours(24 * 7);
 
 // Connects to <state_dir>/netd.sock. Throws tether::Error naming the path.
 inline UniqueFd connect_control_socket(const std::string& state_dir) {

@@ -98,6 +98,7 @@ struct Prepared {
     UniqueFd init_pidfd;
     UniqueFd init_netns;  // /proc/<init>/ns/net: where the bridge and proxy listen
     spec::NetworkPolicy network;
+    netd::ProxyTimeouts proxy_timeouts;
     bool enforced = true;  // false: a plain OCI hook in bestEffort mode
     bool best_effort = false;
     SupervisorPolicy policy;
@@ -238,6 +239,7 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
     p.best_effort = policy.sandbox.best_effort;
     open_audit_trail(p, policy, admin);
     p.network = policy.network;
+    p.proxy_timeouts = options.proxy_timeouts;
 
     p.init_pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, p.state.pid, 0)));
     if (!p.init_pidfd) throw_errno("pidfd_open of the init (pid " + std::to_string(p.state.pid) + ")");
@@ -288,7 +290,7 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
         // Listeners exist before "ready": the container may connect as soon
         // as it runs. The supervisor must know the proxy's port before its
         // first decision, so policy.proxy_port is filled before it exists.
-        NetworkServices services(p.network, p.policy.mode, p.init_netns.get(), p.state.id, log);
+        NetworkServices services(p.network, p.proxy_timeouts, p.policy.mode, p.init_netns.get(), p.state.id, log);
         p.init_netns.reset();
         p.policy.proxy_port = services.proxy_port();
         // With every rule known (the proxy's port is one), before "ready":

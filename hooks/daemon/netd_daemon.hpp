@@ -12,6 +12,8 @@
 #include <istream>
 #include <string>
 
+#include "hooks/proxy/proxy_config.hpp"
+
 namespace tether::hooks {
 
 struct HookOptions {
@@ -28,6 +30,9 @@ struct HookOptions {
     // runc or crun), which cannot enforce; the hook refuses unless the policy
     // says run.tether.sandbox.bestEffort=true.
     std::string runtime;
+    // --proxy-request-head-timeout, --proxy-idle-timeout: the administrator's
+    // (tether passes its own flags of the same names), never the policy's.
+    netd::ProxyTimeouts proxy_timeouts;
 };
 
 inline constexpr const char* kEnforcingRuntime = "tether";

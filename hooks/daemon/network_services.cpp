@@ -85,8 +85,9 @@ std::vector<uint16_t> bridged_ports(const std::vector<spec::PortRange>& ranges) 
 
 bool wants_egress_proxy(const spec::NetworkPolicy& network) { return !network.allowed_domains.empty(); }
 
-NetworkServices::NetworkServices(const spec::NetworkPolicy& network, NetworkMode mode, int container_netns,
-                                 std::string container_id, std::shared_ptr<DecisionLog> log)
+NetworkServices::NetworkServices(const spec::NetworkPolicy& network, const netd::ProxyTimeouts& proxy_timeouts,
+                                 NetworkMode mode, int container_netns, std::string container_id,
+                                 std::shared_ptr<DecisionLog> log)
     : loop_(std::make_unique<netd::EventLoop>()) {
     bool own_namespace = mode != NetworkMode::host;
     std::vector<uint16_t> ports = own_namespace ? bridged_ports(network.allow_local_outbound_ports)
@@ -125,6 +126,7 @@ NetworkServices::NetworkServices(const spec::NetworkPolicy& network, NetworkMode
         netd::ProxyConfig config;
         config.allowed_domains = network.allowed_domains;
         config.denied_domains = network.denied_domains;
+        config.timeouts = proxy_timeouts;
         for (const auto& cidr : network.allow_private_upstreams) config.allow_private_upstreams.push_back(cidr.text);
         config.on_decision = [log, container_id](const netd::ProxyDecision& decision) {
             log->write(proxy_decision_line(decision, container_id));

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "hooks/common/decision_log.hpp"
+#include "hooks/proxy/proxy_config.hpp"
 #include "hooks/supervisor/supervisor_policy.hpp"
 #include "runtime/core/unique_fd.hpp"
 #include "spec/policy.hpp"
@@ -59,8 +60,8 @@ class NetworkServices {
 public:
     // Creates the listeners (throws tether::Error naming what failed).
     // container_netns: an fd of /proc/<init>/ns/net; unused on the host network.
-    NetworkServices(const spec::NetworkPolicy& network, NetworkMode mode, int container_netns,
-                    std::string container_id, std::shared_ptr<DecisionLog> log);
+    NetworkServices(const spec::NetworkPolicy& network, const netd::ProxyTimeouts& proxy_timeouts, NetworkMode mode,
+                    int container_netns, std::string container_id, std::shared_ptr<DecisionLog> log);
     ~NetworkServices();  // stops the loop and joins its thread
     NetworkServices(const NetworkServices&) = delete;
     NetworkServices& operator=(const NetworkServices&) = delete;

@@ -48,6 +48,14 @@ public:
     // Registers with the loop and moves whatever is already readable.
     void start();
     bool finished() const { return finished_; }
+    // Bytes delivered so far, both directions: an owner's idle timeout
+    // compares it between ticks instead of reading the clock per splice.
+    uint64_t bytes_relayed() const { return to_upstream_.bytes + to_client_.bytes; }
+    // Closes both sides now (FIN, or RST where input is unread) and runs
+    // on_done as for any other end. For an owner's timeout.
+    void close() {
+        if (!finished_) finish(false);
+    }
 
 private:
     struct Direction {

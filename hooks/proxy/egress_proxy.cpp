@@ -3,6 +3,8 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+
 #include "runtime/core/error.hpp"
 
 namespace tether::netd {
@@ -12,10 +14,30 @@ EgressProxy::EgressProxy(EventLoop& loop, ProxyConfig config) : loop_(loop) {
     DialFunction dial = config.dial ? config.dial : start_connect;
     context_ = std::unique_ptr<ProxyContext>(new ProxyContext{loop, DestinationPolicy(config),
                                                               ResolverPool(loop, resolve, config.resolver_threads),
-                                                              std::move(dial), std::move(config.on_decision)});
+                                                              std::move(dial), std::move(config.on_decision),
+                                                              config.timeouts});
+    using std::chrono::milliseconds;
+    milliseconds tick = std::clamp(std::min(config.timeouts.request_head, config.timeouts.idle) / 10, milliseconds(10),
+                                   milliseconds(1000));
+    timeout_tick_ = std::make_unique<PeriodicTimer>(loop, tick, [this] { check_timeouts(); });
+}
+
+// Finished connections and tunnels wait for their posted erase: they are
+// skipped, and nothing here erases, so the maps are stable while we walk them.
+void EgressProxy::check_timeouts() {
+    auto now = IdleWatch::Clock::now();
+    for (auto& [raw, connection] : connections_) connection->on_tick(now);
+    for (auto& [raw, tunnel] : tunnels_) {
+        if (tunnel.timed_out || raw->finished()) continue;
+        if (tunnel.idle.idle_for(raw->bytes_relayed(), now) >= context_->timeouts.idle) {
+            tunnel.timed_out = true;
+            raw->close();  // runs the done callback below, which logs it
+        }
+    }
 }
 
 EgressProxy::~EgressProxy() {
+    timeout_tick_.reset();
     for (auto& listener : listeners_) loop_.unwatch(listener->token);
     // Connections and tunnels unwatch themselves; the resolver threads stop with the context.
     tunnels_.clear();
@@ -71,6 +93,8 @@ void EgressProxy::start_tunnel(ProxyTunnel tunnel) {
             decision.duration_ms =
                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
             if (stats.reset) decision.error = "reset";
+            if (auto it = tunnels_.find(&finished); it != tunnels_.end() && it->second.timed_out)
+                decision.error = "idle timeout";
             if (context_->on_decision) context_->on_decision(decision);
             loop_.post([this, alive, raw = &finished] {
                 if (!alive.expired()) tunnels_.erase(raw);
@@ -84,7 +108,7 @@ void EgressProxy::start_tunnel(ProxyTunnel tunnel) {
         return;
     }
     SpliceRelay* raw = relay.get();
-    tunnels_.emplace(raw, std::move(relay));
+    tunnels_.emplace(raw, Tunnel{std::move(relay), IdleWatch(), false});
     raw->start();
 }
 

@@ -4,6 +4,10 @@
 // a free host loopback port with the host network). See proxy_connection.hpp
 // for the order of checks; every request ends as one ProxyDecision.
 //
+// Timeouts (ProxyConfig::timeouts): one periodic tick checks every connection
+// and tunnel; nothing per byte but a counter. The tick is a tenth of the
+// shorter timeout, between 10 ms and 1 s, so a deadline is met within that.
+//
 // Threading: construct, add_listener and destroy on the loop thread or while
 // the loop is not running. The resolver threads never touch connections.
 #pragma once
@@ -13,8 +17,10 @@
 #include <vector>
 
 #include "hooks/net/event_loop.hpp"
+#include "hooks/net/periodic_timer.hpp"
 #include "hooks/net/splice_relay.hpp"
 #include "hooks/proxy/proxy_config.hpp"
+#include "hooks/proxy/idle_watch.hpp"
 #include "hooks/proxy/proxy_connection.hpp"
 #include "runtime/core/unique_fd.hpp"
 
@@ -39,14 +45,21 @@ private:
         UniqueFd fd;
         EventLoop::Token token = 0;
     };
+    struct Tunnel {
+        std::unique_ptr<SpliceRelay> relay;
+        IdleWatch idle;
+        bool timed_out = false;  // closed by the idle timeout (its decision says so)
+    };
     void accept_all(Listener& listener);
     void start_tunnel(ProxyTunnel tunnel);
+    void check_timeouts();
 
     EventLoop& loop_;
     std::unique_ptr<ProxyContext> context_;
     std::vector<std::unique_ptr<Listener>> listeners_;
     std::unordered_map<ProxyConnection*, std::unique_ptr<ProxyConnection>> connections_;
-    std::unordered_map<SpliceRelay*, std::unique_ptr<SpliceRelay>> tunnels_;
+    std::unordered_map<SpliceRelay*, Tunnel> tunnels_;
+    std::unique_ptr<PeriodicTimer> timeout_tick_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards posted cleanups
 };
 

@@ -2,6 +2,7 @@
 // is parsed in spec/), and what it reports back for the decision log.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -32,6 +33,22 @@ using ResolveFunction = std::function<std::vector<SocketAddress>(const std::stri
 // Starts a non-blocking connect; injectable so tests can prove no connect happens.
 using DialFunction = std::function<ConnectAttempt(const SocketAddress& address)>;
 
+// How long a client may hold a connection without getting anywhere. Set by the
+// administrator (tether-netd's flags, passed on from tether's), never by the
+// container: a tenant who writes annotations is the one these bound.
+struct ProxyTimeouts {
+    // Slowloris: a client that sends a request head a byte at a time, or
+    // nothing at all, holds a connection and its buffers. It has this long
+    // from accept, or from the end of the previous response on a keep-alive
+    // connection, to send a whole head (HTTP) or greeting and request (SOCKS5).
+    // A byte does not restart the clock.
+    std::chrono::milliseconds request_head = std::chrono::seconds(30);
+    // Once a request is under way (resolving, connecting, a plain HTTP
+    // exchange, a CONNECT or SOCKS5 tunnel, a 403 being drained): closed when
+    // no byte moved in either direction for this long.
+    std::chrono::milliseconds idle = std::chrono::minutes(10);
+};
+
 struct ProxyConfig {
     // Patterns as in the annotations: "example.com", "*.example.com" (subdomains
     // only). Normalized again by the proxy (case, trailing dot, IDNA).
@@ -45,6 +62,7 @@ struct ProxyConfig {
     DialFunction dial;        // default: start_connect
     std::function<void(const ProxyDecision&)> on_decision;
     unsigned resolver_threads = 4;
+    ProxyTimeouts timeouts;
 };
 
 // getaddrinfo(name, AF_UNSPEC, SOCK_STREAM) on the calling thread.

@@ -74,6 +74,7 @@ void ProxyConnection::on_event() {
     if (phase_ == Phase::done) return;
     while (phase_ != Phase::done) {
         bool progress = do_io();
+        if (progress) ++progress_;
         if (phase_ == Phase::done) return;
         progress |= advance();
         if (!progress) break;
@@ -489,6 +490,7 @@ bool ProxyConnection::advance_response_body() {
         return true;
     }
     phase_ = Phase::http_head;  // keep-alive: the next request may already be buffered
+    head_started_ = IdleWatch::Clock::now();
     return true;
 }
 
@@ -525,6 +527,61 @@ void ProxyConnection::update_interest() {
         if (!upstream_out_.empty()) upstream_events |= EPOLLOUT;
     }
     context_.loop.set_events(upstream_token_, upstream_events);
+}
+
+bool ProxyConnection::awaiting_request_head() const {
+    return phase_ == Phase::detect || phase_ == Phase::http_head || phase_ == Phase::socks_greeting ||
+           phase_ == Phase::socks_request;
+}
+
+void ProxyConnection::on_tick(IdleWatch::Clock::time_point now) {
+    if (phase_ == Phase::done) return;
+    if (awaiting_request_head()) {
+        // The head clock alone decides here: a byte now and then must not
+        // keep a connection that never finishes its head.
+        if (now - head_started_ >= context_.timeouts.request_head) request_head_timed_out();
+        return;
+    }
+    if (idle_.idle_for(progress_, now) >= context_.timeouts.idle) idle_timed_out();
+}
+
+void ProxyConnection::request_head_timed_out() {
+    // Part of an HTTP head: say why (RFC 9110, 408). Nothing yet (a keep-alive
+    // connection between requests) or SOCKS5, which has no such reply: close.
+    if (phase_ == Phase::http_head && !client_in_.empty())
+        client_out_ += make_http_response(408, "Request Timeout", "tether egress proxy: request head not received in time\n", true);
+    close_after_last_words({});
+}
+
+void ProxyConnection::idle_timed_out() {
+    if (decision_pending_) decision_.error = "idle timeout";
+    if (phase_ == Phase::closing || response_started_) {
+        // A response cut short must not look complete: reset. A 403 already
+        // sent (closing) ends normally.
+        finish(phase_ != Phase::closing);
+        return;
+    }
+    std::string last_words;
+    if (mode_ == Mode::socks5) {
+        last_words = socks5::make_reply(socks5::host_unreachable);
+    } else if (phase_ == Phase::http_request_body) {
+        last_words = make_http_response(408, "Request Timeout", "tether egress proxy: request body stalled\n", true);
+    } else {
+        last_words = make_http_response(504, "Gateway Timeout",
+                                        "tether egress proxy: " + verdict_.host + ": no answer (idle timeout)\n", true);
+    }
+    emit_decision();
+    close_after_last_words(std::move(last_words));
+}
+
+// One non-blocking attempt to send a last reply, then close: a client that
+// stalled is not waited for again.
+void ProxyConnection::close_after_last_words(std::string last_words) {
+    client_out_ += last_words;
+    int error = 0;
+    while (!client_out_.empty() && write_from(client_.get(), client_out_, error) && !error) {
+    }
+    finish(false);
 }
 
 void ProxyConnection::finish(bool reset_client) {

@@ -19,6 +19,7 @@
 #include "hooks/net/event_loop.hpp"
 #include "hooks/proxy/destination_policy.hpp"
 #include "hooks/proxy/http_message.hpp"
+#include "hooks/proxy/idle_watch.hpp"
 #include "hooks/proxy/proxy_config.hpp"
 #include "hooks/proxy/resolver_pool.hpp"
 #include "runtime/core/unique_fd.hpp"
@@ -32,6 +33,7 @@ struct ProxyContext {
     ResolverPool resolver;
     DialFunction dial;
     std::function<void(const ProxyDecision&)> on_decision;
+    ProxyTimeouts timeouts;
 };
 
 // A connected tunnel, ready for SpliceRelay. decision is complete but for the
@@ -57,6 +59,10 @@ public:
     ProxyConnection& operator=(const ProxyConnection&) = delete;
 
     void start();
+    // The owner's periodic check of context.timeouts (EgressProxy's tick): a
+    // connection past its deadline answers if it can (408, 504) and closes.
+    // Like the callbacks above, it may finish the connection.
+    void on_tick(IdleWatch::Clock::time_point now);
 
 private:
     enum class Phase {
@@ -94,6 +100,10 @@ private:
     void drop_upstream();
     void update_interest();
     void finish(bool reset_client);
+    bool awaiting_request_head() const;
+    void request_head_timed_out();
+    void idle_timed_out();
+    void close_after_last_words(std::string last_words);
 
     ProxyContext& context_;
     UniqueFd client_;
@@ -103,6 +113,12 @@ private:
     Finished on_finished_;
     TunnelReady on_tunnel_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for resolver callbacks
+
+    // Timeouts: the head clock starts at accept and at each keep-alive
+    // request; the idle watch sees progress_, bumped by every round of I/O.
+    IdleWatch::Clock::time_point head_started_ = IdleWatch::Clock::now();
+    IdleWatch idle_;
+    uint64_t progress_ = 0;
 
     Phase phase_ = Phase::detect;
     Mode mode_ = Mode::http_plain;

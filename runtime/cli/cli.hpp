@@ -22,6 +22,8 @@ struct GlobalOptions {
     std::string rootless = "auto";
     std::string default_policy;
     std::string admin_config;  // "" = /etc/tether/admin.json when it exists
+    std::string proxy_request_head_timeout;  // also $TETHER_PROXY_REQUEST_HEAD_TIMEOUT
+    std::string proxy_idle_timeout;          // also $TETHER_PROXY_IDLE_TIMEOUT
 
     StateStore store() const { return StateStore(root); }
 };

@@ -60,6 +60,15 @@ int main(int argc, char** argv) {
     app.add_option("--admin-config", global.admin_config,
                    "the administrator's file: sandbox ceiling, workload keys, log and policy directories "
                    "(default /etc/tether/admin.json when it exists)");
+    // The administrator's, like --default-policy: a flag in the engine's
+    // runtime entry, or the environment where the engine's entry cannot carry
+    // flags (containerd's runc shim). Never the container's annotations.
+    app.add_option("--proxy-request-head-timeout", global.proxy_request_head_timeout,
+                   "egress proxy: time a client has to send a whole request head, e.g. 30s (default 30s)")
+        ->envname("TETHER_PROXY_REQUEST_HEAD_TIMEOUT");
+    app.add_option("--proxy-idle-timeout", global.proxy_idle_timeout,
+                   "egress proxy: close a request or tunnel with no byte moved for this long, e.g. 10m (default 10m)")
+        ->envname("TETHER_PROXY_IDLE_TIMEOUT");
 
     cli::add_create(app, global, action);
     cli::add_start(app, global, action);

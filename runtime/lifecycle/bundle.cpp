@@ -15,9 +15,9 @@ Bundle load_bundle(const std::string& bundle_dir) {
     if (!S_ISDIR(st.st_mode)) throw Error("bundle " + bundle.path + ": not a directory");
 
     std::string config_path = bundle.path + "/config.json";
-    std::string text = fs::read_file(config_path, 4 * 1024 * 1024);
+    bundle.config_text = fs::read_file(config_path, kMaxConfigSize);
     try {
-        bundle.config = spec::parse_config(text);
+        bundle.config = spec::parse_config(bundle.config_text);
     } catch (const std::exception& e) {
         throw Error(config_path + ": " + e.what());
     }

@@ -3,15 +3,20 @@
 // spec::Config only.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "spec/config.hpp"
 
 namespace tether {
 
+// A config.json larger than this is hostile input, not a config.
+inline constexpr size_t kMaxConfigSize = 4 * 1024 * 1024;
+
 struct Bundle {
-    std::string path;    // absolute bundle directory
-    std::string rootfs;  // absolute rootfs directory
+    std::string path;         // absolute bundle directory
+    std::string rootfs;       // absolute rootfs directory
+    std::string config_text;  // the bytes parsed into config (kept by create: created_config.hpp)
     spec::Config config;
 };
 

@@ -141,14 +141,6 @@ void apply_hooks_answer(std::vector<std::string>& env, std::optional<uint16_t>& 
     }
 }
 
-// The parent's `go` carries the state documents for the hooks the init
-// runs itself: "<creating>\0<created>" (createContainer, startContainer).
-std::string hook_state(const std::string& states, bool created) {
-    size_t split = states.find('\0');
-    if (split == std::string::npos) return states;
-    return created ? states.substr(split + 1) : states.substr(0, split);
-}
-
 void wait_for_start(int fifo_fd) {
     char byte;
     ssize_t n = retry_eintr([&] { return ::read(fifo_fd, &byte, 1); });
@@ -212,7 +204,9 @@ void run_container_init(InitContext& context) {
         //    the parent our host pid and wait for the cgroup and id maps.
         os::join_namespaces(*context.namespaces);
         context.channel.send(os::SyncType::hello);
-        std::string hook_states = context.channel.expect(os::SyncType::go).payload;
+        // `go` carries the state document for the hooks the init runs itself
+        // (createContainer, startContainer): both see "created".
+        std::string hook_state = context.channel.expect(os::SyncType::go).payload;
         // The cgroup namespace's root is the cgroup of the process that makes
         // it, and only now are we in our own (runc unshares it here too).
         // Made at clone, its root was the runtime's cgroup: the container saw
@@ -251,7 +245,7 @@ void run_container_init(InitContext& context) {
         }
         // createContainer: in our mount namespace, before pivot_root, so the
         // hook's path is still the runtime's view (runtime-spec).
-        os::run_hooks("createContainer", config.hooks.create_container, hook_state(hook_states, false),
+        os::run_hooks("createContainer", config.hooks.create_container, hook_state,
                       create_container_hook_cwd(context.rootfs.bundle));
         os::enter_rootfs(context.rootfs, bound_rootfs.get(), context.no_pivot);
         bound_rootfs.reset();
@@ -287,7 +281,7 @@ void run_container_init(InitContext& context) {
         // startContainer: in the container, after start, before the process,
         // in process.cwd (runc and crun). `start` reads start.fifo: a failure
         // reaches it through the catch below and fails `start`.
-        os::run_hooks("startContainer", config.hooks.start_container, hook_state(hook_states, true), "");
+        os::run_hooks("startContainer", config.hooks.start_container, hook_state, "");
         setup.load_filters_late();
         // tether ignores SIGPIPE (main.cpp); an ignored signal survives execve,
         // and the container's program must get the default.

@@ -20,6 +20,7 @@
 #include "runtime/core/log.hpp"
 #include "runtime/lifecycle/bundle.hpp"
 #include "runtime/lifecycle/container_init.hpp"
+#include "runtime/lifecycle/created_config.hpp"
 #include "runtime/lifecycle/process_setup.hpp"
 #include "runtime/linux/console.hpp"
 #include "runtime/linux/hook_runner.hpp"
@@ -151,7 +152,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     // before anything exists, and refuses what it cannot enforce.
     std::optional<SandboxSetup> sandbox =
         prepare_sandbox(bundle.config, namespaces, store.root() + "/" + options.id, options.default_policy,
-                        options.admin_config);
+                        options.admin_config, options.proxy_timeouts);
     // A network sandbox gets a cgroup namespace of its own: rooted at its
     // cgroup, it cannot move itself out of the cgroup its socket programs
     // are attached to, even with CAP_SYS_ADMIN and a cgroup2 mount of its own.
@@ -176,6 +177,9 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     std::unique_ptr<cgroups::CgroupManager> cgroup;
     CreateCleanup cleanup;
     cleanup.dir = &dir;
+    // Before the first state.json: every later verb reads the config from
+    // here, so edits to the bundle's config.json cannot reach the container.
+    save_created_config(dir, bundle.config_text);
     fault_point("create:after-state-dir");
 
     spec::StoredState state;
@@ -262,9 +266,8 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         os::write_id_maps(init_pid, linux.uid_mappings, linux.gid_mappings, state.rootless);
     dir.save(state);  // from here on `delete --force` can find and kill the init
     // The init runs createContainer and startContainer hooks itself: it gets
-    // their state documents now ("creating", then "created"; NUL-separated).
-    parent_channel.send(os::SyncType::go, state_json_for_hooks(state, "creating") + std::string(1, '\0') +
-                                              state_json_for_hooks(state, "created"));
+    // their state document now (kHookStatusAfterEnvironment, see there).
+    parent_channel.send(os::SyncType::go, state_json_for_hooks(state, kHookStatusAfterEnvironment));
     fault_point("create:after-go");
 
     for (;;) {
@@ -272,7 +275,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         if (message.type == os::SyncType::error) throw Error(message.payload);
         if (message.type == os::SyncType::ready) break;
         if (message.type == os::SyncType::hooks_needed) {
-            std::string state_json = state_json_for_hooks(state, "creating");
+            std::string state_json = state_json_for_hooks(state, kHookStatusAfterEnvironment);
             // runtime-spec lifecycle (and runc): prestart, then createRuntime.
             os::run_hooks("prestart", config.hooks.prestart, state_json, bundle.path);
             os::run_hooks("createRuntime", config.hooks.create_runtime, state_json, bundle.path);

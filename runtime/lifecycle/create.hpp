@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "runtime/lifecycle/sandbox_setup.hpp"
 #include "runtime/lifecycle/state_store.hpp"
 
 namespace tether {
@@ -20,6 +21,7 @@ struct CreateOptions {
     bool detach_from_init = true;  // false for `run`: we stay the init's parent and wait
     std::string default_policy;    // --default-policy FILE ("" = none)
     std::string admin_config;      // --admin-config FILE ("" = /etc/tether/admin.json if present)
+    ProxyTimeoutFlags proxy_timeouts;  // --proxy-*-timeout, passed on to tether-netd
 };
 
 struct CreatedContainer {
@@ -31,5 +33,13 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
 
 // The OCI state document of a stored state with its live status.
 std::string state_json_for_hooks(const spec::StoredState& state, const char* status);
+
+// The status every hook before the process runs gets on stdin: prestart,
+// createRuntime, createContainer and startContainer. runtime-spec: "creating"
+// is lifecycle step 2 (the environment being built), "created" is after step
+// 2 until the process runs; these hooks are steps 3, 4, 5 and 7. crun and the
+// runtime-tools validation say "created"; runc 1.1 says "creating" for the
+// first three (docs/architecture.md, "Hooks").
+inline constexpr const char* kHookStatusAfterEnvironment = "created";
 
 }  // namespace tether

@@ -19,7 +19,7 @@
 #include "runtime/core/error.hpp"
 #include "runtime/core/fs.hpp"
 #include "runtime/core/log.hpp"
-#include "runtime/lifecycle/bundle.hpp"
+#include "runtime/lifecycle/created_config.hpp"
 #include "runtime/lifecycle/process_setup.hpp"
 #include "runtime/lifecycle/wait.hpp"
 #include "runtime/linux/console.hpp"
@@ -285,9 +285,11 @@ int exec_in_container(const StateStore& store, const ExecOptions& options) {
     if (status == LiveStatus::stopped)
         throw Error("cannot exec in a stopped container " + options.id + " (container not running)");
 
-    Bundle bundle = load_bundle(state.oci.bundle);
-    spec::Config config = bundle.config;
-    config.process = build_process(options, *bundle.config.process);
+    // The container's config as it was at create, not the bundle's now: the
+    // exec'd process gets the namespaces and sandbox the init got.
+    spec::Config config = load_created_config(*dir, state);
+    if (!config.process || !config.linux_) throw Error("exec: the container's config has no process or linux section");
+    config.process = build_process(options, *config.process);
     if (config.process->args.empty()) throw Error("exec: args must not be empty");
     // The container's sysctls are already set; /proc/sys is read-only now.
     if (config.linux_) config.linux_->sysctl.clear();

@@ -14,7 +14,7 @@
 #include "runtime/core/error.hpp"
 #include "runtime/core/fault.hpp"
 #include "runtime/core/log.hpp"
-#include "runtime/lifecycle/bundle.hpp"
+#include "runtime/lifecycle/created_config.hpp"
 #include "runtime/lifecycle/create.hpp"
 #include "runtime/linux/hook_runner.hpp"
 
@@ -36,11 +36,13 @@ std::unique_ptr<cgroups::CgroupManager> open_cgroup(const spec::StoredState& sta
     return cgroups::open_cgroup_manager(state.cgroup_path, state.rootless);
 }
 
-// Poststop hooks come from the bundle's config; a bundle that vanished has none to run.
-std::vector<spec::Hook> poststop_hooks(const spec::StoredState& state) {
+// Poststop hooks come from the config as it was at create. If that cannot be
+// read, delete still removes everything: a container must always be deletable.
+std::vector<spec::Hook> poststop_hooks(const ContainerDir& dir, const spec::StoredState& state) {
     try {
-        return load_bundle(state.oci.bundle).config.hooks.poststop;
-    } catch (const std::exception&) {
+        return load_created_config(dir, state).hooks.poststop;
+    } catch (const std::exception& e) {
+        log::warning(std::string("poststop hooks not run: ") + e.what());
         return {};
     }
 }
@@ -53,7 +55,7 @@ void destroy(ContainerDir& dir, const spec::StoredState& state) {
     stop_network_daemon(state);
     std::string state_json = state_json_for_hooks(state, "stopped");
     for (const auto& error :
-         os::run_hooks_collect_errors("poststop", poststop_hooks(state), state_json, state.oci.bundle))
+         os::run_hooks_collect_errors("poststop", poststop_hooks(dir, state), state_json, state.oci.bundle))
         log::warning(error);
     if (auto cgroup = open_cgroup(state)) cgroup->destroy();
     fault_point("delete:before-remove");
@@ -123,6 +125,9 @@ void start_container(const StateStore& store, const std::string& id) {
     if (status != LiveStatus::created)
         throw Error("cannot start a container that is " + std::string(status_name(status)) +
                     (status == LiveStatus::stopped ? " (container not running)" : ""));
+    // Read before the init is released: a config that cannot be read fails
+    // start while the container is still just created.
+    std::vector<spec::Hook> poststart = load_created_config(*dir, state).hooks.poststart;
     // Opened before the init is released: it cannot exec (and close its end)
     // before we hold ours.
     std::optional<UniqueFd> start_status = open_start_status(*dir);
@@ -150,10 +155,8 @@ void start_container(const StateStore& store, const std::string& id) {
             throw Error("cannot start container " + id + ": " + failure);
         }
     }
-    Bundle bundle = load_bundle(state.oci.bundle);
     std::string state_json = state_json_for_hooks(state, "running");
-    for (const auto& error :
-         os::run_hooks_collect_errors("poststart", bundle.config.hooks.poststart, state_json, bundle.path))
+    for (const auto& error : os::run_hooks_collect_errors("poststart", poststart, state_json, state.oci.bundle))
         log::warning(error);
 }
 

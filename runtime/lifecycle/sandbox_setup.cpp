@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 
+#include "hooks/protocol.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/fs.hpp"
 #include "runtime/core/log.hpp"
@@ -16,6 +17,7 @@
 #include "runtime/sandbox/seccomp_closures.hpp"
 #include "runtime/security/seccomp_filter.hpp"
 #include "spec/admin_config.hpp"
+#include "spec/duration.hpp"
 
 namespace tether {
 namespace {
@@ -75,6 +77,25 @@ std::vector<std::string> writable_mount_destinations(const spec::Config& config)
     return writable;
 }
 
+// The flags as tether-netd will read them ("1500ms"), after the same check it
+// makes, so that a bad value fails create before anything exists and names
+// tether's own flag rather than failing a hook.
+std::vector<std::string> netd_proxy_timeout_args(const ProxyTimeoutFlags& flags) {
+    std::vector<std::string> args;
+    auto add = [&](const char* flag, const char* env, const std::string& value) {
+        if (value.empty()) return;
+        try {
+            auto parsed = spec::parse_duration(value, flag, hooks::protocol::kMaxProxyTimeout);
+            args.insert(args.end(), {flag, spec::duration_to_string(parsed)});
+        } catch (const std::exception& e) {
+            throw Error(std::string(e.what()) + " (from " + flag + " or " + env + ")");
+        }
+    };
+    add(hooks::protocol::kProxyRequestHeadTimeoutFlag, "TETHER_PROXY_REQUEST_HEAD_TIMEOUT", flags.request_head);
+    add(hooks::protocol::kProxyIdleTimeoutFlag, "TETHER_PROXY_IDLE_TIMEOUT", flags.idle);
+    return args;
+}
+
 void add_unique(std::vector<std::string>& list, const std::string& value) {
     for (const auto& existing : list)
         if (existing == value) return;
@@ -99,7 +120,9 @@ std::string find_netd_binary() {
 
 std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::NamespacePlan& namespaces,
                                             const std::string& state_dir, const std::string& default_policy_path,
-                                            const std::string& admin_config_path) {
+                                            const std::string& admin_config_path,
+                                            const ProxyTimeoutFlags& proxy_timeouts) {
+    std::vector<std::string> timeout_args = netd_proxy_timeout_args(proxy_timeouts);
     std::optional<std::string> default_policy;
     if (!default_policy_path.empty()) default_policy = fs::read_file(default_policy_path, 1024 * 1024);
     SandboxSetup setup;
@@ -162,6 +185,7 @@ std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::Name
             hook.args.push_back("--admin-config");
             hook.args.push_back(setup.admin_config_path);
         }
+        hook.args.insert(hook.args.end(), timeout_args.begin(), timeout_args.end());
         config.hooks.prestart.insert(config.hooks.prestart.begin(), hook);
     }
     return setup;

@@ -44,11 +44,21 @@ struct SandboxSetup {
     std::string admin_config_path;  // the administrator's file read, "" when none
 };
 
+// tether's --proxy-request-head-timeout and --proxy-idle-timeout (or their
+// environment variables) as given; "" leaves tether-netd's default. The
+// administrator's, never the config's: prepare_sandbox checks them for every
+// container and passes them on to tether-netd.
+struct ProxyTimeoutFlags {
+    std::string request_head;
+    std::string idle;
+};
+
 // admin_config_path: the administrator's file (spec/admin_config.hpp); ""
 // reads /etc/tether/admin.json when it exists.
 std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::NamespacePlan& namespaces,
                                             const std::string& state_dir, const std::string& default_policy_path,
-                                            const std::string& admin_config_path = "");
+                                            const std::string& admin_config_path = "",
+                                            const ProxyTimeoutFlags& proxy_timeouts = {});
 
 // The listener payload written on the sync channel: "<kind>:<fd number>".
 inline constexpr const char* kNetdListener = "netd";

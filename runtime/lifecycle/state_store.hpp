@@ -1,5 +1,6 @@
 // The state directory: <root>/<id>/ holds state.json (spec::StoredState),
-// exec.fifo while the container is created-but-not-started, and the lock.
+// config.json as it was at create (created_config.hpp), exec.fifo while the
+// container is created-but-not-started, and the lock.
 //
 // The root defaults to /run/tether and never depends on PATH, HOME or
 // XDG_RUNTIME_DIR: podman calls the runtime from conmon, from podman itself

@@ -139,7 +139,7 @@ _live_init_pids() {
 _verb() {
     while [[ $# -gt 0 ]]; do
         case $1 in
-            --root | --log | --log-format) shift 2 ;;
+            --root | --log | --log-format | --default-policy | --proxy-request-head-timeout | --proxy-idle-timeout) shift 2 ;;
             -*) shift ;;
             *) echo "$1"; return ;;
         esac

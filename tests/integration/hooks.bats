@@ -109,10 +109,13 @@ wait_for_file_lines() {
     [[ $(ns_of poststart 2) == "$host_mnt" ]]
     [[ $(ns_of poststop 2) == "$host_mnt" ]]
 
-    # The state on stdin: status per the spec, id, pid, bundle.
-    [[ $(jq -r .status "$LOGDIR/prestart.json") == creating ]]
-    [[ $(jq -r .status "$LOGDIR/createRuntime.json") == creating ]]
-    [[ $(jq -r .status "$LOGDIR/createContainer.json") == creating ]]
+    # The state on stdin: status per the spec, id, pid, bundle. Every hook
+    # before the process runs comes after lifecycle step 2 (the environment
+    # is built): "created", as crun says (runc 1.1 says "creating" for the
+    # create-time three; docs/architecture.md, "Hooks").
+    [[ $(jq -r .status "$LOGDIR/prestart.json") == created ]]
+    [[ $(jq -r .status "$LOGDIR/createRuntime.json") == created ]]
+    [[ $(jq -r .status "$LOGDIR/createContainer.json") == created ]]
     [[ $(jq -r .status "$LOGDIR/startContainer.json") == created ]]
     [[ $(jq -r .status "$LOGDIR/poststart.json") == running ]]
     [[ $(jq -r .status "$LOGDIR/poststop.json") == stopped ]]

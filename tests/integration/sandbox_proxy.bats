@@ -188,3 +188,46 @@ SH
     refute_line --index 0 "http://127.0.0.1:3128"
     assert_line --index 1 "hello from the host"
 }
+
+# held_proxy_request REQUEST: a script that sends REQUEST to the proxy and
+# keeps its side open (nc's stdin, a fifo, stays open for 20 s), then prints
+# what came back and how many seconds passed until the connection ended.
+held_proxy_request() {
+    echo "mkfifo /tmp/held; (printf '$1'; sleep 20) >/tmp/held & start=\$(date +%s);" \
+        "timeout 15 nc 127.0.0.1 3128 </tmp/held; echo; echo \"elapsed=\$((\$(date +%s) - start))\""
+}
+
+@test "proxy: --proxy-request-head-timeout: a half-sent request head is answered 408 and closed" {
+    set_args sh -c "$(held_proxy_request 'GET http://allowed.test/ HTTP/1.1\r\nHost: allo')"
+    runtime_bin "$TEST_DIR/tether-with-hosts" "$ROOT" --proxy-request-head-timeout 1s run --bundle "$BUNDLE" "$ID"
+    assert_success
+    assert_output --partial "HTTP/1.1 408 Request Timeout"
+    # Closed by the proxy after about 1 s, not by nc's own 15 s.
+    [[ $(sed -n 's/^elapsed=//p' <<<"$output") -lt 10 ]]
+}
+
+@test "proxy: TETHER_PROXY_IDLE_TIMEOUT: an idle CONNECT tunnel is closed and logged as such" {
+    set_args sh -c "$(held_proxy_request "CONNECT allowed.test:$HTTP_PORT HTTP/1.1\\r\\n\\r\\n"); sleep 3600"
+    TETHER_PROXY_IDLE_TIMEOUT=1s runtime_bin "$TEST_DIR/tether-with-hosts" "$ROOT" create --bundle "$BUNDLE" "$ID"
+    assert_success
+    runtime start "$ID"
+    assert_success
+    local log=$ROOT/$ID/decisions.jsonl i
+    for ((i = 0; i < 200; i++)); do
+        container_output "$ID" | grep -q '^elapsed=' && grep -q '"syscall":"proxy"' "$log" 2>/dev/null && break
+        sleep 0.1
+    done
+    run container_output "$ID"
+    assert_line --partial "HTTP/1.1 200 Connection established"
+    # Closed by the proxy after about 1 s, not by nc's own 15 s.
+    [[ $(sed -n 's/^elapsed=//p' <<<"$output") -lt 10 ]]
+    run jq -r 'select(.syscall == "proxy") | [.protocol, .verdict, .error] | join(" ")' "$log"
+    assert_output "connect allow idle timeout"
+}
+
+@test "proxy: a bad --proxy-idle-timeout fails create naming the flag, nothing left" {
+    runtime --proxy-idle-timeout 10x create --bundle "$BUNDLE" "$ID"
+    assert_failure
+    assert_output --partial '--proxy-idle-timeout: "10x": expected a whole number followed by ms, s, m or h'
+    assert_no_leftovers "$ROOT" "$ID"
+}

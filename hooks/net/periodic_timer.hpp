@@ -1,0 +1,32 @@
+// A callback every `interval` on an EventLoop, from a timerfd. The loop has no
+// timers of its own; owners that need deadlines (the proxy's timeouts) check
+// them on each tick rather than arming one timer per connection, which would
+// cost an fd and a timerfd_settime on every byte that moves.
+//
+// Threading: construct and destroy on the loop thread or while the loop is not running.
+#pragma once
+
+#include <chrono>
+#include <functional>
+
+#include "hooks/net/event_loop.hpp"
+#include "runtime/core/unique_fd.hpp"
+
+namespace tether::netd {
+
+class PeriodicTimer {
+public:
+    // Throws tether::Error if the timerfd cannot be made.
+    PeriodicTimer(EventLoop& loop, std::chrono::milliseconds interval, std::function<void()> on_tick);
+    ~PeriodicTimer();
+    PeriodicTimer(const PeriodicTimer&) = delete;
+    PeriodicTimer& operator=(const PeriodicTimer&) = delete;
+
+private:
+    EventLoop& loop_;
+    UniqueFd timer_;
+    EventLoop::Token token_ = 0;
+    std::function<void()> on_tick_;
+};
+
+}  // namespace tether::netd
