@@ -33,8 +33,6 @@ Bundle load_bundle(const std::string& bundle_dir) {
     // resolved, so it must be exactly the directory the caller named.
     if (S_ISLNK(st.st_mode)) throw Error("root.path: rootfs " + bundle.rootfs + " is a symlink; refusing");
     if (!S_ISDIR(st.st_mode)) throw Error("root.path: rootfs " + bundle.rootfs + " is not a directory");
-    if (!config.linux_->find_namespace(spec::NamespaceType::mount))
-        throw Error(config_path + ": linux.namespaces: a mount namespace is required");
     return bundle;
 }
 

@@ -23,6 +23,7 @@
 #include "runtime/linux/path_in_root.hpp"
 #include "runtime/lifecycle/process_setup.hpp"
 #include "runtime/lifecycle/sandbox_setup.hpp"
+#include "runtime/security/procfs.hpp"
 #include "runtime/security/sysctl.hpp"
 
 namespace tether {
@@ -191,6 +192,9 @@ void run_container_init(InitContext& context) {
         const spec::Process& process = *config.process;
         UniqueFd rootfs_dir = take_rootfs_from_cwd(context);
         std::vector<int> keep = {context.channel.fd(), context.exec_fifo.get(), rootfs_dir.get()};
+        if (context.rootfs.bind_sources)
+            for (int fd : *context.rootfs.bind_sources)
+                if (fd >= 0) keep.push_back(fd);
         for (const auto& joined : context.namespaces->joins) keep.push_back(joined.fd.get());
         keep.push_back(context.start_status.get());
         close_inherited_fds(context.preserve_fds, keep);
@@ -217,13 +221,25 @@ void run_container_init(InitContext& context) {
             throw_errno("unshare(CLONE_NEWCGROUP)");
         if (context.namespaces->new_user) become_root_in_user_namespace();
         if (context.namespaces->new_flags & CLONE_NEWNET) os::bring_loopback_up();
+        // Our own procfs for sysctl and oomScoreAdj, opened before any mount
+        // of the container exists (CVE-2025-52881, security/procfs.hpp).
+        security::ProcFs procfs = security::ProcFs::open();
+        const os::MountPlan& mounts = *context.mount_plan;
 
         // 2. The filesystem, up to pivot_root; prestart/createRuntime hooks
         //    run in the parent while we wait, with the mounts in place.
         set_hostnames(config, *context.namespaces);
-        UniqueFd bound_rootfs = os::prepare_rootfs(config, context.rootfs);
-        context.rootfs.rootfs_fd = -1;
-        rootfs_dir.reset();
+        UniqueFd bound_rootfs;
+        if (mounts.new_mount_namespace) {
+            bound_rootfs = os::prepare_rootfs(config, mounts, context.rootfs);
+            context.rootfs.rootfs_fd = -1;
+            rootfs_dir.reset();
+        }
+        // The bind sources create opened for us are attached (or unused): close them.
+        if (context.rootfs.bind_sources)
+            for (int fd : *context.rootfs.bind_sources)
+                if (fd >= 0) ::close(fd);
+        context.rootfs.bind_sources = nullptr;
         std::vector<std::string> env = process.env;
         std::optional<uint16_t> proxy_port;
         bool kernel_enforced = false;
@@ -247,15 +263,23 @@ void run_container_init(InitContext& context) {
         // hook's path is still the runtime's view (runtime-spec).
         os::run_hooks("createContainer", config.hooks.create_container, hook_state,
                       create_container_hook_cwd(context.rootfs.bundle));
-        os::enter_rootfs(context.rootfs, bound_rootfs.get(), context.no_pivot);
+        if (mounts.new_mount_namespace) {
+            os::enter_rootfs(context.rootfs, bound_rootfs.get(), context.no_pivot);
+        } else {
+            os::enter_rootfs_without_mount_namespace(context.rootfs);
+            rootfs_dir.reset();
+        }
         bound_rootfs.reset();
         // The terminal comes from the container's own devpts (after
         // pivot_root), before the root may turn read-only.
-        if (process.terminal) os::set_up_terminal_in_container(context.channel, process.console_size, true);
+        // Without a mount namespace /dev/console stays as it is: a bind there
+        // would be made on the host.
+        if (process.terminal)
+            os::set_up_terminal_in_container(context.channel, process.console_size, mounts.new_mount_namespace);
         // linux.sysctl before finish_rootfs makes /proc/sys read-only (runc's
         // order): Docker and rootless podman always send some.
-        if (config.linux_ && !config.linux_->sysctl.empty()) security::apply_sysctls(config.linux_->sysctl);
-        os::finish_rootfs(config);
+        if (config.linux_ && !config.linux_->sysctl.empty()) security::apply_sysctls(config.linux_->sysctl, procfs);
+        if (mounts.new_mount_namespace) os::finish_rootfs(mounts);
 
         // 3. Process security, in the order DESIGN.md gives (see process_setup).
         ProcessSetup setup(context.container_id, config, *context.namespaces, context.no_new_keyring);
@@ -265,7 +289,7 @@ void run_container_init(InitContext& context) {
             sandbox->kernel_enforced = kernel_enforced;
         }
         setup.set_sandbox(sandbox ? &*sandbox : nullptr, proxy_port, compiled_filters ? &*compiled_filters : nullptr);
-        setup.before_credentials();
+        setup.before_credentials(procfs);
         enter_cwd(process.cwd);
         setup.load_filters_with_privileges(context.channel);
         setup.switch_credentials();

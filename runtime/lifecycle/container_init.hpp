@@ -39,6 +39,7 @@ struct InitContext {
     // (not at clone: see run_container_init).
     bool unshare_cgroup_namespace = false;
     const struct SandboxSetup* sandbox = nullptr;  // set for a sandboxed container
+    const os::MountPlan* mount_plan = nullptr;     // decided and checked by create
 };
 
 // Runs the init's ordered steps; never returns (execs the process or _exits).

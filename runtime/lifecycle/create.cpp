@@ -22,8 +22,11 @@
 #include "runtime/lifecycle/container_init.hpp"
 #include "runtime/lifecycle/created_config.hpp"
 #include "runtime/lifecycle/process_setup.hpp"
+#include "runtime/linux/bind_sources.hpp"
 #include "runtime/linux/console.hpp"
 #include "runtime/linux/hook_runner.hpp"
+#include "runtime/linux/mount_plan.hpp"
+#include "runtime/linux/rootfs.hpp"
 #include "hooks/protocol.hpp"
 #include "runtime/lifecycle/netd_client.hpp"
 #include "runtime/lifecycle/sandbox_setup.hpp"
@@ -171,6 +174,16 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         throw Error("process.terminal is true: a detached container needs --console-socket to receive its terminal");
     if (!config.process->terminal && !options.console_socket.empty())
         throw Error("--console-socket needs process.terminal to be true");
+    // What to mount, decided and refused here, before anything exists.
+    os::MountPlanInputs mount_inputs;
+    mount_inputs.bundle = bundle.path;
+    mount_inputs.new_mount_namespace = namespaces.has(spec::NamespaceType::mount);
+    mount_inputs.new_user_namespace = namespaces.new_user;
+    mount_inputs.own_network_namespace = namespaces.has(spec::NamespaceType::network);
+    mount_inputs.own_cgroup_namespace = namespaces.has(spec::NamespaceType::cgroup);
+    mount_inputs.host_cgroup_unified = os::host_cgroup_is_unified();
+    const os::MountPlan mount_plan = os::plan_mounts(config, mount_inputs);
+    os::require_mount_plan(mount_plan);
 
     ContainerDir dir = store.create(options.id);
     // Declared before the cleanup that uses it, so it outlives the cleanup.
@@ -240,6 +253,16 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     init.no_new_keyring = options.no_new_keyring;
     init.wants_prestart_hooks = !config.hooks.prestart.empty() || !config.hooks.create_runtime.empty();
     init.sandbox = sandbox ? &*sandbox : nullptr;
+    init.mount_plan = &mount_plan;
+    // The init, as the mapped root of a new user namespace, may not be
+    // allowed to reach the bind sources: we clone them now, with our
+    // privileges (bind_sources.hpp). Only for a new mount namespace: one
+    // joined by path resolves sources in its own view.
+    os::BindSources bind_sources;
+    if (namespaces.new_user && (namespaces.new_flags & CLONE_NEWNS)) {
+        bind_sources = os::open_bind_sources(mount_plan, config.mounts.size());
+        init.rootfs.bind_sources = &bind_sources.numbers;
+    }
 
     os::join_namespaces_for_children(namespaces);
     fault_point("create:before-clone");
@@ -252,6 +275,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     UniqueFd init_pidfd(pidfd);
     ChildGuard guard(child);  // a failed create leaves no init behind
     inside.restore();
+    bind_sources = os::BindSources();  // the init has its copies
     init.channel.close();
     init.exec_fifo.reset();
     init.start_status.reset();

@@ -196,6 +196,9 @@ void add_home(std::vector<std::string>& env, uint32_t uid) {
         const spec::Process& process = *config.process;
 
         context.channel.expect(os::SyncType::go);  // we are in the container's cgroup
+        // Opened before we enter the container's mount namespace, where a
+        // mount over /proc/self could take our writes (CVE-2025-52881).
+        security::ProcFs procfs = security::ProcFs::open();
         int flags = context.join_flags & ~for_children_only;
         if (flags && ::setns(context.init_pidfd, flags) != 0) throw_errno("setns into the container's namespaces");
         if (flags & CLONE_NEWUSER) {
@@ -206,7 +209,7 @@ void add_home(std::vector<std::string>& env, uint32_t uid) {
 
         ProcessSetup setup(context.container_id, config, *context.namespaces, false);
         setup.set_sandbox(context.sandbox, context.proxy_port);
-        setup.before_credentials();
+        setup.before_credentials(procfs);
         enter_cwd(process.cwd);
         setup.load_filters_with_privileges(context.channel);
         setup.switch_credentials();

@@ -43,9 +43,9 @@ ProcessSetup::ProcessSetup(std::string container_id, const spec::Config& config,
 
 ProcessSetup::~ProcessSetup() { delete plan_; }
 
-void ProcessSetup::before_credentials() {
+void ProcessSetup::before_credentials(const security::ProcFs& procfs) {
     security::apply_rlimits(process_.rlimits);
-    if (process_.oom_score_adj) security::write_oom_score_adj(*process_.oom_score_adj);
+    if (process_.oom_score_adj) security::write_oom_score_adj(*process_.oom_score_adj, procfs);
     if (config_.linux_ && config_.linux_->personality) security::apply_personality(*config_.linux_->personality);
     if (!no_new_keyring_) security::join_session_keyring(container_id_);
     // linux.sysctl is applied by the init before /proc/sys turns read-only

@@ -22,6 +22,7 @@
 
 #include "runtime/linux/namespaces.hpp"
 #include "runtime/linux/sync_channel.hpp"
+#include "runtime/security/procfs.hpp"
 #include "spec/config.hpp"
 
 namespace tether {
@@ -52,7 +53,9 @@ public:
         compiled_filters_ = compiled;
     }
 
-    void before_credentials();
+    // procfs: the runtime's own handle (oomScoreAdj is written there, never
+    // through the container's /proc: runtime/security/procfs.hpp).
+    void before_credentials(const security::ProcFs& procfs);
     void load_filters_with_privileges(os::SyncChannel& channel);
     void switch_credentials();
     void load_filters_late();

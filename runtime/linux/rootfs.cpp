@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -46,11 +47,6 @@ void remount_bind(const std::string& target, unsigned long flags, unsigned long 
     do_mount("", target, nullptr, MS_REMOUNT | MS_BIND | flags | keep, "", "remount " + target);
 }
 
-std::string source_path(const spec::Mount& mount, const RootfsContext& context) {
-    if (mount.source.empty() || mount.source[0] == '/') return mount.source;
-    return context.bundle + "/" + mount.source;
-}
-
 struct HostCgroupMount {
     std::string mount_point;  // /sys/fs/cgroup/memory
     std::string fs_type;      // cgroup | cgroup2
@@ -71,17 +67,6 @@ std::vector<HostCgroupMount> host_cgroup_mounts() {
             mounts.push_back({mount_point, fs_type});
     }
     return mounts;
-}
-
-bool host_is_unified() {
-    struct statvfs st;
-    std::ifstream mountinfo("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(mountinfo, line))
-        if (line.find(" /sys/fs/cgroup ") != std::string::npos && line.find(" - cgroup2 ") != std::string::npos)
-            return true;
-    (void)st;
-    return false;
 }
 
 // `type: cgroup` on a v1 or hybrid host without a cgroup namespace: a tmpfs
@@ -117,80 +102,98 @@ void mount_cgroup_v1(int root_fd, const spec::Mount& mount, const MountFlags& fl
     }
 }
 
-void refuse_symlink_destination(int root_fd, const spec::Mount& mount) {
-    UniqueFd probe = try_open_in_root(root_fd, mount.destination, O_PATH, true);
-    if (!probe && errno == ELOOP)
-        // A container that makes /proc a symlink to somewhere else could have
-        // procfs mounted over a host-visible path (CVE-2019-19921).
-        throw Error("mount " + mount.type + " on " + mount.destination +
-                    ": the destination is a symlink inside the rootfs; refusing");
+// A destination that must be a real directory (MountStep::refuse_symlink):
+// opened without following any symlink, so a symlink there, or one swapped
+// in after the check, fails with ELOOP instead of being mounted over.
+UniqueFd open_real_directory(int root_fd, const std::string& path, const std::string& what) {
+    UniqueFd dir = try_open_in_root(root_fd, path, O_PATH | O_DIRECTORY, true);
+    if (!dir && errno == ENOENT) {
+        make_path_in_root(root_fd, path, NodeKind::directory);
+        dir = try_open_in_root(root_fd, path, O_PATH | O_DIRECTORY, true);
+    }
+    if (!dir && errno == ELOOP)
+        throw Error(what + ": " + path + " is a symlink inside the rootfs; refusing");
+    if (!dir) throw_errno(what + ": open " + path + " inside the rootfs");
+    return dir;
 }
 
-void mount_one(int root_fd, const spec::Mount& mount, const RootfsContext& context) {
-    MountFlags flags = parse_mount_options(mount.options);
-    bool bind = flags.bind || mount.type == "bind";
-    std::string what = "mount " + (mount.source.empty() ? mount.type : mount.source) + " on " + mount.destination;
+// A bind source the runtime opened in `create`, with its own privileges
+// (open_tree, see bind_sources.hpp), attached where the destination is.
+void attach_tree(int root_fd, int tree, int dest, const MountStep& step, const std::string& what) {
+    if (::syscall(SYS_move_mount, tree, "", dest, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) != 0)
+        throw_errno(what + ": move_mount");
+    // The tree was cloned in the runtime's mount namespace, a peer of the
+    // source when that is shared: made a slave, as a bind made in our
+    // (slave) copy of the host's mounts would be, so that nothing mounted
+    // in the container propagates back to the host.
+    UniqueFd top = open_in_root(root_fd, step.destination, O_PATH);
+    do_mount("", fd_path(top.get()), nullptr, MS_SLAVE | MS_REC, "", what + ": make it a slave");
+}
 
-    if (mount.type == "cgroup" || mount.type == "cgroup2") {
-        if (!context.own_cgroup_namespace && !host_is_unified()) return mount_cgroup_v1(root_fd, mount, flags, context);
-        UniqueFd dest = make_path_in_root(root_fd, mount.destination, NodeKind::directory);
-        int rc = ::mount("cgroup2", fd_path(dest.get()).c_str(), "cgroup2", flags.flags & ~MS_REMOUNT, nullptr);
-        if (rc != 0 && (errno == EPERM || errno == EBUSY)) {
-            // Without a cgroup namespace of its own the container gets its own subtree bound.
-            std::string source = "/sys/fs/cgroup" + context.cgroup_path;
-            do_mount(source, fd_path(dest.get()), nullptr, MS_BIND | MS_REC, "", what);
-            UniqueFd top = open_in_root(root_fd, mount.destination, O_PATH);
-            remount_bind(fd_path(top.get()), flags.flags & ~MS_REMOUNT, flags.clear);
-        } else if (rc != 0) {
-            throw_errno(what);
-        }
-        return;
-    }
-
-    if (mount.type == "proc" || mount.type == "sysfs") refuse_symlink_destination(root_fd, mount);
-
-    if (mount.type == "sysfs" && context.new_user_namespace && !context.own_network_namespace) {
-        // sysfs needs a network namespace owned by our user namespace; bind the host's instead.
-        bind = true;
-        flags.recursive_bind = true;
-    }
-
-    if (bind) {
-        std::string source = mount.type == "sysfs" && !flags.bind ? "/sys" : source_path(mount, context);
-        struct stat st;
-        if (::stat(source.c_str(), &st) != 0) throw_errno(what + ": source");
-        NodeKind kind = S_ISDIR(st.st_mode) ? NodeKind::directory : NodeKind::file;
-        UniqueFd dest = make_path_in_root(root_fd, mount.destination, kind);
-        do_mount(source, fd_path(dest.get()), nullptr, MS_BIND | (flags.recursive_bind ? MS_REC : 0), "", what);
-        unsigned long extra = flags.flags & ~MS_REMOUNT;
-        if (extra) {
-            UniqueFd top = open_in_root(root_fd, mount.destination, O_PATH);
-            remount_bind(fd_path(top.get()), extra, flags.clear);
-        }
+void apply_bind(int root_fd, const MountStep& step, const RootfsContext& context, const std::string& what) {
+    int tree = -1;
+    if (context.bind_sources && step.index < context.bind_sources->size()) tree = (*context.bind_sources)[step.index];
+    struct stat st;
+    if (tree >= 0 ? ::fstat(tree, &st) != 0 : ::stat(step.source.c_str(), &st) != 0) throw_errno(what + ": source");
+    NodeKind kind = S_ISDIR(st.st_mode) ? NodeKind::directory : NodeKind::file;
+    UniqueFd dest = step.refuse_symlink && kind == NodeKind::directory
+                        ? open_real_directory(root_fd, step.destination, what)
+                        : make_path_in_root(root_fd, step.destination, kind);
+    if (tree >= 0) {
+        attach_tree(root_fd, tree, dest.get(), step, what);
     } else {
-        UniqueFd dest = make_path_in_root(root_fd, mount.destination, NodeKind::directory);
-        if (mount.type == "proc" || mount.type == "sysfs") {
-            // Mount on exactly the object we checked: reopened without
-            // following any symlink, so a swap after the check fails (ELOOP).
-            dest = open_in_root(root_fd, mount.destination, O_PATH | O_DIRECTORY, true);
-        }
-        std::string data = flags.data;
-        do_mount(mount.source.empty() ? mount.type : mount.source, fd_path(dest.get()), mount.type.c_str(),
-                 flags.flags & ~MS_REMOUNT, data, what);
+        do_mount(step.source, fd_path(dest.get()), nullptr, MS_BIND | (step.recursive ? MS_REC : 0), "", what);
     }
-    if (flags.propagation) {
-        UniqueFd top = open_in_root(root_fd, mount.destination, O_PATH);
-        do_mount("", fd_path(top.get()), nullptr, flags.propagation, "", "set propagation of " + mount.destination);
+    if (step.flags) {
+        UniqueFd top = open_in_root(root_fd, step.destination, O_PATH);
+        remount_bind(fd_path(top.get()), step.flags, step.clear);
     }
 }
 
-bool mounts_dev_from_host(const spec::Config& config) {
-    for (const auto& mount : config.mounts) {
-        if (mount.destination != "/dev") continue;
-        MountFlags flags = parse_mount_options(mount.options);
-        if (flags.bind || mount.type == "bind") return true;
+void apply_cgroup2(int root_fd, const MountStep& step, const RootfsContext& context, const std::string& what) {
+    UniqueFd dest = make_path_in_root(root_fd, step.destination, NodeKind::directory);
+    int rc = ::mount("cgroup2", fd_path(dest.get()).c_str(), "cgroup2", step.flags, nullptr);
+    if (rc != 0 && (errno == EPERM || errno == EBUSY)) {
+        // Without a cgroup namespace of its own the container gets its own subtree bound.
+        std::string source = "/sys/fs/cgroup" + context.cgroup_path;
+        do_mount(source, fd_path(dest.get()), nullptr, MS_BIND | MS_REC, "", what);
+        UniqueFd top = open_in_root(root_fd, step.destination, O_PATH);
+        remount_bind(fd_path(top.get()), step.flags, step.clear);
+    } else if (rc != 0) {
+        throw_errno(what);
     }
-    return false;
+}
+
+void apply_step(int root_fd, const MountStep& step, const RootfsContext& context) {
+    std::string what = "mounts[" + std::to_string(step.index) + "]: mount " +
+                       (step.source.empty() ? step.type : step.source) + " on " + step.destination;
+    switch (step.action) {
+        case MountAction::cgroup_v1: {
+            spec::Mount mount;
+            mount.destination = step.destination;
+            MountFlags flags;
+            flags.flags = step.flags;
+            flags.clear = step.clear;
+            return mount_cgroup_v1(root_fd, mount, flags, context);
+        }
+        case MountAction::cgroup2:
+            return apply_cgroup2(root_fd, step, context, what);
+        case MountAction::bind:
+        case MountAction::sysfs_from_host:
+            if (step.refuse_symlink) open_real_directory(root_fd, step.destination, what);
+            apply_bind(root_fd, step, context, what);
+            break;
+        case MountAction::filesystem: {
+            UniqueFd dest = step.refuse_symlink ? open_real_directory(root_fd, step.destination, what)
+                                                : make_path_in_root(root_fd, step.destination, NodeKind::directory);
+            do_mount(step.source, fd_path(dest.get()), step.type.c_str(), step.flags, step.data, what);
+            break;
+        }
+    }
+    if (step.propagation) {
+        UniqueFd top = open_in_root(root_fd, step.destination, O_PATH);
+        do_mount("", fd_path(top.get()), nullptr, step.propagation, "", "set propagation of " + step.destination);
+    }
 }
 
 // The rootfs bound on itself: pivot_root needs the new root to be a mount
@@ -221,33 +224,88 @@ int pivot_root(const char* new_root, const char* put_old) {
     return static_cast<int>(::syscall(SYS_pivot_root, new_root, put_old));
 }
 
+// CVE-2025-31133 (runc): masks were bind mounts of "/dev/null" looked up by
+// path in the container, where /dev can be the rootfs's own folder and
+// `null` a symlink to any file: the mask then was that file, writable through
+// the masked path. Here the mask source is opened once without following
+// any symlink, must be the character device 1:3, and is mounted through its
+// fd: no second lookup.
+UniqueFd open_verified_dev_null(int root_fd) {
+    UniqueFd null = try_open_in_root(root_fd, "/dev/null", O_PATH, true);
+    if (!null && errno == ELOOP)
+        throw Error("linux.maskedPaths: /dev/null in the container is reached through a symlink; refusing to mask "
+                    "with it");
+    if (!null) throw_errno("linux.maskedPaths: open /dev/null in the container");
+    struct stat st;
+    if (::fstat(null.get(), &st) != 0) throw_errno("linux.maskedPaths: fstat /dev/null");
+    if (!S_ISCHR(st.st_mode) || major(st.st_rdev) != 1 || minor(st.st_rdev) != 3)
+        throw Error("linux.maskedPaths: /dev/null in the container is not the character device 1:3; refusing to "
+                    "mask with it");
+    return null;
+}
+
+void mask_paths(int root_fd, const std::vector<std::string>& paths) {
+    UniqueFd null;
+    for (const auto& path : paths) {
+        UniqueFd target = try_open_in_root(root_fd, path, O_PATH);
+        if (!target) {
+            if (errno == ENOENT) continue;
+            throw_errno("linux.maskedPaths: mask " + path);
+        }
+        struct stat st;
+        if (::fstat(target.get(), &st) != 0) throw_errno("stat " + path);
+        if (S_ISDIR(st.st_mode)) {
+            do_mount("tmpfs", fd_path(target.get()), "tmpfs", MS_RDONLY, "", "linux.maskedPaths: mask " + path);
+            continue;
+        }
+        if (!null) null = open_verified_dev_null(root_fd);
+        do_mount(fd_path(null.get()), fd_path(target.get()), nullptr, MS_BIND, "", "linux.maskedPaths: mask " + path);
+    }
+}
+
+void make_paths_readonly(int root_fd, const std::vector<std::string>& paths) {
+    for (const auto& path : paths) {
+        UniqueFd target = try_open_in_root(root_fd, path, O_PATH);
+        if (!target) {
+            if (errno == ENOENT) continue;
+            throw_errno("linux.readonlyPaths: make " + path + " read-only");
+        }
+        do_mount(fd_path(target.get()), fd_path(target.get()), nullptr, MS_BIND | MS_REC, "",
+                 "linux.readonlyPaths: make " + path + " read-only");
+        UniqueFd top = open_in_root(root_fd, path, O_PATH);
+        remount_bind(fd_path(top.get()), MS_RDONLY, 0);
+    }
+}
+
 }  // namespace
 
-UniqueFd prepare_rootfs(const spec::Config& config, const RootfsContext& context) {
-    // Nothing we mount may propagate back to the host: start from a slave (or
-    // the config's) copy of the host's mounts.
-    // A shared root is made shared only after pivot_root (finish_rootfs):
-    // pivot_root refuses a shared parent.
-    unsigned long propagation =
-        parse_rootfs_propagation(config.linux_ ? config.linux_->rootfs_propagation : std::string());
-    if (propagation & MS_SHARED) propagation = MS_SLAVE | MS_REC;
-    do_mount("", "/", nullptr, propagation, "", "set the propagation of /");
+bool host_cgroup_is_unified() {
+    std::ifstream mountinfo("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(mountinfo, line))
+        if (line.find(" /sys/fs/cgroup ") != std::string::npos && line.find(" - cgroup2 ") != std::string::npos)
+            return true;
+    return false;
+}
+
+UniqueFd prepare_rootfs(const spec::Config& config, const MountPlan& plan, const RootfsContext& context) {
+    // Nothing we mount may propagate back to the host (mount_plan.hpp).
+    for (unsigned long propagation : plan.host_propagation)
+        do_mount("", "/", nullptr, propagation, "", "set the propagation of /");
 
     UniqueFd root = bind_rootfs(context);
 
-    for (const auto& mount : config.mounts) mount_one(root.get(), mount, context);
+    for (const auto& step : plan.mounts) apply_step(root.get(), step, context);
 
-    if (!mounts_dev_from_host(config)) {
-        make_path_in_root(root.get(), "/dev", NodeKind::directory);
+    if (plan.create_devices) {
+        // /dev must be a real directory of the rootfs: a symlink to a host
+        // folder would get our device nodes and symlinks (CVE-2026-41579).
+        open_real_directory(root.get(), "/dev", "create /dev");
         std::vector<spec::Device> devices = default_devices();
         if (config.linux_)
             devices.insert(devices.end(), config.linux_->devices.begin(), config.linux_->devices.end());
-        create_devices(root.get(), devices, context.new_user_namespace);
+        create_devices(root.get(), devices, plan.bind_devices);
         create_dev_symlinks(root.get());
-    }
-    if (!context.console_path.empty()) {
-        UniqueFd console = make_path_in_root(root.get(), "/dev/console", NodeKind::file);
-        do_mount(context.console_path, fd_path(console.get()), nullptr, MS_BIND, "", "bind the console");
     }
     return root;
 }
@@ -270,39 +328,29 @@ void enter_rootfs(const RootfsContext& context, int bound_rootfs, bool no_pivot)
     if (::chdir("/") != 0) throw_errno("chdir /");
 }
 
-void finish_rootfs(const spec::Config& config) {
+void enter_rootfs_without_mount_namespace(const RootfsContext& context) {
+    // The runtime's mount namespace is shared: no mount, no pivot_root (it
+    // would move the host's root); a chroot, as runc and crun do.
+    int dir = context.rootfs_fd;
+    UniqueFd opened;
+    if (dir < 0) {
+        opened.reset(::open(context.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!opened) throw_errno("open the rootfs " + context.rootfs);
+        dir = opened.get();
+    }
+    if (::fchdir(dir) != 0) throw_errno("chdir " + context.rootfs);
+    if (::chroot(".") != 0) throw_errno("chroot " + context.rootfs);
+    if (::chdir("/") != 0) throw_errno("chdir /");
+}
+
+void finish_rootfs(const MountPlan& plan) {
     UniqueFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root) throw_errno("open /");
-    if (config.linux_) {
-        for (const auto& path : config.linux_->masked_paths) {
-            UniqueFd target = try_open_in_root(root.get(), path, O_PATH);
-            if (!target) {
-                if (errno == ENOENT) continue;
-                throw_errno("mask " + path);
-            }
-            struct stat st;
-            if (::fstat(target.get(), &st) != 0) throw_errno("stat " + path);
-            if (S_ISDIR(st.st_mode))
-                do_mount("tmpfs", fd_path(target.get()), "tmpfs", MS_RDONLY, "", "mask " + path);
-            else
-                do_mount("/dev/null", fd_path(target.get()), nullptr, MS_BIND, "", "mask " + path);
-        }
-        for (const auto& path : config.linux_->readonly_paths) {
-            UniqueFd target = try_open_in_root(root.get(), path, O_PATH);
-            if (!target) {
-                if (errno == ENOENT) continue;
-                throw_errno("make " + path + " read-only");
-            }
-            do_mount(fd_path(target.get()), fd_path(target.get()), nullptr, MS_BIND | MS_REC, "",
-                     "make " + path + " read-only");
-            UniqueFd top = open_in_root(root.get(), path, O_PATH);
-            remount_bind(fd_path(top.get()), MS_RDONLY, 0);
-        }
-        if (!config.linux_->rootfs_propagation.empty())
-            do_mount("", "/", nullptr, parse_rootfs_propagation(config.linux_->rootfs_propagation), "",
-                     "set rootfs propagation");
-    }
-    if (config.root && config.root->readonly) remount_bind("/", MS_RDONLY, 0);
+    mask_paths(root.get(), plan.masked_paths);
+    make_paths_readonly(root.get(), plan.readonly_paths);
+    if (plan.root_propagation)
+        do_mount("", "/", nullptr, plan.root_propagation, "", "linux.rootfsPropagation: set the propagation of /");
+    if (plan.readonly_root) remount_bind("/", MS_RDONLY, 0);
 }
 
 }  // namespace tether::os

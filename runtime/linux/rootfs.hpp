@@ -1,14 +1,18 @@
 // The container's filesystem, built by the init in its own mount namespace:
+// It applies a MountPlan (mount_plan.hpp: what to mount is decided there):
 //   prepare_rootfs  (before pivot_root): propagation, the rootfs bind, every
 //                   config mount resolved inside the rootfs, /dev nodes;
 //   enter_rootfs    pivot_root (or MS_MOVE + chroot with --no-pivot);
-//   finish_rootfs   (after): masked paths, read-only paths, read-only root.
+//   finish_rootfs   (after): masked paths, read-only paths, rootfsPropagation,
+//                   read-only root.
+// Without a mount namespace only enter_rootfs_without_mount_namespace runs.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "runtime/core/unique_fd.hpp"
+#include "runtime/linux/mount_plan.hpp"
 #include "spec/config.hpp"
 
 namespace tether::os {
@@ -24,12 +28,19 @@ struct RootfsContext {
     bool own_network_namespace = false;  // sysfs can only be mounted with one
     bool own_cgroup_namespace = false;
     std::string cgroup_path;   // the container's cgroup, for `type: cgroup` mounts on v1
-    std::string console_path;  // pty slave to bind at /dev/console ("" = none)
+    // Bind sources opened by create with the runtime's privileges
+    // (bind_sources.hpp), by index in config.mounts; -1: resolve the source
+    // path here. nullptr: none.
+    const std::vector<int>* bind_sources = nullptr;
 };
 
 // Returns the rootfs bound on itself (the mount that becomes `/`).
-UniqueFd prepare_rootfs(const spec::Config& config, const RootfsContext& context);
+UniqueFd prepare_rootfs(const spec::Config& config, const MountPlan& plan, const RootfsContext& context);
 void enter_rootfs(const RootfsContext& context, int bound_rootfs, bool no_pivot);
-void finish_rootfs(const spec::Config& config);
+void enter_rootfs_without_mount_namespace(const RootfsContext& context);
+void finish_rootfs(const MountPlan& plan);
+
+// /sys/fs/cgroup is a cgroup2 mount (MountPlanInputs::host_cgroup_unified).
+bool host_cgroup_is_unified();
 
 }  // namespace tether::os

@@ -36,11 +36,12 @@ void set_no_new_privileges() {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw_errno("prctl(PR_SET_NO_NEW_PRIVS)");
 }
 
-void write_oom_score_adj(int score) {
+void write_oom_score_adj(int score, const ProcFs& procfs) {
     if (score < -1000 || score > 1000)
         throw Error("process.oomScoreAdj: " + std::to_string(score) + " is outside -1000..1000");
-    UniqueFd fd(open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC));
-    if (!fd) throw_errno("open /proc/self/oom_score_adj");
+    // Never by path in the container's /proc: a mount over /proc/1 would
+    // take the value (CVE-2025-52881, procfs.hpp).
+    UniqueFd fd = procfs.open_for_write("self/oom_score_adj", "process.oomScoreAdj");
     std::string text = std::to_string(score);
     if (retry_eintr([&] { return write(fd.get(), text.data(), text.size()); }) !=
         static_cast<ssize_t>(text.size()))

@@ -3,6 +3,8 @@
 // oom_score_adj, personality and the session keyring.
 #pragma once
 
+#include "runtime/security/procfs.hpp"
+
 #include <string>
 #include <vector>
 
@@ -22,8 +24,8 @@ int rlimit_resource_from_name(const std::string& name);
 // (setuid binaries, file capabilities).
 void set_no_new_privileges();
 
-// Writes /proc/self/oom_score_adj.
-void write_oom_score_adj(int score);
+// Writes self/oom_score_adj of `procfs` (the runtime's own: procfs.hpp).
+void write_oom_score_adj(int score, const ProcFs& procfs);
 
 // personality(2): domain LINUX or LINUX32 plus flags such as
 // ADDR_NO_RANDOMIZE. Throws tether::Error naming an unknown domain or flag.

@@ -64,15 +64,11 @@ void validate_sysctls(const std::map<std::string, std::string>& sysctls, bool ow
     }
 }
 
-void apply_sysctls(const std::map<std::string, std::string>& sysctls) {
-    for (const auto& [key, value] : sysctls) {
-        std::string path = "/proc/sys/" + sysctl_relative_path(key);
-        UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
-        if (!fd) throw_errno("linux.sysctl: open " + path);
-        if (retry_eintr([&] { return write(fd.get(), value.data(), value.size()); }) !=
-            static_cast<ssize_t>(value.size()))
-            throw_errno("linux.sysctl: write \"" + value + "\" to " + path);
-    }
+void apply_sysctls(const std::map<std::string, std::string>& sysctls, const ProcFs& procfs) {
+    // Never by path in the container's /proc: a mount over /proc/sys/net
+    // would take the value (CVE-2025-52881, procfs.hpp).
+    for (const auto& [key, value] : sysctls)
+        procfs.write("sys/" + sysctl_relative_path(key), value, "linux.sysctl \"" + key + "\"");
 }
 
 }  // namespace tether::security

@@ -5,6 +5,8 @@
 #include <map>
 #include <string>
 
+#include "runtime/security/procfs.hpp"
+
 namespace tether::security {
 
 // Pure check, run before anything is created. own_net / own_ipc / own_uts:
@@ -16,9 +18,10 @@ namespace tether::security {
 void validate_sysctls(const std::map<std::string, std::string>& sysctls, bool own_net,
                       bool own_ipc, bool own_uts);
 
-// Writes each value to /proc/sys/<key with '.' replaced by '/'>. Call after
-// validate_sysctls, inside the container's namespaces.
-void apply_sysctls(const std::map<std::string, std::string>& sysctls);
+// Writes each value to /proc/sys/<key with '.' replaced by '/'> of `procfs`
+// (the runtime's own, see procfs.hpp). Call after validate_sysctls, inside
+// the container's namespaces.
+void apply_sysctls(const std::map<std::string, std::string>& sysctls, const ProcFs& procfs);
 
 // "net.ipv4.ip_forward" -> "net/ipv4/ip_forward"; throws on keys that are
 // empty, contain '/' or have empty components (which would walk the tree).

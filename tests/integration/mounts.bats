@@ -96,3 +96,72 @@ load helpers
     [[ ! -e $TEST_DIR/outside/marker ]]
     [[ -z $(find "$TEST_DIR/outside" -mindepth 1) ]]
 }
+
+# ---------------------------------------------------------------- conformance
+
+# root_line: the "/" line of the container's mountinfo, optional fields kept.
+ROOT_LINE='awk "\$5 == \"/\"" /proc/self/mountinfo'
+
+@test "no mount namespace [runs chrooted in the runtime's mount namespace, like runc; nothing mounted on the host]" {
+    # runc refuses maskedPaths/readonlyPaths without a mount namespace and
+    # mounts config.mounts into the caller's namespace (left there after
+    # delete): the comparable config has none of them.
+    update_config '.linux.namespaces |= map(select(.type != "mount"))
+        | .mounts = [] | .linux.maskedPaths = [] | .linux.readonlyPaths = [] | .root.readonly = false'
+    local mine
+    mine=$(readlink /proc/self/ns/mnt)
+    set_args sh -c 'readlink /proc/1/ns/mnt 2>/dev/null; ls /bin/busybox; echo done'
+    local before
+    before=$(wc -l </proc/self/mountinfo)
+    runtime run --bundle "$BUNDLE" "$ID"
+    assert_success
+    # /proc is the rootfs's empty directory: no procfs was mounted.
+    assert_output $'/bin/busybox\ndone'
+    [[ $(wc -l </proc/self/mountinfo) == "$before" ]]
+    # (runc 1.1.5 cannot run this config: it needs /proc/self/fd in the
+    # rootfs, and it leaves its rootfs bind mounted on the host.)
+    # The init shared our mount namespace: seen from the host while it runs.
+    set_args sh -c 'trap "exit 0" TERM; while :; do sleep 1; done'
+    local id2
+    id2=$(new_id)
+    runtime run -d --bundle "$BUNDLE" "$id2"
+    assert_success
+    [[ $(readlink /proc/$(state_field "$id2" pid)/ns/mnt) == "$mine" ]]
+    runtime delete --force "$id2"
+    assert_success
+}
+
+@test "no mount namespace [mounts, maskedPaths, readonly root are refused by name, nothing left]" {
+    update_config '.linux.namespaces |= map(select(.type != "mount"))'
+    runtime create --bundle "$BUNDLE" "$ID"
+    assert_failure
+    assert_output --partial 'mounts[0] (/proc): needs a mount namespace'
+    assert_no_leftovers "$ROOT" "$ID"
+}
+
+@test "rootfsPropagation [all eight values run; / carries the propagation runc gives it, unbindable included]" {
+    local value expect
+    for value in shared slave private unbindable rshared rslave rprivate runbindable; do
+        update_config ".linux.rootfsPropagation = \"$value\""
+        set_args sh -c "$ROOT_LINE"
+        ID=$(new_id)
+        runtime run --bundle "$BUNDLE" "$ID"
+        assert_success
+        echo "$value: $output" >&2
+        case $value in
+            shared | rshared) assert_output --partial ' shared:' ;;
+            unbindable | runbindable) assert_output --partial ' unbindable ' ;;
+            *) refute_output --regexp ' (shared:|unbindable)' ;;
+        esac
+        # runc 1.1.5 fails the two unbindable values (EINVAL binding the
+        # rootfs) and leaves "shared" unapplied (runc#1755, fixed in 1.2.6
+        # by applying it after pivot_root, as here); for the others "/"
+        # must carry the same tags as under runc.
+        if command -v runc >/dev/null && [[ $value == *private || $value == *slave ]]; then
+            expect=$(grep -oE ' (shared|master):[0-9]+' <<<"$output" | cut -d: -f1 | tr -d ' ')
+            runtime_bin "$(command -v runc)" "$TEST_DIR/root-runc" run --bundle "$BUNDLE" "$(new_id)"
+            assert_success
+            [[ $(grep -oE ' (shared|master):[0-9]+' <<<"$output" | cut -d: -f1 | tr -d ' ') == "$expect" ]]
+        fi
+    done
+}

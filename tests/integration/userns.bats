@@ -151,3 +151,38 @@ setup() {
     assert_failure
     assert_output --partial uidMappings
 }
+
+@test "userns [bind sources inside a 0700 bundle: opened by the runtime, as runc does with the host's privileges]" {
+    # Host uid 100000 (root inside) may not search the 0700 bundle: the
+    # sources are cloned by create (open_tree) before the init is the
+    # mapped root, and attached in the container's mount namespace.
+    local private=$TEST_DIR/private
+    mkdir "$private"
+    chmod 0700 "$private"
+    mv "$BUNDLE" "$private/bundle"
+    BUNDLE=$private/bundle
+    mkdir -p "$BUNDLE/vol"
+    echo in-a-dir >"$BUNDLE/vol/file"
+    echo a-file >"$BUNDLE/single"
+    # The mapped root may not create them in the host-root-owned rootfs.
+    mkdir "$BUNDLE/rootfs/vol"
+    touch "$BUNDLE/rootfs/single"
+    update_config '.mounts += [
+        {"destination": "/vol", "type": "bind", "source": "vol", "options": ["rbind", "ro"]},
+        {"destination": "/single", "type": "bind", "source": "'"$BUNDLE/single"'", "options": ["bind"]}]'
+    set_args sh -c 'cat /vol/file /single; grep -E " /(vol|single) " /proc/self/mountinfo | cut -d" " -f5,6,7'
+    runtime run --bundle "$BUNDLE" "$ID"
+    assert_success
+    assert_line --index 0 in-a-dir
+    assert_line --index 1 a-file
+    # ro held; not a shared peer of the host's mount (no "shared:" tag).
+    assert_line --regexp '^/vol ro,'
+    refute_output --partial shared:
+    # A missing source is refused by name, before anything exists.
+    update_config '.mounts += [{"destination": "/gone", "type": "bind", "source": "no-such-dir", "options": ["rbind"]}]'
+    local id2
+    id2=$(new_id)
+    runtime run --bundle "$BUNDLE" "$id2"
+    assert_failure
+    assert_output --partial "no-such-dir"
+}

@@ -93,12 +93,12 @@ TEST(NoNewPrivileges, IsSet) {
 
 TEST(OomScoreAdj, IsWritten) {
     auto result = run_in_child([&](std::string& out) {
-        write_oom_score_adj(500);  // raising needs no privilege
+        write_oom_score_adj(500, ProcFs::open());  // raising needs no privilege
         out = read_file("/proc/self/oom_score_adj");
         return 0;
     });
     EXPECT_EQ(result.output, "500\n");
-    EXPECT_THAT(error_of([] { write_oom_score_adj(1001); }), HasSubstr("process.oomScoreAdj"));
+    EXPECT_THAT(error_of([] { write_oom_score_adj(1001, ProcFs::open()); }), HasSubstr("process.oomScoreAdj"));
 }
 
 TEST(Personality, ValuesForDomainsAndFlags) {

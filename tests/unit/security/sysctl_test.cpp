@@ -80,7 +80,7 @@ TEST(Sysctl, WrittenInsideTheContainersNamespaces) {
                                                    {"kernel.shmmni", "1234"},
                                                    {"kernel.domainname", "tether.test"}};
         validate_sysctls(sysctls, true, true, true);
-        apply_sysctls(sysctls);
+        apply_sysctls(sysctls, ProcFs::open());
         out = read_file("/proc/sys/net/ipv4/ip_forward") + read_file("/proc/sys/kernel/shmmni") +
               read_file("/proc/sys/kernel/domainname");
         return 0;
@@ -92,7 +92,7 @@ TEST(Sysctl, WrittenInsideTheContainersNamespaces) {
 TEST(Sysctl, WriteFailureNamesThePath) {
     std::string error;
     try {
-        apply_sysctls({{"net.ipv4.no_such_knob", "1"}});
+        apply_sysctls({{"net.ipv4.no_such_knob", "1"}}, ProcFs::open());
     } catch (const Error& e) {
         error = e.what();
     }
