@@ -20,6 +20,7 @@ void add_create(CLI::App& app, const GlobalOptions& global, Action& action) {
         action = [&global, options] {
             options->default_policy = global.default_policy;
             options->admin_config = global.admin_config;
+            options->systemd_cgroup = global.systemd_cgroup;
             create_container(global.store(), *options);
             return 0;
         };

@@ -20,6 +20,7 @@ struct CreateOptions {
     bool detach_from_init = true;  // false for `run`: we stay the init's parent and wait
     std::string default_policy;    // --default-policy FILE ("" = none)
     std::string admin_config;      // --admin-config FILE ("" = /etc/tether/admin.json if present)
+    bool systemd_cgroup = false;   // --systemd-cgroup: the cgroup is a systemd scope unit
 };
 
 struct CreatedContainer {
