@@ -8,6 +8,8 @@
 #include "runtime/cgroups/cgroup_fs.hpp"
 #include "runtime/cgroups/hybrid_manager.hpp"
 #include "runtime/cgroups/paths.hpp"
+#include "runtime/cgroups/systemd_manager.hpp"
+#include "runtime/cgroups/systemd_path.hpp"
 #include "runtime/cgroups/v1_manager.hpp"
 #include "runtime/cgroups/v2_manager.hpp"
 #include "runtime/core/error.hpp"
@@ -67,8 +69,27 @@ std::unique_ptr<CgroupManager> create_cgroup_manager(const std::string& cgroups_
     return create_cgroup_manager(detect_cgroup_root(), cgroups_path_from_config, container_id, is_rootless(rootless));
 }
 
+std::unique_ptr<CgroupManager> create_systemd_cgroup_manager(const std::string& cgroups_path_from_config,
+                                                             const std::string& container_id,
+                                                             const std::map<std::string, std::string>& annotations) {
+    // Input first: a refused path or annotation leaves nothing behind.
+    const SystemdUnitPath path = parse_systemd_cgroups_path(cgroups_path_from_config, container_id);
+    std::vector<UnitProperty> extra = parse_property_annotations(annotations);
+    // systemd's user manager is not supported (features: systemdUser false).
+    if (::geteuid() != 0)
+        throw Error("--systemd-cgroup: needs root (tether does not use systemd's user manager)");
+    return std::make_unique<SystemdManager>(detect_cgroup_root(), path.unit, path.slice, path.cgroup_path(),
+                                            std::move(extra));
+}
+
 std::unique_ptr<CgroupManager> open_cgroup_manager(const CgroupRoot& root, const std::string& saved_path,
                                                    bool rootless) {
+    if (is_systemd_saved_path(saved_path)) {
+        // "systemd:<unit>:<path>": unit names never hold ':' (cgroupsPath's separator).
+        const size_t unit_end = saved_path.find(':', 8);
+        if (unit_end == std::string::npos) throw Error("cgroups: malformed saved cgroup path \"" + saved_path + "\"");
+        return std::make_unique<SystemdManager>(root, saved_path.substr(8, unit_end - 8), saved_path.substr(unit_end + 1));
+    }
     return make_manager(root, decode_saved_path(saved_path), rootless);
 }
 

@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -98,7 +99,17 @@ std::unique_ptr<CgroupManager> create_cgroup_manager(const CgroupRoot& root,
                                                      const std::string& cgroups_path_from_config,
                                                      const std::string& container_id, bool rootless);
 
-// A manager for an existing container from its saved_path().
+// The systemd driver (--systemd-cgroup): cgroups_path_from_config is
+// "slice:prefix:name" (empty: "system.slice:tether:<id>"); the container's
+// cgroup is the transient scope unit "<prefix>-<name>.scope", started by
+// add_process(); org.systemd.property.* annotations become unit properties.
+// Throws tether::Error naming linux.cgroupsPath or the annotation for bad
+// input, before anything exists.
+std::unique_ptr<CgroupManager> create_systemd_cgroup_manager(const std::string& cgroups_path_from_config,
+                                                             const std::string& container_id,
+                                                             const std::map<std::string, std::string>& annotations);
+
+// A manager for an existing container from its saved_path() (either driver).
 std::unique_ptr<CgroupManager> open_cgroup_manager(const std::string& saved_path, bool rootless);
 std::unique_ptr<CgroupManager> open_cgroup_manager(const CgroupRoot& root, const std::string& saved_path,
                                                    bool rootless);

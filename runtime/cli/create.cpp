@@ -21,6 +21,7 @@ void add_create(CLI::App& app, const GlobalOptions& global, Action& action) {
             options->default_policy = global.default_policy;
             options->admin_config = global.admin_config;
             options->proxy_timeouts = {global.proxy_request_head_timeout, global.proxy_idle_timeout};
+            options->systemd_cgroup = global.systemd_cgroup;
             create_container(global.store(), *options);
             return 0;
         };

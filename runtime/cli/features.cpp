@@ -16,8 +16,8 @@ spec::Features tether_features() {
     spec::CgroupFeatures cgroup;
     cgroup.v1 = true;
     cgroup.v2 = true;
-    cgroup.systemd = false;  // cgroupfs driver only
-    cgroup.systemd_user = false;
+    cgroup.systemd = true;
+    cgroup.systemd_user = false;  // the system manager only: the user manager is not tested
     cgroup.rdma = false;
     linux.cgroup = cgroup;
     linux.seccomp->enabled = true;

@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     app.add_option("--log-format", global.log_format, "log format: text or json")
         ->check(CLI::IsMember({"text", "json"}));
     app.add_flag("--debug", global.debug, "log debug messages");
-    app.add_flag("--systemd-cgroup", global.systemd_cgroup, "manage cgroups with systemd (unsupported)");
+    app.add_flag("--systemd-cgroup", global.systemd_cgroup, "cgroups as systemd scope units (cgroupsPath \"slice:prefix:name\")");
     app.add_option("--rootless", global.rootless, "ignore cgroup permission errors: true, false or auto");
     app.add_option("--criu", "path to criu (unused)");
     app.add_option("--default-policy", global.default_policy,
@@ -103,7 +103,6 @@ int main(int argc, char** argv) {
         return 0;
     }
     try {
-        if (global.systemd_cgroup) throw Error("--systemd-cgroup: the systemd cgroup driver is not supported yet; use cgroupfs");
         int code = action();
         log::flush_warnings();
         return code;

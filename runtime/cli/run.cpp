@@ -40,6 +40,7 @@ void add_run(CLI::App& app, const GlobalOptions& global, Action& action) {
             args->create.default_policy = global.default_policy;
             args->create.admin_config = global.admin_config;
             args->create.proxy_timeouts = {global.proxy_request_head_timeout, global.proxy_idle_timeout};
+            args->create.systemd_cgroup = global.systemd_cgroup;
             // A terminal and nobody to give it to: we take it ourselves and
             // relay it to our stdio (runc's `run -t`).
             std::optional<os::ConsoleReceiver> console;

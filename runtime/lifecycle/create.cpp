@@ -207,7 +207,9 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
 
     // The cgroup exists before the init does, so the init is inside it before
     // it runs any code of the container.
-    cgroup = cgroups::create_cgroup_manager(linux.cgroups_path, options.id, state.rootless);
+    cgroup = options.systemd_cgroup
+                 ? cgroups::create_systemd_cgroup_manager(linux.cgroups_path, options.id, config.annotations)
+                 : cgroups::create_cgroup_manager(linux.cgroups_path, options.id, state.rootless);
     cleanup.cgroup = cgroup.get();
     state.cgroup_path = cgroup->saved_path();
     // Recorded before the cgroup exists: if the runtime is killed from here
@@ -286,6 +288,8 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     state.oci.pid = init_pid;
     state.init_start_time = process_start_time(init_pid);
     cgroup->add_process(init_pid);
+    // The systemd driver learns the scope's real folder only once it starts.
+    state.cgroup_path = cgroup->saved_path();
     if (namespaces.new_user)
         os::write_id_maps(init_pid, linux.uid_mappings, linux.gid_mappings, state.rootless);
     dir.save(state);  // from here on `delete --force` can find and kill the init

@@ -22,6 +22,7 @@ struct CreateOptions {
     std::string default_policy;    // --default-policy FILE ("" = none)
     std::string admin_config;      // --admin-config FILE ("" = /etc/tether/admin.json if present)
     ProxyTimeoutFlags proxy_timeouts;  // --proxy-*-timeout, passed on to tether-netd
+    bool systemd_cgroup = false;   // --systemd-cgroup: the cgroup is a systemd scope unit
 };
 
 struct CreatedContainer {
