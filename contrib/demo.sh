@@ -7,7 +7,8 @@
 # Two tiny HTTP servers listen on the host's 127.0.0.1 (ports 18080 and
 # 18081). The container shares the host's network and carries the annotation
 #   run.tether.network.allowLocalOutboundPorts=18080
-# so the seccomp-notify supervisor lets it reach 18080 and refuses 18081
+# so the kernel (the cgroup socket programs tether-netd attaches) lets it
+# reach 18080 and refuses 18081
 # (ECONNREFUSED, as for a closed port), and Landlock confines its writes.
 # Everything (bundle, state, servers) is removed on exit.
 set -euo pipefail
@@ -67,7 +68,7 @@ echo "== $runtime run --keep --bundle $work/bundle $id"
 rc=0
 timeout 60 "$runtime" --root "$work/state" run --keep --bundle "$work/bundle" "$id" || rc=$?
 echo "== container exited with status $rc"
-echo "== the supervisor's decisions ($work/state/$id/decisions.jsonl):"
+echo "== the sandbox's decisions, made in the kernel ($work/state/$id/decisions.jsonl):"
 if [[ -f $work/state/$id/decisions.jsonl ]]; then
     jq -r '"  \(.verdict)  \(.syscall) \(.address):\(.port)  rule=\(.rule)"' "$work/state/$id/decisions.jsonl"
 fi
