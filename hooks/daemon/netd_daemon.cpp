@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <future>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -287,16 +288,23 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
         // no_new_privs are per thread, and threads inherit them.
         isolate_daemon();
         if (!p.enforced) log_daemon_note(*log, p.state.id, "not-enforced:plain-oci-hook-bestEffort");
+        // The socket programs go in before "ready" (the container's process
+        // does not exist yet). Off the host network no rule names the
+        // proxy's port, so they are loaded (verifier, ~1 ms) on a thread of
+        // their own while the listeners are made in the container's
+        // namespace; on the host network the proxy's port is one of the rules.
+        std::future<std::unique_ptr<bpf::SocketEventReader>> early_enforcement;
+        if (p.enforced && p.policy.mode != NetworkMode::host)
+            early_enforcement = std::async(std::launch::async, [&p, &log] { return enforce_in_kernel(p, log); });
         // Listeners exist before "ready": the container may connect as soon
         // as it runs. The supervisor must know the proxy's port before its
         // first decision, so policy.proxy_port is filled before it exists.
         NetworkServices services(p.network, p.proxy_timeouts, p.policy.mode, p.init_netns.get(), p.state.id, log);
         p.init_netns.reset();
-        p.policy.proxy_port = services.proxy_port();
-        // With every rule known (the proxy's port is one), before "ready":
-        // the container's process does not exist yet.
         std::unique_ptr<bpf::SocketEventReader> kernel_events;
-        if (p.enforced) kernel_events = enforce_in_kernel(p, log);
+        if (early_enforcement.valid()) kernel_events = early_enforcement.get();
+        p.policy.proxy_port = services.proxy_port();
+        if (p.enforced && p.policy.mode == NetworkMode::host) kernel_events = enforce_in_kernel(p, log);
         services.start();
         ControlServer server(std::move(listener), std::move(p.init_pidfd), std::move(signals), p.policy, p.state.id,
                              log);
