@@ -10,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "hooks/supervisor/trapped_call.hpp"
 #include "hooks/supervisor/supervisor_state.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/kernel_compat.hpp"

@@ -52,10 +52,4 @@ struct SupervisorState {
     std::atomic<unsigned> busy_workers{0};
 };
 
-// Answers one notification: decides, performs the allowed call itself and
-// replies, possibly later from a worker thread (blocking calls). Never
-// throws; every path sends exactly one reply, or none when the caller is
-// gone.
-void handle_notification(const std::shared_ptr<SupervisorState>& state, const seccomp_notif& notification);
-
 }  // namespace tether::hooks

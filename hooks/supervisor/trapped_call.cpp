@@ -17,6 +17,8 @@
 // SECCOMP_USER_NOTIF_FLAG_CONTINUE (the kernel re-reads registers, memory
 // and the fd table) is used only for sockets outside AF_INET/AF_INET6; see
 // continue_other_family() for the residual risk.
+#include "hooks/supervisor/trapped_call.hpp"
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
