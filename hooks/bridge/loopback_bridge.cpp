@@ -5,7 +5,7 @@
 
 #include "runtime/core/error.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 LoopbackBridge::LoopbackBridge(EventLoop& loop, ReportCallback on_report)
     : loop_(loop), on_report_(std::move(on_report)) {}
@@ -135,4 +135,4 @@ void LoopbackBridge::resume_listeners() {
     }
 }
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

@@ -24,7 +24,7 @@
 #include "hooks/net/splice_relay.hpp"
 #include "runtime/core/unique_fd.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 // One line for the decision log, reported when a bridged connection ends.
 struct BridgeConnectionReport {
@@ -83,4 +83,4 @@ private:
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards posted cleanups
 };
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

@@ -99,7 +99,7 @@ struct Prepared {
     UniqueFd init_pidfd;
     UniqueFd init_netns;  // /proc/<init>/ns/net: where the bridge and proxy listen
     spec::NetworkPolicy network;
-    netd::ProxyTimeouts proxy_timeouts;
+    hooks::ProxyTimeouts proxy_timeouts;
     bool enforced = true;  // false: a plain OCI hook in bestEffort mode
     bool best_effort = false;
     SupervisorPolicy policy;

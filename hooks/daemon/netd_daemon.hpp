@@ -32,7 +32,7 @@ struct HookOptions {
     std::string runtime;
     // --proxy-request-head-timeout, --proxy-idle-timeout: the administrator's
     // (tether passes its own flags of the same names), never the policy's.
-    netd::ProxyTimeouts proxy_timeouts;
+    hooks::ProxyTimeouts proxy_timeouts;
 };
 
 inline constexpr const char* kEnforcingRuntime = "tether";

@@ -26,7 +26,7 @@ std::string family_of(const std::string& address) {
     return address.find(':') != std::string::npos && address.find('.') == std::string::npos ? "inet6" : "inet";
 }
 
-Decision proxy_decision_line(const netd::ProxyDecision& d, const std::string& container_id) {
+Decision proxy_decision_line(const hooks::ProxyDecision& d, const std::string& container_id) {
     Decision line;
     line.container_id = container_id;
     line.comm = "tether-netd";
@@ -46,7 +46,7 @@ Decision proxy_decision_line(const netd::ProxyDecision& d, const std::string& co
     return line;
 }
 
-Decision bridge_decision_line(const netd::BridgeConnectionReport& r, const std::string& container_id) {
+Decision bridge_decision_line(const hooks::BridgeConnectionReport& r, const std::string& container_id) {
     Decision line;
     line.container_id = container_id;
     line.comm = "tether-netd";
@@ -85,10 +85,10 @@ std::vector<uint16_t> bridged_ports(const std::vector<spec::PortRange>& ranges) 
 
 bool wants_egress_proxy(const spec::NetworkPolicy& network) { return !network.allowed_domains.empty(); }
 
-NetworkServices::NetworkServices(const spec::NetworkPolicy& network, const netd::ProxyTimeouts& proxy_timeouts,
+NetworkServices::NetworkServices(const spec::NetworkPolicy& network, const hooks::ProxyTimeouts& proxy_timeouts,
                                  NetworkMode mode, int container_netns, std::string container_id,
                                  std::shared_ptr<DecisionLog> log)
-    : loop_(std::make_unique<netd::EventLoop>()) {
+    : loop_(std::make_unique<hooks::EventLoop>()) {
     bool own_namespace = mode != NetworkMode::host;
     std::vector<uint16_t> ports = own_namespace ? bridged_ports(network.allow_local_outbound_ports)
                                                 : std::vector<uint16_t>{};
@@ -107,15 +107,15 @@ NetworkServices::NetworkServices(const spec::NetworkPolicy& network, const netd:
     if (own_namespace && (!ports.empty() || proxy)) {
         std::vector<uint16_t> wanted = ports;
         if (proxy) wanted.push_back(kProxyPortInNamespace);
-        for (UniqueFd& listener : netd::listen_loopback_in_netns(container_netns, wanted)) {
-            bool is_proxy = proxy && netd::local_port(listener.get()) == kProxyPortInNamespace;
+        for (UniqueFd& listener : hooks::listen_loopback_in_netns(container_netns, wanted)) {
+            bool is_proxy = proxy && hooks::local_port(listener.get()) == kProxyPortInNamespace;
             (is_proxy ? proxy_listeners : bridge_listeners).push_back(std::move(listener));
         }
     }
 
     if (!ports.empty()) {
-        bridge_ = std::make_unique<netd::LoopbackBridge>(
-            *loop_, [log, container_id](const netd::BridgeConnectionReport& report) {
+        bridge_ = std::make_unique<hooks::LoopbackBridge>(
+            *loop_, [log, container_id](const hooks::BridgeConnectionReport& report) {
                 log->write(bridge_decision_line(report, container_id));
             });
         for (UniqueFd& listener : bridge_listeners) bridge_->add_listener(std::move(listener));
@@ -123,23 +123,23 @@ NetworkServices::NetworkServices(const spec::NetworkPolicy& network, const netd:
     }
 
     if (proxy) {
-        netd::ProxyConfig config;
+        hooks::ProxyConfig config;
         config.allowed_domains = network.allowed_domains;
         config.denied_domains = network.denied_domains;
         config.timeouts = proxy_timeouts;
         for (const auto& cidr : network.allow_private_upstreams) config.allow_private_upstreams.push_back(cidr.text);
-        config.on_decision = [log, container_id](const netd::ProxyDecision& decision) {
+        config.on_decision = [log, container_id](const hooks::ProxyDecision& decision) {
             log->write(proxy_decision_line(decision, container_id));
         };
-        proxy_ = std::make_unique<netd::EgressProxy>(*loop_, std::move(config));
+        proxy_ = std::make_unique<hooks::EgressProxy>(*loop_, std::move(config));
         if (own_namespace) {
             for (UniqueFd& listener : proxy_listeners) proxy_->add_listener(std::move(listener));
             proxy_port_ = kProxyPortInNamespace;
         } else {
             // The host's loopback: any free port; the runtime learns it with
             // PROXY_PORT? and the supervisor allows exactly it.
-            UniqueFd listener = netd::listen_tcp(netd::loopback_v4(0));
-            proxy_port_ = netd::local_port(listener.get());
+            UniqueFd listener = hooks::listen_tcp(hooks::loopback_v4(0));
+            proxy_port_ = hooks::local_port(listener.get());
             proxy_->add_listener(std::move(listener));
         }
     }

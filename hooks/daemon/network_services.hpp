@@ -35,11 +35,11 @@
 #include "runtime/core/unique_fd.hpp"
 #include "spec/policy.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 class EventLoop;
 class LoopbackBridge;
 class EgressProxy;
-}  // namespace tether::netd
+}  // namespace tether::hooks
 
 namespace tether::hooks {
 
@@ -60,7 +60,7 @@ class NetworkServices {
 public:
     // Creates the listeners (throws tether::Error naming what failed).
     // container_netns: an fd of /proc/<init>/ns/net; unused on the host network.
-    NetworkServices(const spec::NetworkPolicy& network, const netd::ProxyTimeouts& proxy_timeouts, NetworkMode mode,
+    NetworkServices(const spec::NetworkPolicy& network, const hooks::ProxyTimeouts& proxy_timeouts, NetworkMode mode,
                     int container_netns, std::string container_id, std::shared_ptr<DecisionLog> log);
     ~NetworkServices();  // stops the loop and joins its thread
     NetworkServices(const NetworkServices&) = delete;
@@ -76,9 +76,9 @@ public:
     void start();
 
 private:
-    std::unique_ptr<netd::EventLoop> loop_;
-    std::unique_ptr<netd::LoopbackBridge> bridge_;
-    std::unique_ptr<netd::EgressProxy> proxy_;
+    std::unique_ptr<hooks::EventLoop> loop_;
+    std::unique_ptr<hooks::LoopbackBridge> bridge_;
+    std::unique_ptr<hooks::EgressProxy> proxy_;
     std::thread thread_;
     uint16_t proxy_port_ = 0;
     size_t bridged_ports_ = 0;

@@ -8,7 +8,7 @@
 
 #include "runtime/core/error.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 namespace {
 constexpr uint64_t kWakeupToken = 0;  // tokens from watch() start at 1
@@ -106,4 +106,4 @@ void EventLoop::run() {
     }
 }
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

@@ -16,7 +16,7 @@
 
 #include "runtime/core/unique_fd.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 class EventLoop {
 public:
@@ -62,4 +62,4 @@ private:
     bool stop_requested_ = false;  // guarded by posted_mutex_
 };
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

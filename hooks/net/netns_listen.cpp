@@ -12,7 +12,7 @@
 #include "hooks/net/socket_util.hpp"
 #include "runtime/core/error.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 void bring_loopback_up() {
     UniqueFd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -65,4 +65,4 @@ std::vector<UniqueFd> listen_loopback_in_netns(int netns_fd, const std::vector<u
     return listeners;
 }
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

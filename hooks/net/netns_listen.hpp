@@ -8,7 +8,7 @@
 
 #include "runtime/core/unique_fd.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 // For each port: a listener on 127.0.0.1:port and, when the namespace has IPv6,
 // one on [::1]:port, created inside the network namespace netns_fd (an fd of
@@ -20,4 +20,4 @@ std::vector<UniqueFd> listen_loopback_in_netns(int netns_fd, const std::vector<u
 // Sets IFF_UP on `lo` in the calling thread's network namespace (no-op if up).
 void bring_loopback_up();
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

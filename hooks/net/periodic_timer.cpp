@@ -8,7 +8,7 @@
 
 #include "runtime/core/error.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 PeriodicTimer::PeriodicTimer(EventLoop& loop, std::chrono::milliseconds interval, std::function<void()> on_tick)
     : loop_(loop), timer_(timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)), on_tick_(std::move(on_tick)) {
@@ -32,4 +32,4 @@ PeriodicTimer::PeriodicTimer(EventLoop& loop, std::chrono::milliseconds interval
 
 PeriodicTimer::~PeriodicTimer() { loop_.unwatch(token_); }
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

@@ -12,7 +12,7 @@
 #include "hooks/net/event_loop.hpp"
 #include "runtime/core/unique_fd.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 class PeriodicTimer {
 public:
@@ -29,4 +29,4 @@ private:
     std::function<void()> on_tick_;
 };
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

@@ -7,7 +7,7 @@
 
 #include "runtime/core/error.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 uint16_t SocketAddress::port() const {
     if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
@@ -133,4 +133,4 @@ void set_reset_on_close(int fd) {
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
 }
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

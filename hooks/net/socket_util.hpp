@@ -14,7 +14,7 @@
 
 #include "runtime/core/unique_fd.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 // An IPv4 or IPv6 socket address with its port.
 struct SocketAddress {
@@ -74,4 +74,4 @@ void use_unpaced_congestion_control(int fd);
 // other side of a relayed connection was reset rather than closed cleanly.
 void set_reset_on_close(int fd);
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

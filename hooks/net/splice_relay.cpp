@@ -7,7 +7,7 @@
 #include "hooks/net/socket_util.hpp"
 #include "runtime/core/error.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 SpliceRelay::SpliceRelay(EventLoop& loop, UniqueFd client, UniqueFd upstream, DoneCallback on_done,
                          std::string first_bytes_to_upstream, size_t pipe_capacity)
@@ -135,4 +135,4 @@ void SpliceRelay::finish(bool reset) {
     if (on_done_) on_done_(*this, stats);
 }
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

@@ -20,7 +20,7 @@
 #include "hooks/net/event_loop.hpp"
 #include "runtime/core/unique_fd.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 struct RelayStats {
     uint64_t bytes_client_to_upstream = 0;
@@ -94,4 +94,4 @@ private:
     bool finished_ = false;
 };
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

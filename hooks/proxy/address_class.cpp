@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cstring>
 
-namespace tether::netd {
+namespace tether::hooks {
 
 namespace {
 
@@ -115,4 +115,4 @@ bool Cidr::contains(const SocketAddress& address) const {
     return (b[full] & mask) == (bytes[full] & mask);
 }
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

@@ -12,7 +12,7 @@
 
 #include "hooks/net/socket_util.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 enum class AddressClass {
     public_unicast,
@@ -45,4 +45,4 @@ struct Cidr {
 // The IPv4 address inside an IPv4-mapped/compatible/NAT64 IPv6 address, if any.
 std::optional<SocketAddress> embedded_ipv4(const SocketAddress& address);
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

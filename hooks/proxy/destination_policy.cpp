@@ -3,7 +3,7 @@
 #include "hooks/proxy/domain_rules.hpp"
 #include "runtime/core/error.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 namespace {
 
@@ -113,4 +113,4 @@ DestinationVerdict DestinationPolicy::choose_address(DestinationVerdict verdict,
     return verdict;
 }
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

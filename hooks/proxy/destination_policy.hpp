@@ -14,7 +14,7 @@
 #include "hooks/proxy/address_class.hpp"
 #include "hooks/proxy/proxy_config.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 inline constexpr std::string_view kAllowedDomainsAnnotation = spec::keys::kAllowedDomains;
 inline constexpr std::string_view kDeniedDomainsAnnotation = spec::keys::kDeniedDomains;
@@ -50,4 +50,4 @@ private:
     std::vector<Cidr> private_allowed_;
 };
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

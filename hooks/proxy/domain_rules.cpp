@@ -4,7 +4,7 @@
 
 #include <cstdlib>
 
-namespace tether::netd {
+namespace tether::hooks {
 
 namespace {
 
@@ -79,4 +79,4 @@ DomainVerdict match_domain(std::string_view name, const std::vector<std::string>
     return {false, "not-in-allowedDomains"};
 }
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

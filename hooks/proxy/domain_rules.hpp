@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace tether::netd {
+namespace tether::hooks {
 
 // IDNA 2008 (non-transitional, UTS#46 mapping) via libidn2; ASCII input is
 // returned lower-cased. nullopt for names libidn2 rejects.
@@ -38,4 +38,4 @@ struct DomainVerdict {
 DomainVerdict match_domain(std::string_view name, const std::vector<std::string>& allowed,
                            const std::vector<std::string>& denied);
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

@@ -7,7 +7,7 @@
 
 #include "runtime/core/error.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 EgressProxy::EgressProxy(EventLoop& loop, ProxyConfig config) : loop_(loop) {
     ResolveFunction resolve = config.resolve ? config.resolve : resolve_with_getaddrinfo;
@@ -112,4 +112,4 @@ void EgressProxy::start_tunnel(ProxyTunnel tunnel) {
     raw->start();
 }
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

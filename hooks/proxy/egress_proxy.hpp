@@ -24,7 +24,7 @@
 #include "hooks/proxy/proxy_connection.hpp"
 #include "runtime/core/unique_fd.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 class EgressProxy {
 public:
@@ -63,4 +63,4 @@ private:
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards posted cleanups
 };
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

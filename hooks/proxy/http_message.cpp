@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-namespace tether::netd {
+namespace tether::hooks {
 
 namespace {
 
@@ -287,4 +287,4 @@ std::string make_http_response(int status, std::string_view reason, std::string_
     return response;
 }
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

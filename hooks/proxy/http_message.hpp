@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-namespace tether::netd {
+namespace tether::hooks {
 
 // Longest request or response head the proxy accepts (431 / 502 beyond it).
 inline constexpr size_t kMaxHttpHeadSize = 64 * 1024;
@@ -75,4 +75,4 @@ private:
 // A complete, small response the proxy writes itself (403, 502, ...).
 std::string make_http_response(int status, std::string_view reason, std::string_view body, bool close);
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cstdint>
 
-namespace tether::netd {
+namespace tether::hooks {
 
 class IdleWatch {
 public:
@@ -28,4 +28,4 @@ private:
     Clock::time_point since_;
 };
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

@@ -10,7 +10,7 @@
 
 #include "hooks/net/socket_util.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 // One line of the decision log per proxied request, allowed or denied.
 struct ProxyDecision {
@@ -68,4 +68,4 @@ struct ProxyConfig {
 // getaddrinfo(name, AF_UNSPEC, SOCK_STREAM) on the calling thread.
 std::vector<SocketAddress> resolve_with_getaddrinfo(const std::string& name, uint16_t port);
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

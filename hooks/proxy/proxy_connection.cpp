@@ -7,7 +7,7 @@
 
 #include "hooks/proxy/socks5.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 namespace {
 
@@ -597,4 +597,4 @@ void ProxyConnection::finish(bool reset_client) {
     on_finished_(*this);
 }
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

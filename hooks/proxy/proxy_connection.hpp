@@ -24,7 +24,7 @@
 #include "hooks/proxy/resolver_pool.hpp"
 #include "runtime/core/unique_fd.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 // What all connections of one proxy share.
 struct ProxyContext {
@@ -143,4 +143,4 @@ private:
     bool response_started_ = false;  // bytes of this response already went to the client
 };
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

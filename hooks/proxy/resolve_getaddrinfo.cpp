@@ -2,7 +2,7 @@
 
 #include "hooks/proxy/proxy_config.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 std::vector<SocketAddress> resolve_with_getaddrinfo(const std::string& name, uint16_t port) {
     addrinfo hints{};
@@ -18,4 +18,4 @@ std::vector<SocketAddress> resolve_with_getaddrinfo(const std::string& name, uin
     return addresses;
 }
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

@@ -1,6 +1,6 @@
 #include "hooks/proxy/resolver_pool.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 // Threads start on demand (a container that never resolves a name costs no
 // thread, and the daemon's start-up, which `create` waits for, makes none):
@@ -47,4 +47,4 @@ void ResolverPool::work() {
     }
 }
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

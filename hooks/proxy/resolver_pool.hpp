@@ -12,7 +12,7 @@
 #include "hooks/net/event_loop.hpp"
 #include "hooks/proxy/proxy_config.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 
 class ResolverPool {
 public:
@@ -44,4 +44,4 @@ private:
     std::vector<std::thread> threads_;  // started on demand, guarded by mutex_
 };
 
-}  // namespace tether::netd
+}  // namespace tether::hooks

@@ -2,7 +2,7 @@
 
 #include <arpa/inet.h>
 
-namespace tether::netd::socks5 {
+namespace tether::hooks::socks5 {
 
 ParseStatus parse_greeting(std::string_view data, Greeting& out) {
     if (data.size() < 2) return ParseStatus::incomplete;
@@ -54,4 +54,4 @@ std::string make_reply(uint8_t reply) {
     return std::string{static_cast<char>(kVersion), static_cast<char>(reply), 0, 1, 0, 0, 0, 0, 0, 0};
 }
 
-}  // namespace tether::netd::socks5
+}  // namespace tether::hooks::socks5

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace tether::netd::socks5 {
+namespace tether::hooks::socks5 {
 
 inline constexpr uint8_t kVersion = 0x05;
 
@@ -46,4 +46,4 @@ ParseStatus parse_request(std::string_view data, Request& out);
 // VER REP RSV ATYP=IPv4 0.0.0.0:0.
 std::string make_reply(uint8_t reply);
 
-}  // namespace tether::netd::socks5
+}  // namespace tether::hooks::socks5

@@ -11,7 +11,7 @@
 #include "hooks/bridge/loopback_bridge.hpp"
 #include "hooks/net/netns_listen.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 namespace {
 
 using namespace testing;
@@ -201,4 +201,4 @@ TEST_F(LoopbackBridgeTest, SlowReaderBoundsWhatTheBridgeBuffers) {
 }
 
 }  // namespace
-}  // namespace tether::netd
+}  // namespace tether::hooks

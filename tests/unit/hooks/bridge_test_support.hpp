@@ -25,7 +25,7 @@
 #include "hooks/net/socket_util.hpp"
 #include "runtime/core/unique_fd.hpp"
 
-namespace tether::netd::testing {
+namespace tether::hooks::testing {
 
 // A fresh network namespace (only `lo`, down), held by an fd. Empty (invalid)
 // when the test is not allowed to create one.
@@ -209,4 +209,4 @@ inline uint16_t unused_host_port() {
     return local_port(fd.get());
 }
 
-}  // namespace tether::netd::testing
+}  // namespace tether::hooks::testing

@@ -11,7 +11,7 @@
 #include "hooks/proxy/egress_proxy.hpp"
 #include "hooks/proxy/socks5.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 namespace {
 
 using namespace testing;
@@ -321,4 +321,4 @@ TEST_F(EgressProxyTest, RefusedUpstreamGets502) {
 }
 
 }  // namespace
-}  // namespace tether::netd
+}  // namespace tether::hooks

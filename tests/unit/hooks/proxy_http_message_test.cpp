@@ -4,7 +4,7 @@
 #include "hooks/proxy/http_message.hpp"
 #include "hooks/proxy/socks5.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 namespace {
 
 TEST(ProxyHttpMessage, AbsoluteFormRewrittenToOriginFormWithoutProxyHeaders) {
@@ -91,4 +91,4 @@ TEST(ProxySocks5, ParsesDomainAndIpRequests) {
 }
 
 }  // namespace
-}  // namespace tether::netd
+}  // namespace tether::hooks

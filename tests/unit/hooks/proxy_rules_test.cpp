@@ -6,7 +6,7 @@
 #include "hooks/proxy/domain_rules.hpp"
 #include "runtime/core/error.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 namespace {
 
 TEST(ProxyDomainRules, IdnaNamesCompareInAsciiForm) {
@@ -153,4 +153,4 @@ TEST(ProxyAddressClass, PrivateUpstreamsRefusedUnlessListed) {
 }
 
 }  // namespace
-}  // namespace tether::netd
+}  // namespace tether::hooks

@@ -12,7 +12,7 @@
 #include "bridge_test_support.hpp"
 #include "hooks/proxy/egress_proxy.hpp"
 
-namespace tether::netd {
+namespace tether::hooks {
 namespace {
 
 using namespace testing;
@@ -215,4 +215,4 @@ TEST_F(ProxyTimeoutsTest, AnUpstreamThatNeverAnswersGets504AfterTheIdleTimeout) 
 }
 
 }  // namespace
-}  // namespace tether::netd
+}  // namespace tether::hooks
