@@ -32,6 +32,13 @@ bool path_within(const std::string& path, const std::vector<std::string>& direct
     return false;
 }
 
+std::string directories_text(const std::vector<std::string>& directories) {
+    if (directories.empty()) return "none";
+    std::string text;
+    for (const auto& dir : directories) text += (text.empty() ? "" : ",") + dir;
+    return text;
+}
+
 AdminConfig parse_admin_config(const std::string& source, const std::string& json_text) {
     Json document;
     try {

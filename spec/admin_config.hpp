@@ -59,4 +59,7 @@ AdminConfig parse_admin_config(const std::string& source, const std::string& jso
 // True when `path` (absolute, normalised) is one of `directories` or below one.
 bool path_within(const std::string& path, const std::vector<std::string>& directories);
 
+// "a,b" for messages; "none" for an empty list.
+std::string directories_text(const std::vector<std::string>& directories);
+
 }  // namespace tether::spec

@@ -162,12 +162,7 @@ std::optional<Layer> layer_from_policy_file(const std::map<std::string, std::str
     // is trusted, as before).
     if (admin.present() && !path_within(path, admin.policy_directories))
         throw ParseError(label + ": " + path + " is outside the policy directories of " + admin.source + " (" +
-                         (admin.policy_directories.empty() ? std::string("none") : [&] {
-                             std::string d;
-                             for (const auto& dir : admin.policy_directories) d += (d.empty() ? "" : ",") + dir;
-                             return d;
-                         }()) +
-                         ")");
+                         directories_text(admin.policy_directories) + ")");
     std::string contents;
     try {
         contents = read_file(path);
@@ -273,10 +268,9 @@ SandboxPolicy parse_policy(const std::map<std::string, std::string>& annotations
     // keeps logs (/var/log/tether without an administrator's file).
     if (policy.sandbox.log_path && !path_within(*policy.sandbox.log_path, admin.log_directories)) {
         const auto& setting = *merged.at("log").first;
-        std::string dirs;
-        for (const auto& dir : admin.log_directories) dirs += (dirs.empty() ? "" : ",") + dir;
         throw ParseError(setting.label + ": " + *policy.sandbox.log_path + " is outside the log directories (" +
-                         dirs + ")" + (admin.present() ? " of " + admin.source : ""));
+                         directories_text(admin.log_directories) + ")" +
+                         (admin.present() ? " of " + admin.source : ""));
     }
     return policy;
 }
