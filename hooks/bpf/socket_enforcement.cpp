@@ -11,6 +11,7 @@
 #include "hooks/bpf/bpf_syscall.hpp"
 #include "hooks/bpf/socket_programs.hpp"
 #include "runtime/core/error.hpp"
+#include "runtime/core/user_namespace.hpp"
 
 namespace tether::hooks::bpf {
 namespace {
@@ -57,6 +58,17 @@ std::string container_cgroup2_dir(pid_t pid) {
     if (path == cgroup2_path_of("/proc/self/cgroup"))
         throw Error("the container's init shares tether-netd's cgroup v2 " + path + " (no cgroup of its own)");
     return mount + path;
+}
+
+void require_initial_user_namespace(const std::string& uid_map) {
+    if (!uid_map_is_user_namespace(uid_map)) return;
+    auto outside = uid_outside(uid_map, ::geteuid());
+    std::string who = outside ? "; uid " + std::to_string(::geteuid()) + " here is uid " + std::to_string(*outside) +
+                                    " outside"
+                              : "";
+    throw Error("tether-netd runs in a user namespace (rootless" + who +
+                "), and the kernel loads cgroup socket programs only for CAP_BPF and CAP_NET_ADMIN in the initial "
+                "user namespace");
 }
 
 SocketEnforcement SocketEnforcement::attach(const SocketRules& rules, const std::string& cgroup_dir) {

@@ -35,6 +35,13 @@ std::string cgroup2_mount_point();
 // would apply to the whole host), or in the cgroup of tether-netd itself.
 std::string container_cgroup2_dir(pid_t pid);
 
+// Throws tether::Error when tether-netd runs in a user namespace other than
+// the initial one (rootless podman, rootless Docker): the kernel loads cgroup
+// socket programs only for CAP_BPF and CAP_NET_ADMIN in the initial user
+// namespace, so that is the reason, whatever the cgroup layout says.
+// `uid_map` is the text of /proc/self/uid_map.
+void require_initial_user_namespace(const std::string& uid_map);
+
 class SocketEnforcement {
 public:
     // Creates the maps, loads the programs and attaches them all, or none

@@ -27,6 +27,7 @@
 #include "hooks/protocol.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/unix_address.hpp"
+#include "runtime/core/user_namespace.hpp"
 #include "spec/admin_config.hpp"
 #include "spec/policy.hpp"
 #include "spec/state_parse.hpp"
@@ -175,6 +176,7 @@ std::unique_ptr<bpf::SocketEventReader> enforce_in_kernel(const Prepared& p, con
     std::string why;
     try {
         if (kernel_enforcement_switched_off()) throw Error("switched off by TETHER_TEST_SOCKET_BPF=off (tests only)");
+        bpf::require_initial_user_namespace(read_own_uid_map());
         auto enforcement =
             bpf::SocketEnforcement::attach(bpf::socket_rules_for(p.policy), bpf::container_cgroup2_dir(p.state.pid));
         UniqueFd ring(::fcntl(enforcement.events_fd(), F_DUPFD_CLOEXEC, 3));
@@ -191,7 +193,8 @@ std::unique_ptr<bpf::SocketEventReader> enforce_in_kernel(const Prepared& p, con
                     "): without the cgroup socket programs the seccomp supervisor cannot decide every inet call "
                     "(a thread can swap an inet socket onto a unix socket's fd during its check), so the "
                     "run.tether.network.* policy would not hold; refusing to start the container. Set "
-                    "run.tether.sandbox.bestEffort=true to run with the supervisor alone");
+                    "run.tether.sandbox.bestEffort=true (in a policy file such as --default-policy's: "
+                    "sandbox.bestEffort) to run with the supervisor alone");
     log_daemon_note(*log, p.state.id, "supervisor-only:kernel-enforcement-unavailable-bestEffort: " + why);
     return nullptr;
 }

@@ -3,8 +3,6 @@
 
 #include <unistd.h>
 
-#include <sstream>
-
 #include "runtime/cgroups/cgroup_fs.hpp"
 #include "runtime/cgroups/hybrid_manager.hpp"
 #include "runtime/cgroups/paths.hpp"
@@ -13,6 +11,7 @@
 #include "runtime/cgroups/v1_manager.hpp"
 #include "runtime/cgroups/v2_manager.hpp"
 #include "runtime/core/error.hpp"
+#include "runtime/core/user_namespace.hpp"
 
 namespace tether::cgroups {
 
@@ -97,14 +96,6 @@ std::unique_ptr<CgroupManager> open_cgroup_manager(const std::string& saved_path
     return open_cgroup_manager(detect_cgroup_root(), saved_path, is_rootless(rootless));
 }
 
-bool running_in_user_namespace() {
-    auto map = read_file_if_exists("/proc/self", "uid_map");
-    if (!map) return false;
-    // The initial namespace maps the whole 32-bit range onto itself.
-    std::istringstream fields(*map);
-    uint64_t inside = 0, outside = 0, count = 0;
-    if (!(fields >> inside >> outside >> count)) return false;
-    return !(inside == 0 && outside == 0 && count == 4294967295ull);
-}
+bool running_in_user_namespace() { return tether::running_in_user_namespace(); }
 
 }  // namespace tether::cgroups

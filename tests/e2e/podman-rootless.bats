@@ -158,6 +158,8 @@ remove_test_user() {
     assert_failure
     assert_output --partial "kernel enforcement is unavailable"
     assert_output --partial "run.tether.sandbox.bestEffort=true"
+    # The reason, not a symptom of it (the cgroup layout).
+    assert_output --partial "tether-netd runs in a user namespace (rootless; uid 0 here is uid $(id -u "$E2E_USER") outside)"
 
     # podman's own profile is one filter; a sandbox adds the closures, and on
     # the supervisor path the notify filter.
@@ -173,4 +175,27 @@ remove_test_user() {
     [[ $((${output##*:})) == $((plain + 2)) ]] ||
         fail "expected $((plain + 2)) seccomp filters (profile, closures, notify), got: $output"
     echo "rootless sandbox path: seccomp supervisor (fallback, bestEffort)" >&3
+}
+
+# In a network namespace of its own (--network none: only lo), the sandbox
+# reaches the host's loopback only through tether-netd's bridge: a listener
+# on the container's 127.0.0.1:<listed port> whose connections tether-netd,
+# outside in the user's (here the host's) network namespace, joins to the
+# host's 127.0.0.1:<listed port>. An unlisted port has no bridge, and nothing
+# else leads out of the namespace. Rootless, the cgroup socket programs are
+# out of reach (see above), so the policy says bestEffort.
+@test "rootless podman: a sandbox in its own network namespace reaches its listed host port through the bridge, not an unlisted one" {
+    local listed unlisted
+    listed=$(start_loopback_listener)
+    unlisted=$(start_loopback_listener)
+    run as_user podman --runtime tether run --rm --network none \
+        --annotation run.tether.network.allowLocalOutboundPorts="$listed" \
+        --annotation run.tether.sandbox.bestEffort=true "$IMAGE_NAME" \
+        sh -c "readlink /proc/self/ns/net; ls /sys/class/net; $(sandbox_probe_cmd "$listed" "$unlisted")"
+    stop_loopback_listeners
+    assert_success
+    [[ ${lines[0]} != "$(host_netns)" ]] || fail "the sandbox shares the host's network namespace: $output"
+    assert_line --index 1 lo
+    assert_line reached-listed
+    assert_line --partial "Connection refused"
 }
