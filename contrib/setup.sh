@@ -21,6 +21,9 @@ packages=(
     bpftool
     # end-to-end tests (tests/e2e): the real clients driving tether
     podman conmon golang-github-containers-common slirp4netns fuse-overlayfs containerd docker.io
+    # rootless Docker (tests/e2e/docker-rootless.bats): docker.io's dockerd-rootless.sh
+    # runs dockerd under rootlesskit; acl gives the test user /dev/net/tun for slirp4netns
+    rootlesskit acl
     # the systemd cgroup driver: sd-bus headers (libsystemd.so.0 is dlopen'd),
     # and the private systemd the tests boot (tests/e2e/systemd-host.sh)
     libsystemd-dev mmdebstrap systemd-container

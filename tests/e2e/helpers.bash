@@ -145,12 +145,15 @@ remove_new_cgroups() {
 }
 
 # ---------------------------------------------------------------- sandboxes
-# start_loopback_listener: a TCP server on a free 127.0.0.1 port that accepts
-# and closes; prints the port. Its pid goes to $BATS_TEST_TMPDIR/listeners,
-# which stop_loopback_listeners ends.
+# start_loopback_listener [NETNS]: a TCP server on a free 127.0.0.1 port that
+# accepts and closes; prints the port. In the network namespace NETNS (a
+# /proc/<pid>/ns/net path: rootless Docker's "host" is rootlesskit's
+# namespace), else in this shell's. Its pid goes to
+# $BATS_TEST_TMPDIR/listeners, which stop_loopback_listeners ends.
 start_loopback_listener() {
-    local ready=$BATS_TEST_TMPDIR/listener.$RANDOM
-    python3 -c '
+    local ready=$BATS_TEST_TMPDIR/listener.$RANDOM enter=()
+    [[ -n ${1:-} ]] && enter=(nsenter "--net=$1")
+    "${enter[@]}" python3 -c '
 import socket, sys
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
@@ -176,4 +179,43 @@ stop_loopback_listeners() {
 # add one; the supervisor fallback would add a notify filter too).
 sandbox_probe_cmd() {
     echo "echo | nc 127.0.0.1 $1 && echo reached-listed; echo | nc 127.0.0.1 $2 2>&1 | tail -n1; grep '^Seccomp_filters:' /proc/self/status"
+}
+
+# ---------------------------------------------------------- rootless users
+# The rootless tests (podman-rootless.bats, docker-rootless.bats) each make a
+# user of their own with subordinate id ranges, and remove all of it after.
+
+# require_user_namespaces: skip, saying so, when the kernel does not let an
+# unprivileged user make a user namespace (what every rootless client needs).
+require_user_namespaces() {
+    setpriv --reuid=65534 --regid=65534 --clear-groups unshare --user true 2>/dev/null ||
+        skip "the kernel forbids unprivileged user namespaces (unshare --user as nobody failed: see user.max_user_namespaces, kernel.unprivileged_userns_clone)"
+}
+
+# add_test_user NAME HOME SUBID_START: the account (home not created, no
+# subordinate ids from useradd) and 65536 subordinate uids and gids from
+# SUBID_START. Choose SUBID_START far above what useradd hands out
+# (100000 + 65536 * n) so the ranges overlap nobody's.
+add_test_user() {
+    local name=$1 home=$2 start=$3 f
+    useradd --no-create-home --home-dir "$home" --shell /bin/sh \
+        --key SUB_UID_COUNT=0 --key SUB_GID_COUNT=0 "$name"
+    for f in /etc/subuid /etc/subgid; do
+        echo "$name:$start:65536" >>"$f"
+    done
+}
+
+# remove_test_user NAME: its processes (podman's pause process, conmon,
+# rootlesskit and dockerd), the account, and its subordinate id ranges.
+remove_test_user() {
+    local name=$1 uid pid f
+    if uid=$(id -u "$name" 2>/dev/null); then
+        for pid in $(awk -v u="$uid" '/^Uid:/ && $2 == u {print FILENAME}' /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3); do
+            kill -KILL "$pid" 2>/dev/null || true
+        done
+        userdel "$name" >/dev/null 2>&1 || true
+    fi
+    for f in /etc/subuid /etc/subgid; do
+        [[ -f $f ]] && sed -i "/^$name:/d" "$f"
+    done
 }

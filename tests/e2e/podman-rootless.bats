@@ -8,26 +8,23 @@
 load helpers
 
 E2E_USER=tether-e2e
-# Far above what useradd hands out (100000 + 65536 * n): no overlap.
 SUBID_START=3400000000
 SUBID_COUNT=65536
 
 setup_file() {
     require_client podman conmon newuidmap newgidmap useradd userdel runuser
+    require_user_namespaces
     require_runtime
     ensure_image
     if id "$E2E_USER" >/dev/null 2>&1; then
         # A previous run died before its teardown: start from nothing.
-        remove_test_user
+        remove_test_user "$E2E_USER"
     fi
     ROOTLESS_DIR=$(mktemp -d /tmp/tether-e2e-rootless.XXXXXX)
     echo "$ROOTLESS_DIR" >"$BATS_FILE_TMPDIR/rootless-dir"
     export ROOTLESS_DIR
     chmod 755 "$ROOTLESS_DIR"
-    useradd --no-create-home --home-dir "$ROOTLESS_DIR/home" --shell /bin/sh \
-        --key SUB_UID_COUNT=0 --key SUB_GID_COUNT=0 "$E2E_USER"
-    add_subid_range /etc/subuid
-    add_subid_range /etc/subgid
+    add_test_user "$E2E_USER" "$ROOTLESS_DIR/home" "$SUBID_START"
     local uid
     uid=$(id -u "$E2E_USER")
     mkdir -p "$ROOTLESS_DIR/home" "$ROOTLESS_DIR/xdg" "$ROOTLESS_DIR/bin"
@@ -72,7 +69,7 @@ teardown_file() {
         ROOTLESS_DIR=$dir
         as_user podman --runtime tether rm -af -t 0 >/dev/null 2>&1 || true
     fi
-    remove_test_user
+    remove_test_user "$E2E_USER"
     if [[ -n $dir && -d $dir ]]; then
         unmount_under "$dir"
         rm -rf "$dir"
@@ -92,26 +89,6 @@ as_user() {
         XDG_RUNTIME_DIR="$ROOTLESS_DIR/xdg" \
         CONTAINERS_STORAGE_CONF="$ROOTLESS_DIR/storage.conf" \
         "$@"
-}
-
-add_subid_range() {
-    echo "$E2E_USER:$SUBID_START:$SUBID_COUNT" >>"$1"
-}
-
-# remove_test_user: its processes (podman's pause process, conmon), the
-# account, and its subordinate id ranges.
-remove_test_user() {
-    local uid pid
-    if uid=$(id -u "$E2E_USER" 2>/dev/null); then
-        for pid in $(awk -v u="$uid" '/^Uid:/ && $2 == u {print FILENAME}' /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3); do
-            kill -KILL "$pid" 2>/dev/null || true
-        done
-        userdel "$E2E_USER" >/dev/null 2>&1 || true
-    fi
-    local f
-    for f in /etc/subuid /etc/subgid; do
-        [[ -f $f ]] && sed -i "/^$E2E_USER:/d" "$f"
-    done
 }
 
 @test "rootless podman: a container runs through tether in the user's namespace" {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/e2e/run.sh [FILE.bats...] — only the end-to-end tests: real podman
-# (root and rootless), containerd (ctr) and Docker driving tether.
+# (root and rootless), containerd (ctr) and Docker (root and rootless) driving tether.
 #
 # Each .bats file starts and stops what its client needs (a private
 # containerd or dockerd, a test user with subordinate ids, private storage)
