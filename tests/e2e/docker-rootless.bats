@@ -5,8 +5,10 @@
 # dockerd-rootless.sh as that user the way a rootless user does without a
 # systemd user manager: XDG_RUNTIME_DIR=/run/user/<uid> (made here), the data
 # root under its HOME, contrib's daemon.json as ~/.config/docker/daemon.json
-# (pointed at a copy of the runtime under test). It stops the daemon by pid
-# and removes the user, its ranges and its files afterwards.
+# (tether, and tether-sandbox with --default-policy in runtimeArgs, pointed at
+# a copy of the runtime under test), plus --add-runtime tether-wrapper=<a
+# script running tether --default-policy>. It stops the daemon by pid and
+# removes the user, its ranges and its files afterwards.
 #
 # dockerd runs in rootlesskit's namespaces: a user namespace, and a network
 # namespace that slirp4netns connects outside (tap0). So --network host is
@@ -60,6 +62,11 @@ setup_file() {
         '.runtimes |= with_entries(.value.path = $rt) | .runtimes["tether-sandbox"].runtimeArgs[1] = $policy' \
         "$REPO_ROOT/contrib/docker/daemon.json" >"$ROOTLESS_DIR/home/.config/docker/daemon.json"
     echo '{}' >"$ROOTLESS_DIR/policy.json"
+    # The other way to give Docker a policy: a wrapper registered with
+    # --add-runtime (what a user without runtimeArgs in daemon.json does).
+    printf '#!/bin/sh\nexec %q --default-policy %q "$@"\n' "$ROOTLESS_DIR/bin/tether" "$ROOTLESS_DIR/policy.json" \
+        >"$ROOTLESS_DIR/bin/tether-policy-wrapper"
+    chmod 0755 "$ROOTLESS_DIR/bin/tether-policy-wrapper"
     chown -R "$E2E_USER:" "$ROOTLESS_DIR/home" "$XDG_DIR"
     chmod 700 "$XDG_DIR"
     [[ -c /dev/net/tun ]] || fail "/dev/net/tun is missing: slirp4netns (rootless Docker's network) needs it"
@@ -70,7 +77,7 @@ setup_file() {
         HOME="$ROOTLESS_DIR/home" USER="$E2E_USER" LOGNAME="$E2E_USER" \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         XDG_RUNTIME_DIR="$XDG_DIR" \
-        "$DOCKERD_ROOTLESS" --iptables=false --ip-masq=false --ip-forward=false --bridge=none \
+        "$DOCKERD_ROOTLESS" --add-runtime "tether-wrapper=$ROOTLESS_DIR/bin/tether-policy-wrapper" --iptables=false --ip-masq=false --ip-forward=false --bridge=none \
         --userland-proxy=false </dev/null >"$ROOTLESS_DIR/dockerd.log" 2>&1 3>&- &
     echo $! >"$ROOTLESS_DIR/rootlesskit.pid"
     export DOCKER_HOST=unix://$XDG_DIR/docker.sock
@@ -172,6 +179,7 @@ state_dir_of() {
     assert_equal "$(jq -r '.tether.path' <<<"${output#* }")" "$ROOTLESS_DIR/bin/tether"
     assert_equal "$(jq -c '.["tether-sandbox"].runtimeArgs' <<<"${output#* }")" \
         "[\"--default-policy\",\"$ROOTLESS_DIR/policy.json\"]"
+    assert_equal "$(jq -r '.["tether-wrapper"].path' <<<"${output#* }")" "$ROOTLESS_DIR/bin/tether-policy-wrapper"
 }
 
 @test "rootless docker run: a plain container runs through tether in the user's namespace" {
@@ -232,6 +240,13 @@ state_dir_of() {
     assert_line --partial "Connection refused"
     [[ $(($(grep '^Seccomp_filters:' <<<"$output" | cut -d: -f2))) == $((plain + 2)) ]] ||
         fail "expected $((plain + 2)) seccomp filters (profile, closures, notify): $output"
+
+    # The same policy through the --add-runtime wrapper.
+    run d run --rm --runtime tether-wrapper --network host "$IMAGE_NAME" \
+        sh -c "$(sandbox_probe_cmd "$listed" "$unlisted")"
+    assert_success
+    assert_line reached-listed
+    assert_line --partial "Connection refused"
 }
 
 # In a network namespace of its own the sandbox has only lo; tether-netd's
