@@ -77,15 +77,14 @@ setup_file() {
         HOME="$ROOTLESS_DIR/home" USER="$E2E_USER" LOGNAME="$E2E_USER" \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         XDG_RUNTIME_DIR="$XDG_DIR" \
-        "$DOCKERD_ROOTLESS" --add-runtime "tether-wrapper=$ROOTLESS_DIR/bin/tether-policy-wrapper" --iptables=false --ip-masq=false --ip-forward=false --bridge=none \
-        --userland-proxy=false </dev/null >"$ROOTLESS_DIR/dockerd.log" 2>&1 3>&- &
+        "$DOCKERD_ROOTLESS" --add-runtime "tether-wrapper=$ROOTLESS_DIR/bin/tether-policy-wrapper" \
+        --iptables=false --ip-masq=false --ip-forward=false --bridge=none --userland-proxy=false </dev/null >"$ROOTLESS_DIR/dockerd.log" 2>&1 3>&- &
     echo $! >"$ROOTLESS_DIR/rootlesskit.pid"
     export DOCKER_HOST=unix://$XDG_DIR/docker.sock
     retry_until 60 "$DOCKER_CLI" version >/dev/null 2>&1 ||
         fail "rootless dockerd did not come up: $(tail -n 20 "$ROOTLESS_DIR/dockerd.log")"
     [[ -s $XDG_DIR/docker.pid ]] || fail "no $XDG_DIR/docker.pid"
-    install -m 0644 "$IMAGE_CACHE/rootfs.tar" "$ROOTLESS_DIR/rootfs.tar"
-    bounded "$DOCKER_CLI" import "$ROOTLESS_DIR/rootfs.tar" "$IMAGE_NAME" >/dev/null
+    bounded "$DOCKER_CLI" import "$IMAGE_CACHE/rootfs.tar" "$IMAGE_NAME" >/dev/null
 }
 
 teardown_file() {
