@@ -316,6 +316,27 @@ SERVICE='trap "exit 143" TERM; while :; do sleep 1; done'
     [[ -z $(sx "$TETHER" list -q) ]]
 }
 
+# podman passes a device's host st_mode as fileMode (type bits included) and
+# its cgroup rule becomes the scope's DeviceAllow.
+@test "systemd: podman --device and --privileged: the device rule is on the scope and the node works" {
+    run pm run -d --device /dev/null:/dev/tether-null "$IMAGE_NAME" sh -c "$SERVICE"
+    assert_success
+    cid=${lines[-1]}
+    run show "libpod-$cid.scope" DeviceAllow
+    assert_line "/dev/char/1:3 rwm"
+    [[ $(show "libpod-$cid.scope" DevicePolicy) == strict ]]
+    if ! machine_unified; then
+        run sx cat "/sys/fs/cgroup/devices$(show "libpod-$cid.scope" ControlGroup)/devices.list"
+        assert_line "c 1:3 rwm"
+    fi
+    run pm exec "$cid" sh -c 'echo x >/dev/tether-null && stat -c %a /dev/tether-null'
+    assert_success
+    assert_output 666
+    run pm run --rm --privileged "$IMAGE_NAME" sh -c 'test -c /dev/null && echo privileged'
+    assert_success
+    assert_output privileged
+}
+
 # The policy through podman on the systemd driver: the kernel's socket
 # programs sit on the scope's cgroup2 folder, which systemd made.
 @test "systemd: podman sandboxes (host network, --network none) reach the listed machine loopback port only" {
