@@ -236,6 +236,24 @@ while True:
     fi
 }
 
+# Without a pid namespace the init's exit leaves its children running in the
+# scope: delete stops the unit, which kills them, and waits until it is gone.
+@test "systemd: delete of a stopped container stops the unit with what is left in it" {
+    b=$(bundle left '.linux.cgroupsPath = "system.slice:tether:left"
+        | .linux.namespaces |= map(select(.type != "pid"))
+        | .process.args = ["sh", "-c", "sleep 1000 & exit 0"]')
+    sx_create "$TETHER" --systemd-cgroup create --bundle "$b" left
+    sx "$TETHER" --systemd-cgroup start left
+    retry_until 10 eval '[[ $(sx "$TETHER" state left | jq -r .status) == stopped ]]' || fail "left did not stop"
+    [[ $(show tether-left.scope ActiveState) == active ]]
+    [[ $(sx cat "$(machine_tracking_dir)/system.slice/tether-left.scope/cgroup.procs" | wc -l) -eq 1 ]]
+    run sx "$TETHER" delete left
+    assert_success
+    [[ $(show tether-left.scope LoadState) == not-found ]]
+    run sx test -e "$(machine_tracking_dir)/system.slice/tether-left.scope"
+    assert_failure
+}
+
 @test "systemd: nested slices and org.systemd.property annotations" {
     b=$(bundle ann '.linux.cgroupsPath = "tether-e2e.slice:p:ann"
         | .annotations["org.systemd.property.TimeoutStopSec"] = "uint64 5"
@@ -313,6 +331,12 @@ SERVICE='trap "exit 143" TERM; while :; do sleep 1; done'
     run pm rm -f -t 2 "$cid"
     assert_success
     [[ $(show "$unit" LoadState) == not-found ]]
+    [[ -z $(sx "$TETHER" list -q) ]]
+
+    # A create that fails after the scope started: podman's exit code for a
+    # missing command, no unit, no state.
+    run -127 pm run --rm "$IMAGE_NAME" no-such-command
+    [[ -z $(sx systemctl list-units --all --no-legend 'libpod-*') ]]
     [[ -z $(sx "$TETHER" list -q) ]]
 }
 
@@ -394,4 +418,10 @@ SERVICE='trap "exit 143" TERM; while :; do sleep 1; done'
     assert_equal "$status" 7
     assert_output out
     [[ $(show tether-ctrd-once.scope LoadState) == not-found ]]
+
+    # A create that fails after the scope started leaves no unit.
+    run c "${ctr_run[@]}" --cgroup system.slice:tether-ctrd:bad --rm "$IMAGE_NAME" bad no-such-command
+    assert_failure
+    assert_output --partial "executable file not found"
+    [[ $(show tether-ctrd-bad.scope LoadState) == not-found ]]
 }
