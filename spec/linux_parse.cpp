@@ -1,6 +1,7 @@
 // config.json "linux": namespaces, id mappings, devices, sysctl, masked and
 // read-only paths, propagation, personality. resources and seccomp have
 // their own files.
+#include <cstdio>
 #include <set>
 #include <string>
 
@@ -30,6 +31,21 @@ std::vector<Namespace> read_namespaces(const JsonNode& linux_node) {
     return namespaces;
 }
 
+std::string octal(uint32_t value) {
+    char text[16];
+    std::snprintf(text, sizeof text, "%#o", value);
+    return text;
+}
+
+// The S_IFMT bits of a device type (c and u are character devices).
+uint32_t device_type_bits(char type) {
+    switch (type) {
+        case 'b': return 0060000;
+        case 'p': return 0010000;
+        default: return 0020000;
+    }
+}
+
 Device read_device(const JsonNode& node) {
     node.require_object();
     Device device;
@@ -48,7 +64,17 @@ Device read_device(const JsonNode& node) {
         device.major = node.required_integer<int64_t>("major", 0, UINT32_MAX);
         device.minor = node.required_integer<int64_t>("minor", 0, UINT32_MAX);
     }
-    device.file_mode = node.maybe_integer<uint32_t>("fileMode", 0, 07777);
+    if (auto mode_node = node.optional_member("fileMode")) {
+        // podman passes the host node's st_mode, file type bits included
+        // (--device /dev/null: 8630, 020666), and runc and crun accept it:
+        // the type bits may be given, and then must be the device's type.
+        // Only the permission bits reach mknod.
+        const auto mode = mode_node->as_integer<uint32_t>(0, 0177777);
+        const uint32_t type_bits = mode & 0170000;
+        if (type_bits != 0 && type_bits != device_type_bits(device.type))
+            mode_node->fail("file type bits " + octal(type_bits) + " do not match type \"" + device.type + "\"");
+        device.file_mode = mode & 07777;
+    }
     device.uid = node.maybe_integer<uint32_t>("uid");
     device.gid = node.maybe_integer<uint32_t>("gid");
     return device;

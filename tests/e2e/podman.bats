@@ -272,3 +272,15 @@ cgroup_file() {
     rm -f "/var/log/tether/$cid.jsonl"*
     assert_output "$unlisted"
 }
+
+# podman passes a device's host st_mode as fileMode, file type bits included
+# (8630 for /dev/null); --privileged passes every host device that way.
+@test "podman run --device and --privileged: the host's device nodes work in the container" {
+    run pm run --rm --network none --device /dev/null:/dev/tether-null "$IMAGE_NAME" \
+        sh -c 'echo x >/dev/tether-null && stat -c "%a %t:%T" /dev/tether-null'
+    assert_success
+    assert_output "666 1:3"
+    run pm run --rm --network none --privileged "$IMAGE_NAME" sh -c 'test -c /dev/null && echo privileged'
+    assert_success
+    assert_output privileged
+}

@@ -11,12 +11,21 @@
 #   systemd-host.sh build          make the rootfs if it is missing (cached)
 #   systemd-host.sh start          build, boot, wait until systemd is up
 #   systemd-host.sh exec CMD...    run CMD inside (all of the machine's namespaces)
+#   systemd-host.sh netns CMD...   run the host's CMD in the machine's network
+#                                  namespace only (a host python3 as a listener
+#                                  on the machine's loopback)
 #   systemd-host.sh stop           power off, wait, kill what remains
 #   systemd-host.sh status         exit 0 when the machine is running
 #
 # Environment: BUILD_DIR (default <repo>/build), SYSTEMD_ROOTFS (default
 # tests/e2e/.cache/systemd-rootfs), SYSTEMD_MACHINE (default tether-systemd).
 # Packages on the host: mmdebstrap, systemd-container (contrib/setup.sh).
+#
+# podman, conmon and crun are in the rootfs (podman needs its helpers and
+# libraries at matching versions). containerd, ctr and the runc v2 shim are
+# the host's own binaries (only libc, the same bookworm glibc as the rootfs),
+# bind-mounted read-only into /usr/local/bin when the host has them: the
+# containerd under test is the one the other e2e files test.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -72,6 +81,15 @@ in_machine() {
         TERM=dumb "$@"
 }
 
+# The host's CMD in the machine's network namespace only (its filesystem is
+# the host's).
+in_netns() {
+    local l
+    l=$(leader) || die "machine $machine is not running"
+    [[ -n $l ]] || die "machine $machine is not running"
+    exec nsenter -t "$l" -n "$@"
+}
+
 start() {
     build
     status && return 0
@@ -88,13 +106,21 @@ start() {
     done
     mkdir -p "${dirs[@]}"
     printf '%s\n' "${dirs[@]}" >"$run_dir/cgroups"
+    local binds=() b
+    for b in containerd ctr containerd-shim-runc-v2; do
+        b=$(command -v "$b" 2>/dev/null) && binds+=("--bind-ro=$(readlink -f "$b"):/usr/local/bin/${b##*/}")
+    done
     # --volatile=overlay: the machine's writes go to a tmpfs, the cached
     # rootfs stays clean. --bind-ro: the tether under test, not a copy.
+    # --system-call-filter=@keyring: nspawn's filter answers keyctl with
+    # EPERM (keyrings are not namespaced), and a runtime's session keyring
+    # (runc's and ours) fails on EPERM; a real host allows it.
     CGROUP_DIRS="${dirs[*]}" setsid sh -c 'for d in $CGROUP_DIRS; do echo $$ >"$d/cgroup.procs"; done; exec "$@"' sh \
         systemd-nspawn --quiet --boot --register=no --keep-unit \
         --machine="$machine" --directory="$rootfs" --private-network \
         --volatile=overlay \
-        --bind-ro="$build_dir:/opt/tether/build" --bind-ro="$repo:/opt/tether/src" \
+        --bind-ro="$build_dir:/opt/tether/build" --bind-ro="$repo:/opt/tether/src" "${binds[@]}" \
+        --system-call-filter=@keyring \
         </dev/null >"$run_dir/console.log" 2>&1 &
     echo $! >"$run_dir/nspawn.pid"
     local i state=""
@@ -160,5 +186,6 @@ case ${1:-} in
     stop) stop ;;
     status) status ;;
     exec) shift; in_machine "$@" ;;
-    *) sed -n '2,19p' "$0" >&2; exit 2 ;;
+    netns) shift; in_netns "$@" ;;
+    *) sed -n '2,29p' "$0" >&2; exit 2 ;;
 esac

@@ -230,6 +230,19 @@ TEST(ConfigParse, ContainerdConfigKeepsRelativeRootDeviceRulesAndNoNewPrivileges
     EXPECT_EQ(l.rootfs_propagation, "rslave");
 }
 
+// podman --device and --privileged pass the host node's st_mode as fileMode,
+// file type bits included; only the permission bits are kept.
+TEST(ConfigParse, DeviceFileModeWithTheDevicesTypeBitsKeepsThePermissions) {
+    Config c = parse_config(R"({"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "linux": {"devices": [
+        {"path": "/dev/mynull", "type": "c", "major": 1, "minor": 3, "fileMode": 8630},
+        {"path": "/dev/loop9", "type": "b", "major": 7, "minor": 9, "fileMode": 25008},
+        {"path": "/dev/fifo", "type": "p", "fileMode": 4516}]}})");
+    ASSERT_EQ(c.linux_->devices.size(), 3u);
+    EXPECT_EQ(c.linux_->devices[0].file_mode, 0666u);
+    EXPECT_EQ(c.linux_->devices[1].file_mode, 0660u);
+    EXPECT_EQ(c.linux_->devices[2].file_mode, 0644u);
+}
+
 TEST(ConfigParse, MinimalConfigWithoutProcessOrLinuxIsValid) {
     Config c = parse_config(R"({"ociVersion": "1.2.0", "root": {"path": "rootfs"}})");
     EXPECT_FALSE(c.process);
