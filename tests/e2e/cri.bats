@@ -164,14 +164,6 @@ run_pod() {
     remember_id "$POD"
 }
 
-# json_array ARGS...: the arguments as a JSON array of strings (jq's --args
-# would take an argument like -c as its own option).
-json_array() {
-    local a out='[]'
-    for a in "$@"; do out=$(jq -c --arg a "$a" '. + [$a]' <<<"$out"); done
-    echo "$out"
-}
-
 # start_container POD_CONFIG NAME CMD...: CreateContainer + StartContainer in
 # $POD; prints the container id.
 start_container() {
