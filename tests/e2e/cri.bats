@@ -280,7 +280,7 @@ bpf_prog_ids_for() {
 }
 
 @test "cri: two containers of a pod share its namespaces; ExecSync returns output and exit code; the shim writes the log" {
-    local cfg a b pause_net
+    local cfg a b id
     cfg=$(pod_config two)
     run_pod "$cfg"
     a=$(start_container "$cfg" first sh -c 'echo hello-from-first; trap "exit 143" TERM; while :; do sleep 1; done')
@@ -291,13 +291,17 @@ bpf_prog_ids_for() {
     assert_equal "$(jq -c '[.[].metadata.name] | sort' <<<"$output")" '["first","second"]'
     assert_equal "$(jq -c '[.[].state] | unique' <<<"$output")" '[1]'
 
-    # The pod's network is the node's; the IPC namespace is the pod's (the
-    # pause container's), joined by both.
-    pause_net=$(readlink "/proc/$(jq -r .pid <<<"$(tether_state "$TETHER_ROOT/$NS" "$POD")")/ns/ipc")
+    # The pod's network is the node's; the IPC and pid namespaces are the
+    # pod's (the pause container's), joined by both: the containers ask for
+    # no namespace of their own (NamespaceMode POD, as with the kubelet's
+    # shareProcessNamespace), so tether joins them by path.
+    local pause_pid
+    pause_pid=$(tether_state "$TETHER_ROOT/$NS" "$POD" | jq -r .pid)
     for id in "$a" "$b"; do
-        run exec_sync "$id" sh -c 'readlink /proc/self/ns/net; readlink /proc/self/ns/ipc'
+        run exec_sync "$id" sh -c 'for n in net ipc pid; do readlink /proc/self/ns/$n; done'
         assert_success
-        assert_equal "$(jq -r .stdout <<<"$output")" "$(host_netns)"$'\n'"$pause_net"
+        assert_equal "$(jq -r .stdout <<<"$output")" \
+            "$(host_netns)"$'\n'"$(readlink /proc/$pause_pid/ns/ipc)"$'\n'"$(readlink /proc/$pause_pid/ns/pid)"
     done
 
     run exec_sync "$a" sh -c 'echo to-stdout; echo to-stderr >&2; exit 7'
