@@ -45,13 +45,12 @@ install(FILES contrib/completion/tether.bash DESTINATION share/bash-completion/c
 # ---------------------------------------------------------------- snippets
 set(doc_dir share/doc/tether)
 install(FILES contrib/podman/tether.conf DESTINATION ${doc_dir}/podman)
-install(FILES contrib/docker/daemon.json DESTINATION ${doc_dir}/docker)
 install(FILES contrib/kubernetes/runtimeclass.yaml DESTINATION ${doc_dir}/kubernetes)
 install(FILES contrib/admin/admin.json DESTINATION ${doc_dir}/admin)
 install(FILES contrib/hooks.d/README.md DESTINATION ${doc_dir}/hooks.d)
-# These two name the binaries' paths: written for the prefix installed to
+# These name the binaries' paths: written for the prefix installed to
 # (evaluated at install time, so a .deb for /usr says /usr/bin/tether).
-foreach(snippet containerd/config.toml hooks.d/tether-netd.json)
+foreach(snippet containerd/config.toml docker/daemon.json hooks.d/tether-netd.json)
   install(CODE "
     file(READ \"${CMAKE_SOURCE_DIR}/contrib/${snippet}\" text)
     string(REPLACE \"/usr/local/\" \"\${CMAKE_INSTALL_PREFIX}/\" text \"\${text}\")

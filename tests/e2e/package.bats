@@ -94,6 +94,7 @@ bundle() {
     refute_line --partial ./usr/share/containers/
     # The snippets name the installed paths.
     grep -qF 'BinaryName = "/usr/bin/tether"' "$INSTALL_ROOT/usr/share/doc/tether/containerd/config.toml"
+    assert_equal "$(jq -r '[.runtimes[].path] | unique[]' "$INSTALL_ROOT/usr/share/doc/tether/docker/daemon.json")" /usr/bin/tether
     assert_equal "$(jq -r .hook.path "$INSTALL_ROOT/usr/share/doc/tether/hooks.d/tether-netd.json")" \
         /usr/libexec/tether/tether-netd
 }
