@@ -5,7 +5,8 @@
 # with a "% TITLE N" block (docs/man/*.md) is a man page already; any other
 # doc (docs/annotations.md) gets that block and a NAME section, and its own
 # "# Title" line becomes DESCRIPTION. go-md2man (Debian's go-md2man, what
-# runc and podman make their pages with) turns it into roff; gzip -9n as
+# runc and podman make their pages with) turns it into roff, man-tables.awk
+# folds its two-column tables; gzip -9n as
 # Debian ships man pages (-n: no timestamp, so the .deb is reproducible).
 file(READ "${IN}" text)
 string(REPLACE "@PROJECT_VERSION@" "${VERSION}" text "${text}")
@@ -21,6 +22,14 @@ execute_process(COMMAND "${GO_MD2MAN}" -in "${out_dir}/${NAME}.${SECTION}.md" -o
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "go-md2man failed on ${IN}")
 endif()
+# Two-column tables fold to the page width (man-tables.awk says why).
+execute_process(COMMAND awk -f "${CMAKE_CURRENT_LIST_DIR}/man-tables.awk"
+                INPUT_FILE "${out_dir}/${NAME}.${SECTION}" OUTPUT_FILE "${out_dir}/${NAME}.${SECTION}.roff"
+                RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "man-tables.awk failed on ${out_dir}/${NAME}.${SECTION}")
+endif()
+file(RENAME "${out_dir}/${NAME}.${SECTION}.roff" "${out_dir}/${NAME}.${SECTION}")
 execute_process(COMMAND gzip -9nf "${out_dir}/${NAME}.${SECTION}" RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "gzip failed on ${out_dir}/${NAME}.${SECTION}")

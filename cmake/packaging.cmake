@@ -29,6 +29,7 @@ if(GO_MD2MAN)
               -DSECTION=${section} -DSUMMARY=${summary} -DVERSION=${PROJECT_VERSION}
               -DGO_MD2MAN=${GO_MD2MAN} -P ${CMAKE_SOURCE_DIR}/cmake/md-to-man.cmake
       DEPENDS ${CMAKE_SOURCE_DIR}/${source} ${CMAKE_SOURCE_DIR}/cmake/md-to-man.cmake
+              ${CMAKE_SOURCE_DIR}/cmake/man-tables.awk
       COMMENT "man page ${name}(${section})"
       VERBATIM)
     list(APPEND man_pages ${out})
