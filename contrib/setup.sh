@@ -27,6 +27,12 @@ packages=(
     # the systemd cgroup driver: sd-bus headers (libsystemd.so.0 is dlopen'd),
     # and the private systemd the tests boot (tests/e2e/systemd-host.sh)
     libsystemd-dev mmdebstrap systemd-container
+    # Kubernetes' path (tests/e2e/cri.bats): the project's own CRI client is
+    # Python over gRPC (Debian has no crictl)
+    python3-grpcio python3-protobuf
+    # packaging: man pages from the docs, the .deb's Depends (dpkg-shlibdeps),
+    # and reading the installed pages (tests/e2e/package.bats)
+    go-md2man dpkg-dev man-db
 )
 
 extra=()

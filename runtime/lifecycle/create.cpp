@@ -266,7 +266,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         init.rootfs.bind_sources = &bind_sources.numbers;
     }
 
-    os::join_namespaces_for_children(namespaces);
+    os::ChildNamespaces runtime_namespaces = os::join_namespaces_for_children(namespaces);
     fault_point("create:before-clone");
     int pidfd = -1;
     CloneInsideRootfs inside(bundle.rootfs, namespaces.new_flags & CLONE_NEWNS);
@@ -276,6 +276,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     if (child == 0) run_container_init(init);  // never returns
     UniqueFd init_pidfd(pidfd);
     ChildGuard guard(child);  // a failed create leaves no init behind
+    runtime_namespaces.restore();  // hooks run in the runtime's pid namespace
     inside.restore();
     bind_sources = os::BindSources();  // the init has its copies
     init.channel.close();

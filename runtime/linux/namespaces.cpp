@@ -66,12 +66,29 @@ static bool affects_children_only(spec::NamespaceType type) {
     return type == spec::NamespaceType::pid || type == spec::NamespaceType::time;
 }
 
-void join_namespaces_for_children(NamespacePlan& plan) {
+ChildNamespaces join_namespaces_for_children(NamespacePlan& plan) {
+    ChildNamespaces previous;
     for (auto& joined : plan.joins) {
         if (!affects_children_only(joined.type)) continue;
+        std::string own = std::string("/proc/self/ns/") + spec::namespace_type_name(joined.type) + "_for_children";
+        UniqueFd saved(::open(own.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!saved) throw_errno("open " + own);
         if (::setns(joined.fd.get(), clone_flag(joined.type)) != 0)
             throw_errno(std::string("setns ") + spec::namespace_type_name(joined.type) + " " + joined.path);
+        previous.saved_.emplace_back(clone_flag(joined.type), std::move(saved));
     }
+    return previous;
+}
+
+void ChildNamespaces::restore() {
+    // Back to an ancestor (our own pid namespace) is always allowed.
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it)
+        if (::setns(it->second.get(), it->first) != 0) throw_errno("setns back to the runtime's namespace");
+    saved_.clear();
+}
+
+ChildNamespaces::~ChildNamespaces() {
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) ::setns(it->second.get(), it->first);
 }
 
 void join_namespaces(NamespacePlan& plan) {

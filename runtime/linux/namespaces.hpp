@@ -32,9 +32,28 @@ struct NamespacePlan {
 // Opens the joined namespaces (errors name the path) and computes the clone flags.
 NamespacePlan plan_namespaces(const std::vector<spec::Namespace>& namespaces);
 
+// The pid and time namespaces the parent's children were born in before
+// join_namespaces_for_children: restore() (or the destructor) puts them back.
+// Everything the parent forks after the init — prestart and poststart hooks,
+// tether-netd among them — must run in the runtime's namespaces (the
+// runtime-spec's "runtime namespace"): born in a pod's joined pid namespace,
+// the hook cannot see the init's host pid (pidfd_open: ESRCH).
+class ChildNamespaces {
+public:
+    ChildNamespaces() = default;
+    ChildNamespaces(ChildNamespaces&&) = default;
+    ChildNamespaces& operator=(ChildNamespaces&&) = default;
+    ~ChildNamespaces();
+    void restore();
+
+private:
+    friend ChildNamespaces join_namespaces_for_children(NamespacePlan& plan);
+    std::vector<std::pair<int, UniqueFd>> saved_;  // clone flag, the previous *_for_children
+};
+
 // In the parent, before clone: joins the namespaces that only affect children
 // (pid, time). Done here because setns(CLONE_NEWPID) never moves the caller.
-void join_namespaces_for_children(NamespacePlan& plan);
+ChildNamespaces join_namespaces_for_children(NamespacePlan& plan);
 // In the init: setns into every other joined namespace (user first).
 void join_namespaces(NamespacePlan& plan);
 

@@ -68,6 +68,14 @@ ensure_image() {
     ) 9>"$IMAGE_CACHE.lock"
 }
 
+# json_array ARGS...: the arguments as a JSON array of strings (jq's --args
+# would take an argument such as -c as its own option).
+json_array() {
+    local a out='[]'
+    for a in "$@"; do out=$(jq -c --arg a "$a" '. + [$a]' <<<"$out"); done
+    echo "$out"
+}
+
 # bounded CMD...: run CMD with a timeout, so a wedged client fails the test
 # instead of hanging the suite.
 bounded() {

@@ -5,6 +5,9 @@
 # oci-layout, index.json, blobs/sha256/...) that `ctr image import` reads,
 # named NAME through the io.containerd.image.name annotation. Built by hand
 # with jq and sha256sum: the tests never pull from a registry.
+#
+# OCI_CMD (a JSON array, default ["sh"]) is the image's Cmd: what the CRI
+# runs when a container gives no command (the pod sandbox's pause image).
 set -euo pipefail
 
 [[ $# -eq 3 ]] || { echo "usage: $0 ROOTFS_TAR OUT_TAR NAME" >&2; exit 2; }
@@ -25,9 +28,9 @@ add_blob() {
 cp "$rootfs_tar" "$work/layer.tar"
 read -r layer layer_size < <(add_blob "$work/layer.tar")
 
-jq -cn --arg layer "$layer" '{
+jq -cn --arg layer "$layer" --argjson cmd "${OCI_CMD:-[\"sh\"]}" '{
     architecture: "amd64", os: "linux",
-    config: {Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"]},
+    config: {Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: $cmd},
     rootfs: {type: "layers", diff_ids: [$layer]}
 }' >"$work/config.json"
 read -r config config_size < <(add_blob "$work/config.json")

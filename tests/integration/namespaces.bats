@@ -56,6 +56,26 @@ load helpers
     assert_output "$want"
 }
 
+@test "pid [joining a pid namespace by path: the hooks still run in the runtime's pid namespace]" {
+    # A Kubernetes pod's containers join the pause container's pid namespace;
+    # a prestart hook (tether-netd) born there could not see the init's pid.
+    create_running "$ID"
+    pid=$(state_field "$ID" pid)
+    id2=$(new_id)
+    printf '#!/bin/sh\nreadlink /proc/self/ns/pid >>"$1"\n' >"$TEST_DIR/nshook.sh"
+    chmod +x "$TEST_DIR/nshook.sh"
+    set_args sh -c 'echo $$'
+    update_config ".linux.namespaces |= map(if .type == \"pid\" then .path = \"/proc/$pid/ns/pid\" else . end)
+        | .hooks = {prestart: [{path: \"$TEST_DIR/nshook.sh\", args: [\"nshook\", \"$TEST_DIR/hook-ns\"]}],
+                    poststart: [{path: \"$TEST_DIR/nshook.sh\", args: [\"nshook\", \"$TEST_DIR/hook-ns\"]}]}"
+    runtime run --bundle "$BUNDLE" "$id2"
+    assert_success
+    # Joined: the first container's init is pid 1 there, this process is not.
+    [[ $output -gt 1 ]]
+    run cat "$TEST_DIR/hook-ns"
+    assert_output "$(readlink /proc/self/ns/pid)"$'\n'"$(readlink /proc/self/ns/pid)"
+}
+
 @test "uts [joining a uts namespace by path sees its hostname]" {
     update_config '.hostname = "first-box"'
     create_running "$ID"
