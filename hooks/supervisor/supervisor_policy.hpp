@@ -34,6 +34,12 @@ struct SupervisorPolicy {
     std::optional<std::set<uint16_t>> bind_ports;
     // run.tether.audit: log what would be denied, deny nothing.
     bool audit = false;
+    // Transparent egress: the port of the proxy's transparent listener on the
+    // container's loopback (host network: the host's), 0 when off. Set only
+    // once the kernel programs that redirect are attached: the supervisor
+    // lets a direct TCP connect through ("transparent-proxy") only because
+    // the connect4/6 program then rewrites it to that port.
+    uint16_t transparent_port = 0;
 };
 
 }  // namespace tether::hooks
