@@ -327,8 +327,8 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
         p.policy.proxy_port = services.proxy_port();
         if (p.policy.mode == NetworkMode::host) p.policy.transparent_port = services.transparent_port();
         if (p.enforced && p.policy.mode == NetworkMode::host) kernel = enforce_in_kernel(p, log);
-        // The supervisor lets direct TCP through only where the kernel
-        // redirects it, and the proxy knows where each was going.
+        // The transparent listener serves only where the kernel redirects
+        // and files where each connection was going.
         if (kernel.original_destinations) services.enable_transparent(std::move(kernel.original_destinations));
         else p.policy.transparent_port = 0;
         if (transparent && !p.policy.transparent_port)

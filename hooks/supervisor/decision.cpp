@@ -63,12 +63,6 @@ Verdict decide_destination(const SupervisorPolicy& policy, const DecisionRequest
 
     // Anything else is direct egress; it goes through the proxy or nowhere.
     if (is_resolver(policy, to)) return deny(EACCES, "dns-not-allowed", kDnsKey);
-    // Transparent egress: a TCP connect (or TCP Fast Open send) goes on, and
-    // the kernel's connect4/6 program, which runs on the call the supervisor
-    // performs, rewrites it to the proxy's transparent listener; the proxy
-    // then decides on its SNI or Host. The supervisor only has this rule
-    // when those programs are attached (SupervisorPolicy::transparent_port).
-    if (policy.transparent_port && request.socket_type == SOCK_STREAM) return allow("transparent-proxy");
     return deny(EACCES, "direct-egress", kDomainsKey);
 }
 

@@ -35,10 +35,11 @@ struct SupervisorPolicy {
     // run.tether.audit: log what would be denied, deny nothing.
     bool audit = false;
     // Transparent egress: the port of the proxy's transparent listener on the
-    // container's loopback (host network: the host's), 0 when off. Set only
-    // once the kernel programs that redirect are attached: the supervisor
-    // lets a direct TCP connect through ("transparent-proxy") only because
-    // the connect4/6 program then rewrites it to that port.
+    // container's loopback (host network: the host's), 0 when off; for the
+    // kernel programs (socket_rules_for), which redirect direct TCP connects
+    // there. The supervisor never lets direct egress through: it decides
+    // only where those programs are not attached, and then nothing
+    // redirects.
     uint16_t transparent_port = 0;
 };
 

@@ -241,9 +241,10 @@ transparent_lines() {
 }
 
 @test "transparent: UDP to the outside stays refused; a connect to the listener itself names nothing" {
-    run_direct "probe udp 192.0.2.10 53; $(raw_http 127.0.0.1 3129 allowed.test); echo nc=\$?"
+    run_direct "probe udp 192.0.2.10 53; probe udpconnect 192.0.2.10 53; $(raw_http 127.0.0.1 3129 allowed.test); echo nc=\$?"
     assert_success
-    assert_line "EACCES"
+    assert_line --index 0 "EACCES"
+    assert_line --index 1 "EACCES"
     refute_output --partial "hello from"
 }
 
@@ -263,6 +264,30 @@ transparent_lines() {
     run_direct "probe connect 192.0.2.10 8080; true" "--admin-config=$TEST_DIR/admin.json"
     assert_success
     assert_line "EACCES"
+}
+
+@test "transparent: host network: redirected to a host loopback port, same checks" {
+    host_network
+    http_server web 192.0.2.10 8080
+    http_server other 192.0.2.20 8080
+    run_direct "wget -q -O - http://allowed.test:8080/hello.txt; $(raw_http 192.0.2.20 8080 allowed.test)"
+    assert_success
+    assert_line "hello from 192.0.2.10"
+    assert_output --partial "name-not-at-destination:192.0.2.20"
+    [[ $(server_count web) == 1 ]]
+    [[ $(server_count other) == 0 ]]
+}
+
+@test "transparent: without the kernel programs (bestEffort), direct connects stay refused" {
+    # The host network, where 192.0.2.10 is directly reachable: only the
+    # sandbox stands between the container and the server.
+    host_network
+    annotate run.tether.sandbox.bestEffort true
+    http_server web 192.0.2.10 8080
+    KNOB=TETHER_TEST_SOCKET_BPF=off run_direct "probe connect 192.0.2.10 8080; true"
+    assert_success
+    assert_line "EACCES"
+    [[ $(server_count web) == 0 ]]
 }
 
 @test "transparent: the CONNECT path (proxy variables) works as before next to it" {

@@ -109,19 +109,18 @@ TEST(TransparentRule, AllowedHostsAdmitTheirNameOnTheirPortOnly) {
     EXPECT_EQ(policy.allowed_hosts()[0].host, "git.example.com");
 }
 
-TEST(TransparentRule, TheSupervisorLetsTcpThroughOnlyWhenTheKernelRedirects) {
+// The supervisor decides only where no kernel program redirects: a direct
+// TCP connect it let through would leave unchecked.
+TEST(TransparentRule, TheSupervisorNeverLetsDirectTcpThrough) {
     SupervisorPolicy policy;
+    policy.transparent_port = 3129;
     DecisionRequest request;
     request.destination.family = AF_INET;
     request.destination.bytes = {192, 0, 2, 10};
     request.destination.port = 443;
-    EXPECT_EQ(decide(policy, request).rule, "direct-egress");
-    policy.transparent_port = 3129;
     Verdict v = decide(policy, request);
-    EXPECT_TRUE(v.allowed);
-    EXPECT_EQ(v.rule, "transparent-proxy");
-    request.socket_type = SOCK_DGRAM;
-    EXPECT_EQ(decide(policy, request).rule, "direct-egress");
+    EXPECT_FALSE(v.allowed);
+    EXPECT_EQ(v.rule, "direct-egress");
 }
 
 }  // namespace
