@@ -211,6 +211,16 @@ transparent_lines() {
     [[ $(server_count other) == 0 ]]
 }
 
+@test "transparent: the name's own address, but not public and not in allowPrivateUpstreams, is refused" {
+    annotate run.tether.network.allowPrivateUpstreams ""
+    http_server web 192.0.2.10 8080
+    run_direct "$(raw_http 192.0.2.10 8080 allowed.test)"
+    assert_success
+    assert_output --partial "HTTP/1.1 403"
+    assert_output --partial "private-address:reserved:192.0.2.10"
+    [[ $(server_count web) == 0 ]]
+}
+
 @test "transparent: a connection that sends nothing is closed after the head timeout, nothing dialled" {
     tcp_server web 192.0.2.10 8080
     # nc's stdin is a fifo a background sleep keeps open: nc itself never
