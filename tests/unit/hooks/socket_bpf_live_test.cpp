@@ -318,6 +318,52 @@ TEST_F(SocketBpfLive, TransparentModeRedirectsTcpToTheListenerWithItsOriginalDes
     EXPECT_FALSE(originals.take(*peer));
 }
 
+// A record nobody took (the proxy never accepted the connection) must not
+// be inherited by the next connection from the same address and port: the
+// handoff program deletes it when that connect is not redirected.
+TEST_F(SocketBpfLive, TransparentModeLeavesNoStaleOriginalDestination) {
+    TransparentListener listener;
+    SocketRules rules;
+    rules.mode = NetworkMode::own_namespace;
+    rules.transparent_port = listener.port();
+    auto e = SocketEnforcement::attach(rules, cgroup_.path());
+    OriginalDestinations originals(UniqueFd(::dup(e.original_destinations_fd())));
+    uint16_t client_port = hooks::local_port(hooks::listen_tcp(hooks::loopback_v4(0)).get());
+    int result = in_cgroup(cgroup_.path(), [&] {
+        auto bound_socket = [&] {
+            int fd = ::socket(AF_INET, SOCK_STREAM, 0), one = 1;
+            ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            sockaddr_in local{};
+            local.sin_family = AF_INET;
+            local.sin_port = htons(client_port);
+            local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            return ::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0 ? fd : -1;
+        };
+        socklen_t length;
+        int first = bound_socket();
+        if (first < 0) return 1000 + errno;
+        sockaddr_storage outside = address("192.0.2.7", 443, length);
+        if (::connect(first, reinterpret_cast<sockaddr*>(&outside), length) != 0) return 2000 + errno;
+        // Reset, not closed: no TIME_WAIT keeps the port.
+        linger reset{1, 0};
+        ::setsockopt(first, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        ::close(first);
+        int second = bound_socket();
+        if (second < 0) return 3000 + errno;
+        sockaddr_storage direct = address("127.0.0.1", listener.port(), length);
+        if (::connect(second, reinterpret_cast<sockaddr*>(&direct), length) != 0) return 4000 + errno;
+        ::close(second);
+        return 0;
+    });
+    ASSERT_EQ(result, 0);
+    // Both reached the backlog; the second names nothing.
+    ASSERT_TRUE(listener.next_peer());
+    auto peer = listener.next_peer();
+    ASSERT_TRUE(peer);
+    EXPECT_EQ(peer->port(), client_port);
+    EXPECT_FALSE(originals.take(*peer));
+}
+
 TEST_F(SocketBpfLive, WithoutTransparentModeADirectConnectIsRefused) {
     SocketRules rules;
     rules.mode = NetworkMode::own_namespace;
