@@ -215,7 +215,7 @@ std::vector<std::string> loosening_annotations() {
     std::vector<std::string> names;
     for (const char* key : {"network.allowLocalOutboundPorts", "network.allowedDomains", "network.allowBindPorts",
                             "network.allowDNS", "network.allowPrivateUpstreams", "network.allowedHosts",
-                            "filesystem.allowWrite",
+                            "network.transparent", "filesystem.allowWrite",
                             "filesystem.allowExecute", "sandbox.mode", "sandbox.bestEffort", "sandbox.scopeSignals",
                             "log", "policy"})
         names.push_back(std::string(kPrefix) + key);

@@ -105,6 +105,10 @@ void check_within_ceiling(const std::string& key, const std::string& label, cons
             if (std::find(top.allowed_hosts.begin(), top.allowed_hosts.end(), h) == top.allowed_hosts.end())
                 beyond(label, host_port_text(h),
                        joined<HostPort>(top.allowed_hosts, host_port_text), source);
+    } else if (key == "network.transparent") {
+        // Off narrows; on needs a ceiling that does not say false (on is the
+        // default: the administrator's transparentEgress turns it off for all).
+        if (net.transparent == true && top.transparent == false) beyond(label, "true", "false", source);
     } else if (key == "network.allowDNS") {
         if (net.allow_dns && !top.allow_dns) beyond(label, "true", "false", source);
     } else if (key == "filesystem.allowWrite") {
@@ -126,8 +130,6 @@ void check_within_ceiling(const std::string& key, const std::string& label, cons
         if (value.sandbox.scope_signals == false && ceiling.sandbox.scope_signals != false)
             beyond(label, "false", "true", source);
     }
-    // network.transparent: turning it off narrows, and on is the default
-    // (the administrator's transparentEgress turns it off for everyone).
     // deniedDomains, denyRead, denyWrite narrow; log and policy are checked
     // against the administrator's directories instead.
 }

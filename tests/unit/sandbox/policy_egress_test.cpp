@@ -2,6 +2,8 @@
 // their errors, the default and the administrator's switch.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <stdexcept>
 
 #include "spec/admin_config.hpp"
@@ -78,11 +80,17 @@ TEST(PolicyAllowedHosts, TheCeilingListsEachHostAndPort) {
               "/etc/tether/admin.json");
     // Turning transparent egress off narrows: always accepted.
     EXPECT_EQ(error_of({{"run.tether.network.transparent", "false"}}, admin), "");
+    EXPECT_EQ(error_of({{"run.tether.network.transparent", "true"}}, admin), "");
+    AdminConfig off = parse_admin_config("/etc/tether/admin.json",
+                                         R"({"ceiling": {"network": {"transparent": false}}})");
+    EXPECT_EQ(error_of({{"run.tether.network.transparent", "true"}}, off),
+              "run.tether.network.transparent: true is beyond the ceiling false of /etc/tether/admin.json");
 }
 
 TEST(PolicyAllowedHosts, ItLoosensASandbox) {
     auto names = loosening_annotations();
     EXPECT_NE(std::find(names.begin(), names.end(), "run.tether.network.allowedHosts"), names.end());
+    EXPECT_NE(std::find(names.begin(), names.end(), "run.tether.network.transparent"), names.end());
 }
 
 }  // namespace
