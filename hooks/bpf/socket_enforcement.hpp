@@ -59,9 +59,11 @@ private:
 
 // Ring buffer size: 64 KiB holds about 1,100 events.
 inline constexpr uint32_t kEventRingBytes = 64 * 1024;
-// Redirected connects between connect() and the proxy's accept. An LRU map:
-// when a flood of connects that never reach the proxy fills it, the oldest
-// entries go (their connections, if they ever arrive, are refused).
-inline constexpr uint32_t kOriginalDestinationEntries = 16384;
+// Redirected connects between connect() and the proxy's accept (the
+// listener's backlog is 1024). An LRU map: when a flood of connects that
+// never reach the proxy fills it, the oldest entries go (their connections,
+// if they ever arrive, are refused). Preallocated: two maps of this many
+// entries are about 0.8 MiB of kernel memory per transparent sandbox.
+inline constexpr uint32_t kOriginalDestinationEntries = 4096;
 
 }  // namespace tether::hooks::bpf
