@@ -1,6 +1,6 @@
 // tether-netd: the per-container network daemon.
 //
-//   tether-netd [--runtime tether] [--state-dir DIR] [--default-policy FILE]
+//   tether-netd [--runtime tether] [--state-dir DIR] [--default-policy FILE] [--admin-config FILE]
 //               [--proxy-request-head-timeout DURATION] [--proxy-idle-timeout DURATION]
 //       OCI prestart hook: the container state on stdin; starts the daemon
 //       and returns once it serves (hooks/daemon/netd_daemon.hpp).
@@ -11,10 +11,13 @@
 //       keys: annotations are the tenant's, and these bound the tenant.
 //   tether-netd decisions [--denials] [--last N] FILE
 //       prints a decision log (<state dir>/decisions.jsonl) as a table.
+// A usage error exits 2, as before the flags were parsed by CLI11 (the
+// runtime's own parser).
+#include <CLI/CLI.hpp>
+
 #include <fstream>
 #include <iostream>
 #include <string>
-#include <vector>
 
 #include "hooks/common/decision_log.hpp"
 #include "hooks/daemon/netd_daemon.hpp"
@@ -25,30 +28,22 @@ namespace {
 
 namespace protocol = tether::hooks::protocol;
 
-int usage() {
-    std::cerr << "usage: tether-netd [--runtime tether] [--state-dir DIR] [--default-policy FILE] [--admin-config FILE]\n"
-                 "                   [--proxy-request-head-timeout DURATION] [--proxy-idle-timeout DURATION]   (state JSON on stdin)\n"
-                 "       tether-netd decisions [--denials] [--last N] FILE\n";
-    return 2;
-}
+constexpr int kUsageError = 2;
 
-int print_decisions(const std::vector<std::string>& args) {
+struct DecisionsOptions {
     bool denials = false;
     size_t last = 50;
     std::string path;
-    for (size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--denials") denials = true;
-        else if (args[i] == "--last" && i + 1 < args.size()) last = std::stoul(args[++i]);
-        else if (path.empty()) path = args[i];
-        else return usage();
-    }
-    if (path.empty()) return usage();
-    std::ifstream in(path);
+};
+
+int print_decisions(const DecisionsOptions& options) {
+    std::ifstream in(options.path);
     if (!in) {
-        std::cerr << "tether-netd: cannot read " << path << "\n";
+        std::cerr << "tether-netd: cannot read " << options.path << "\n";
         return 1;
     }
-    std::cout << tether::hooks::format_decision_table(tether::hooks::read_decisions(in, last, denials));
+    std::cout << tether::hooks::format_decision_table(
+        tether::hooks::read_decisions(in, options.last, options.denials));
     return 0;
 }
 
@@ -59,25 +54,40 @@ std::chrono::milliseconds proxy_timeout(const std::string& flag, const std::stri
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::vector<std::string> args(argv + 1, argv + argc);
+    CLI::App app{"tether-netd: the per-container network daemon (an OCI prestart hook; the state on stdin)",
+                 "tether-netd"};
+    tether::hooks::HookOptions options;
+    std::string request_head_timeout, idle_timeout;
+    app.add_option("--runtime", options.runtime, "the runtime that injected the hook (tether enforces)");
+    app.add_option("--state-dir", options.state_dir, "where netd.sock, netd.pid and decisions.jsonl go");
+    app.add_option("--default-policy", options.default_policy_path, "the runtime's --default-policy file");
+    app.add_option("--admin-config", options.admin_config_path, "the administrator's file tether read");
+    app.add_option(protocol::kProxyRequestHeadTimeoutFlag, request_head_timeout,
+                   "egress proxy: time a client has to send a whole request head (e.g. 30s)");
+    app.add_option(protocol::kProxyIdleTimeoutFlag, idle_timeout,
+                   "egress proxy: close a request or tunnel idle for this long (e.g. 10m)");
+
+    DecisionsOptions decisions;
+    CLI::App* decisions_command = app.add_subcommand("decisions", "print a decision log as a table");
+    decisions_command->add_flag("--denials", decisions.denials, "only denials");
+    decisions_command->add_option("--last", decisions.last, "the last N decisions")->capture_default_str();
+    decisions_command->add_option("FILE", decisions.path, "a decisions.jsonl")->required();
+
     try {
-        if (!args.empty() && args[0] == "decisions") return print_decisions({args.begin() + 1, args.end()});
-        tether::hooks::HookOptions options;
-        for (size_t i = 0; i < args.size(); ++i) {
-            if (args[i] == "--state-dir" && i + 1 < args.size()) options.state_dir = args[++i];
-            else if (args[i] == "--default-policy" && i + 1 < args.size()) options.default_policy_path = args[++i];
-            else if (args[i] == "--admin-config" && i + 1 < args.size()) options.admin_config_path = args[++i];
-            else if (args[i] == "--runtime" && i + 1 < args.size()) options.runtime = args[++i];
-            else if (args[i] == protocol::kProxyRequestHeadTimeoutFlag && i + 1 < args.size()) {
-                options.proxy_timeouts.request_head = proxy_timeout(args[i], args[i + 1]);
-                ++i;
-            } else if (args[i] == protocol::kProxyIdleTimeoutFlag && i + 1 < args.size()) {
-                options.proxy_timeouts.idle = proxy_timeout(args[i], args[i + 1]);
-                ++i;
-            } else {
-                return usage();
-            }
-        }
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return kUsageError;
+    }
+    try {
+        if (decisions_command->parsed()) return print_decisions(decisions);
+        if (!request_head_timeout.empty())
+            options.proxy_timeouts.request_head =
+                proxy_timeout(protocol::kProxyRequestHeadTimeoutFlag, request_head_timeout);
+        if (!idle_timeout.empty())
+            options.proxy_timeouts.idle = proxy_timeout(protocol::kProxyIdleTimeoutFlag, idle_timeout);
         return tether::hooks::run_prestart_hook(options, std::cin);
     } catch (const std::exception& e) {
         std::cerr << "tether-netd: " << e.what() << "\n";

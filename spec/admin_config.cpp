@@ -84,6 +84,9 @@ AdminConfig parse_admin_config(const std::string& source, const std::string& jso
             if (!value.is_number_unsigned() || value.get<std::uint64_t>() < 1 || value.get<std::uint64_t>() > 1000)
                 throw ParseError(label + ": expected a count of rotated files, 1-1000");
             admin.decision_log_rotate_keep = static_cast<int>(value.get<std::uint64_t>());
+        } else if (key == "transparentEgress") {
+            if (!value.is_boolean()) throw ParseError(label + ": expected true or false");
+            admin.transparent_egress = value.get<bool>();
         } else {
             throw ParseError(label + ": unknown key");
         }

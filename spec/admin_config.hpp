@@ -14,7 +14,8 @@
 //     "defaultPolicy": { ...the structured policy form... },
 //     "decisionLogDirectory": "/var/log/tether",
 //     "decisionLogRotateBytes": 16777216,
-//     "decisionLogRotateKeep": 8
+//     "decisionLogRotateKeep": 8,
+//     "transparentEgress": true
 //   }
 #pragma once
 
@@ -49,6 +50,10 @@ struct AdminConfig {
     std::string decision_log_directory = kDefaultDecisionLogDirectory;
     std::uint64_t decision_log_rotate_bytes = 16 * 1024 * 1024;
     int decision_log_rotate_keep = 8;
+    // "transparentEgress": false turns transparent egress (issue 21) off for
+    // every container: direct connects are then refused, as without it, and
+    // only the proxy variables lead out.
+    bool transparent_egress = true;
 
     bool present() const { return !source.empty(); }
 };

@@ -8,6 +8,8 @@ namespace tether::spec::keys {
 
 inline constexpr const char* kAllowLocalOutboundPorts = "run.tether.network.allowLocalOutboundPorts";
 inline constexpr const char* kAllowedDomains = "run.tether.network.allowedDomains";
+inline constexpr const char* kAllowedHosts = "run.tether.network.allowedHosts";
+inline constexpr const char* kTransparent = "run.tether.network.transparent";
 inline constexpr const char* kDeniedDomains = "run.tether.network.deniedDomains";
 inline constexpr const char* kAllowBindPorts = "run.tether.network.allowBindPorts";
 inline constexpr const char* kAllowDns = "run.tether.network.allowDNS";

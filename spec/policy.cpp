@@ -95,6 +95,14 @@ const std::map<std::string, Apply, std::less<>>& known_keys() {
          [](SandboxPolicy& p, const RawSetting& s) {
              p.network.allow_private_upstreams = parse_cidrs(s);
          }},
+        {"network.allowedHosts",
+         [](SandboxPolicy& p, const RawSetting& s) {
+             p.network.allowed_hosts = parse_list<HostPort>(s, values::parse_host_port);
+         }},
+        {"network.transparent",
+         [](SandboxPolicy& p, const RawSetting& s) {
+             p.network.transparent = values::parse_bool(s.label, scalar(s));
+         }},
         {"filesystem.allowWrite",
          [](SandboxPolicy& p, const RawSetting& s) {
              p.filesystem.allow_write = parse_list<std::string>(s, values::parse_absolute_path);
@@ -206,7 +214,8 @@ SandboxPolicy parse_policy(const std::map<std::string, std::string>& annotations
 std::vector<std::string> loosening_annotations() {
     std::vector<std::string> names;
     for (const char* key : {"network.allowLocalOutboundPorts", "network.allowedDomains", "network.allowBindPorts",
-                            "network.allowDNS", "network.allowPrivateUpstreams", "filesystem.allowWrite",
+                            "network.allowDNS", "network.allowPrivateUpstreams", "network.allowedHosts",
+                            "network.transparent", "filesystem.allowWrite",
                             "filesystem.allowExecute", "sandbox.mode", "sandbox.bestEffort", "sandbox.scopeSignals",
                             "log", "policy"})
         names.push_back(std::string(kPrefix) + key);

@@ -35,6 +35,13 @@ struct Cidr {
 
 enum class SandboxMode { enforce, audit };
 
+// A run.tether.network.allowedHosts entry: "git.example.com:22", "[2001:db8::1]:5432".
+struct HostPort {
+    std::string host;  // a name (lower-case, no trailing dot) or an IP literal (no brackets)
+    std::uint16_t port = 0;
+    bool operator==(const HostPort&) const = default;
+};
+
 struct NetworkPolicy {
     // True when any run.tether.network.* key (or a "network" object in a policy
     // file) is present: networking becomes default-deny.
@@ -47,6 +54,19 @@ struct NetworkPolicy {
     std::optional<std::vector<PortRange>> allow_bind_ports;
     bool allow_dns = false;
     std::vector<Cidr> allow_private_upstreams;
+    // TCP that is not HTTP, to one port of one named host.
+    std::vector<HostPort> allowed_hosts;
+    // run.tether.network.transparent; unset: on (see transparent_egress()).
+    std::optional<bool> transparent;
+
+    // Transparent egress (issue 21): direct TCP connects go, through the
+    // kernel, to the proxy, which checks their SNI or Host. On whenever
+    // there is something to reach (allowedDomains or allowedHosts), unless
+    // the policy or the administrator (AdminConfig::transparent_egress)
+    // turns it off.
+    bool transparent_egress() const {
+        return transparent.value_or(true) && (!allowed_domains.empty() || !allowed_hosts.empty());
+    }
 };
 
 struct FilesystemPolicy {

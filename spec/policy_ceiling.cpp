@@ -24,6 +24,9 @@ std::string ports_text(const std::vector<PortRange>& ranges) { return joined<Por
 std::string strings_text(const std::vector<std::string>& items) {
     return joined<std::string>(items, [](const std::string& s) { return s; });
 }
+std::string host_port_text(const HostPort& h) {
+    return (h.host.find(':') != std::string::npos ? "[" + h.host + "]" : h.host) + ":" + std::to_string(h.port);
+}
 std::string cidrs_text(const std::vector<Cidr>& items) {
     return joined<Cidr>(items, [](const Cidr& c) { return c.text; });
 }
@@ -96,6 +99,16 @@ void check_within_ceiling(const std::string& key, const std::string& label, cons
             if (std::none_of(top.allow_private_upstreams.begin(), top.allow_private_upstreams.end(),
                              [&](const Cidr& o) { return cidr_within(c, o); }))
                 beyond(label, c.text, cidrs_text(top.allow_private_upstreams), source);
+    } else if (key == "network.allowedHosts") {
+        // Each entry must be in the ceiling's list, name and port alike.
+        for (const auto& h : net.allowed_hosts)
+            if (std::find(top.allowed_hosts.begin(), top.allowed_hosts.end(), h) == top.allowed_hosts.end())
+                beyond(label, host_port_text(h),
+                       joined<HostPort>(top.allowed_hosts, host_port_text), source);
+    } else if (key == "network.transparent") {
+        // Off narrows; on needs a ceiling that does not say false (on is the
+        // default: the administrator's transparentEgress turns it off for all).
+        if (net.transparent == true && top.transparent == false) beyond(label, "true", "false", source);
     } else if (key == "network.allowDNS") {
         if (net.allow_dns && !top.allow_dns) beyond(label, "true", "false", source);
     } else if (key == "filesystem.allowWrite") {

@@ -145,6 +145,33 @@ std::string parse_domain_pattern(const std::string& label, const std::string& it
     return domain;
 }
 
+HostPort parse_host_port(const std::string& label, const std::string& item) {
+    std::string host, port_text;
+    if (item.starts_with("[")) {
+        const std::size_t close = item.find(']');
+        if (close == std::string::npos || close + 1 >= item.size() || item[close + 1] != ':')
+            fail(label, quote_text(item) + " is not host:port (an IPv6 address as [2001:db8::1]:22)");
+        host = item.substr(1, close - 1);
+        port_text = item.substr(close + 2);
+        in6_addr v6{};
+        if (inet_pton(AF_INET6, host.c_str(), &v6) != 1) fail(label, quote_text(item) + ": not an IPv6 address in []");
+    } else {
+        const std::size_t colon = item.rfind(':');
+        if (colon == std::string::npos || item.find(':') != colon)
+            fail(label, quote_text(item) + " is not host:port (the port is required, e.g. git.example.com:22)");
+        host = item.substr(0, colon);
+        port_text = item.substr(colon + 1);
+        in_addr v4{};
+        if (inet_pton(AF_INET, host.c_str(), &v4) != 1) {
+            if (host.starts_with("*")) fail(label, quote_text(item) + ": a wildcard names no single host");
+            host = parse_domain_pattern(label, host);
+        }
+    }
+    const unsigned port = parse_port_number(port_text);
+    if (port == 0) fail(label, quote_text(item) + ": " + quote_text(port_text) + " is not a port (1-65535)");
+    return {host, static_cast<std::uint16_t>(port)};
+}
+
 Cidr parse_cidr(const std::string& label, const std::string& item) {
     Cidr cidr;
     const std::size_t slash = item.find('/');

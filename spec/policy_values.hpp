@@ -34,6 +34,10 @@ std::string parse_absolute_path(const std::string& label, const std::string& ite
 // whole first label.
 std::string parse_domain_pattern(const std::string& label, const std::string& item);
 
+// "git.example.com:22", "192.0.2.1:5432", "[2001:db8::1]:5432": a domain
+// name (no wildcard) or an IP literal, and a port (1-65535), required.
+HostPort parse_host_port(const std::string& label, const std::string& item);
+
 // "10.0.0.0/8", "fd00::/8", or a bare address (a /32 or /128); host bits must be zero.
 Cidr parse_cidr(const std::string& label, const std::string& item);
 

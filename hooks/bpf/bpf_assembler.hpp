@@ -27,6 +27,11 @@ inline constexpr int32_t kHelperPidTgid = BPF_FUNC_get_current_pid_tgid;
 inline constexpr int32_t kHelperComm = BPF_FUNC_get_current_comm;
 inline constexpr int32_t kHelperRingbufOutput = BPF_FUNC_ringbuf_output;
 inline constexpr int32_t kHelperSetRetval = BPF_FUNC_set_retval;
+inline constexpr int32_t kHelperMapUpdate = BPF_FUNC_map_update_elem;
+inline constexpr int32_t kHelperMapDelete = BPF_FUNC_map_delete_elem;
+// cgroup sock_addr (5.0) and sock_ops (5.0) programs: the socket's cookie,
+// a 64-bit id unique for the life of the host (SO_COOKIE from user space).
+inline constexpr int32_t kHelperSocketCookie = BPF_FUNC_get_socket_cookie;
 
 class Assembler {
 public:

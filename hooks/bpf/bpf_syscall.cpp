@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "runtime/core/error.hpp"
@@ -40,6 +41,27 @@ UniqueFd create_ringbuf_map(uint32_t bytes, const std::string& name) {
 
 UniqueFd create_array_map(uint32_t value_size, uint32_t entries, const std::string& name) {
     return create_map(BPF_MAP_TYPE_ARRAY, 4, value_size, entries, name);
+}
+
+UniqueFd create_lru_hash_map(uint32_t key_size, uint32_t value_size, uint32_t entries, const std::string& name) {
+    return create_map(BPF_MAP_TYPE_LRU_HASH, key_size, value_size, entries, name);
+}
+
+bool map_lookup(int map_fd, const void* key, void* value) {
+    bpf_attr attr{};
+    attr.map_fd = static_cast<uint32_t>(map_fd);
+    attr.key = reinterpret_cast<uint64_t>(key);
+    attr.value = reinterpret_cast<uint64_t>(value);
+    if (sys_bpf(BPF_MAP_LOOKUP_ELEM, attr) == 0) return true;
+    if (errno == ENOENT) return false;
+    throw Error("bpf(BPF_MAP_LOOKUP_ELEM)", errno);
+}
+
+void map_delete(int map_fd, const void* key) {
+    bpf_attr attr{};
+    attr.map_fd = static_cast<uint32_t>(map_fd);
+    attr.key = reinterpret_cast<uint64_t>(key);
+    if (sys_bpf(BPF_MAP_DELETE_ELEM, attr) != 0 && errno != ENOENT) throw Error("bpf(BPF_MAP_DELETE_ELEM)", errno);
 }
 
 UniqueFd load_program(bpf_prog_type type, bpf_attach_type expected_attach, const std::vector<bpf_insn>& code,

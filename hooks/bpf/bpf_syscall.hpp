@@ -14,6 +14,14 @@ namespace tether::hooks::bpf {
 
 UniqueFd create_ringbuf_map(uint32_t bytes, const std::string& name);
 UniqueFd create_array_map(uint32_t value_size, uint32_t entries, const std::string& name);
+// BPF_MAP_TYPE_LRU_HASH (4.10): a full map evicts its least recently used
+// entry instead of refusing an update, so an entry nobody collects (a
+// connect that failed before it reached the proxy) cannot fill it.
+UniqueFd create_lru_hash_map(uint32_t key_size, uint32_t value_size, uint32_t entries, const std::string& name);
+// BPF_MAP_LOOKUP_ELEM: false when the key is absent (ENOENT); throws on any other error.
+bool map_lookup(int map_fd, const void* key, void* value);
+// BPF_MAP_DELETE_ELEM: an absent key is no error.
+void map_delete(int map_fd, const void* key);
 UniqueFd load_program(bpf_prog_type type, bpf_attach_type expected_attach, const std::vector<bpf_insn>& code,
                       const std::string& name);
 // BPF_F_ALLOW_MULTI: a cgroup nested below (the container's own) may add

@@ -77,9 +77,17 @@ SocketEnforcement SocketEnforcement::attach(const SocketRules& rules, const std:
     UniqueFd cgroup(::open(cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!cgroup) throw_errno("open " + cgroup_dir);
     e.events_ = create_ringbuf_map(kEventRingBytes, "tether_events");
-    UniqueFd bound_ports;
+    UniqueFd bound_ports, original_by_cookie;
     ProgramMaps maps;
     maps.events = e.events_.get();
+    if (rules.transparent_port) {
+        original_by_cookie = create_lru_hash_map(sizeof(uint64_t), sizeof(OriginalDestination),
+                                                 kOriginalDestinationEntries, "tether_orig_ck");
+        e.original_by_client_ = create_lru_hash_map(sizeof(ClientKey), sizeof(OriginalDestination),
+                                                    kOriginalDestinationEntries, "tether_orig_cl");
+        maps.original_by_cookie = original_by_cookie.get();
+        maps.original_by_client = e.original_by_client_.get();
+    }
     if (rules.track_bound_ports) {
         bound_ports = create_array_map(kBoundPortsBitmapBytes, 1, "tether_bound");
         maps.bound_ports = bound_ports.get();

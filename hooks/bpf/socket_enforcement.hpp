@@ -50,6 +50,9 @@ public:
     static SocketEnforcement attach(const SocketRules& rules, const std::string& cgroup_dir);
 
     int events_fd() const { return events_.get(); }
+    // Transparent egress: the map the proxy takes original destinations
+    // from (OriginalDestinations); -1 when rules.transparent_port was 0.
+    int original_destinations_fd() const { return original_by_client_.get(); }
     const std::string& cgroup_dir() const { return cgroup_dir_; }
     // Kernel ids of the attached programs (for tests and `tether-netd` logs).
     const std::vector<uint32_t>& program_ids() const { return program_ids_; }
@@ -57,10 +60,17 @@ public:
 private:
     std::string cgroup_dir_;
     UniqueFd events_;
+    UniqueFd original_by_client_;
     std::vector<uint32_t> program_ids_;
 };
 
 // Ring buffer size: 64 KiB holds about 1,100 events.
 inline constexpr uint32_t kEventRingBytes = 64 * 1024;
+// Redirected connects between connect() and the proxy's accept (the
+// listener's backlog is 1024). An LRU map: when a flood of connects that
+// never reach the proxy fills it, the oldest entries go (their connections,
+// if they ever arrive, are refused). Preallocated: two maps of this many
+// entries are about 0.8 MiB of kernel memory per transparent sandbox.
+inline constexpr uint32_t kOriginalDestinationEntries = 4096;
 
 }  // namespace tether::hooks::bpf

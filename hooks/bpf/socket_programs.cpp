@@ -1,5 +1,9 @@
 #include "hooks/bpf/socket_programs.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cstddef>
 #include <cstring>
 #include <functional>
@@ -16,11 +20,24 @@ constexpr int16_t kUserIp6 = offsetof(bpf_sock_addr, user_ip6);
 constexpr int16_t kUserPort = offsetof(bpf_sock_addr, user_port);
 constexpr int16_t kSocketType = offsetof(bpf_sock_addr, type);
 constexpr int16_t kSrcPort = offsetof(bpf_sock, src_port);  // host order
+constexpr int16_t kProtocol = offsetof(bpf_sock_addr, protocol);
+
+// struct bpf_sock_ops fields (the handoff program).
+constexpr int16_t kOpsOp = offsetof(bpf_sock_ops, op);
+constexpr int16_t kOpsFamily = offsetof(bpf_sock_ops, family);
+constexpr int16_t kOpsLocalIp4 = offsetof(bpf_sock_ops, local_ip4);
+constexpr int16_t kOpsLocalIp6 = offsetof(bpf_sock_ops, local_ip6);
+constexpr int16_t kOpsLocalPort = offsetof(bpf_sock_ops, local_port);  // host order
 
 // The stack frame: the event at the top, the map key overlaps it (the key is
 // dead before the event is built).
 constexpr int16_t kEvent = -static_cast<int16_t>(sizeof(SocketEvent));
 constexpr int16_t kMapKey = -4;
+// Transparent egress: the cookie key and the OriginalDestination value (the
+// event was already sent when they are built).
+constexpr int16_t kCookieKey = -8;
+constexpr int16_t kOriginal = kCookieKey - static_cast<int16_t>(sizeof(OriginalDestination));
+constexpr int16_t kClientKey = kOriginal - static_cast<int16_t>(sizeof(ClientKey));
 constexpr int16_t event_field(size_t offset) { return static_cast<int16_t>(kEvent + static_cast<int>(offset)); }
 
 // An address as the programs load it: four network-order bytes read as a
@@ -160,6 +177,7 @@ private:
         a_.jeq(R1, 127, loopback);
         if (!rules_.allow_dns)
             for_resolvers(AF_INET, false, [&](const Endpoint& r) { jump_if_resolver_v4(r, outcome(Rule::dns_not_allowed)); });
+        jump_if_transparent();
         a_.jump(outcome(Rule::direct_egress));
         a_.bind(loopback);
         loopback_destination([&] {
@@ -194,6 +212,7 @@ private:
         a_.bind(elsewhere);
         if (!rules_.allow_dns)
             for_resolvers(AF_INET6, false, [&](const Endpoint& r) { jump_if_resolver_v6(r, outcome(Rule::dns_not_allowed)); });
+        jump_if_transparent();
         a_.jump(outcome(Rule::direct_egress));
         a_.bind(loopback);
         loopback_destination([&] {
@@ -304,6 +323,76 @@ private:
         a_.jump(outcome(Rule::bind_wildcard_narrowed));
     }
 
+    // A TCP connect (not UDP, not another stream protocol such as SCTP or
+    // MPTCP, whose connects the proxy could not take over) goes to the
+    // transparent listener instead of being refused.
+    void jump_if_transparent() {
+        if (!rules_.transparent_port || op_ != EventOp::connect) return;
+        Label not_tcp = a_.new_label();
+        a_.load32(R1, R6, kSocketType);
+        a_.jne(R1, SOCK_STREAM, not_tcp);
+        a_.load32(R1, R6, kProtocol);
+        a_.jne(R1, IPPROTO_TCP, not_tcp);
+        a_.jump(outcome(Rule::transparent_proxy));
+        a_.bind(not_tcp);
+    }
+
+    // After the event (which names the original destination): file it under
+    // the socket's cookie for the handoff program, then point the connect at
+    // the transparent listener. The rewrite happens in this same run, after
+    // the decision: nothing of the container's can change either in between.
+    void transparent_redirect() {
+        a_.mov(R1, R6);
+        a_.call(kHelperSocketCookie);
+        a_.store64(R10, kCookieKey, R0);
+        const auto field = [](size_t offset) { return static_cast<int16_t>(kOriginal + static_cast<int>(offset)); };
+        for (int i = 0; i < 4; ++i) {
+            const int16_t at = static_cast<int16_t>(field(offsetof(OriginalDestination, address)) + 4 * i);
+            if (family_ == Family::v4 && i > 0) {
+                a_.store32(R10, at, 0);
+                continue;
+            }
+            a_.load32(R1, R6, static_cast<int16_t>(family_ == Family::v4 ? kUserIp4 : kUserIp6 + 4 * i));
+            a_.store32(R10, at, R1);
+        }
+        a_.load32(R1, R6, kUserPort);
+        a_.store32(R10, field(offsetof(OriginalDestination, port_be)), R1);
+        a_.store32(R10, field(offsetof(OriginalDestination, family)), family_ == Family::v4 ? 4 : 6);
+        a_.load_map(R1, maps_.original_by_cookie);
+        a_.mov(R2, R10);
+        a_.add(R2, kCookieKey);
+        a_.mov(R3, R10);
+        a_.add(R3, kOriginal);
+        a_.mov(R4, BPF_ANY);
+        // A failed update leaves the proxy without an original destination:
+        // it then refuses the connection, so the result needs no check.
+        a_.call(kHelperMapUpdate);
+
+        if (family_ == Family::v4) {
+            a_.mov(R1, kIpv4Loopback);
+            a_.store32(R6, kUserIp4, R1);
+        } else {
+            // ::ffff:a.b.c.d goes to ::ffff:127.0.0.1 (the IPv4 listener,
+            // which a v4-mapped connect reaches), anything else to ::1.
+            Label native = a_.new_label(), port = a_.new_label();
+            load_ip6_words();
+            a_.jne(R2, 0, native);
+            a_.jne(R3, 0, native);
+            a_.jne(R4, kMappedPrefix, native);
+            a_.mov(R1, kIpv4Loopback);
+            a_.store32(R6, kUserIp6 + 12, R1);
+            a_.jump(port);
+            a_.bind(native);
+            a_.mov(R1, 0);
+            for (int i = 0; i < 3; ++i) a_.store32(R6, static_cast<int16_t>(kUserIp6 + 4 * i), R1);
+            a_.mov(R1, kIpv6Loopback);
+            a_.store32(R6, kUserIp6 + 12, R1);
+            a_.bind(port);
+        }
+        a_.mov(R1, static_cast<int32_t>(htons(rules_.transparent_port)));
+        a_.store32(R6, kUserPort, R1);
+    }
+
     // One block per rule the program can reach: log, then allow or refuse.
     void outcomes() {
         for (const auto& [rule, label] : outcomes_) {
@@ -313,6 +402,7 @@ private:
             EventVerdict verdict = info.allows ? EventVerdict::allow
                                                : (rules_.audit ? EventVerdict::audit_deny : EventVerdict::deny);
             if (log) emit_event(rule, verdict);
+            if (rule == Rule::transparent_proxy) transparent_redirect();
             if (info.allows || rules_.audit) {
                 a_.mov(R0, 1);
             } else {
@@ -367,6 +457,74 @@ private:
     std::map<Rule, Label> outcomes_;
 };
 
+// BPF_PROG_TYPE_SOCK_OPS at BPF_SOCK_OPS_TCP_CONNECT_CB: the kernel has
+// chosen the source port and not yet sent the SYN, so the proxy cannot have
+// accepted the connection yet. Moves the socket's original destination from
+// its cookie to its (local address, local port), which the proxy sees as its
+// accepted socket's peer. A connect that was not redirected deletes whatever
+// an earlier connection from the same address and port left there, so that
+// nobody inherits a stale destination.
+std::vector<bpf_insn> handoff_program(const ProgramMaps& maps) {
+    Assembler a;
+    Assembler::Label out = a.new_label(), ipv6 = a.new_label(), key_done = a.new_label(), missing = a.new_label();
+    a.mov(R6, R1);
+    a.load32(R1, R6, kOpsOp);
+    a.jne(R1, BPF_SOCK_OPS_TCP_CONNECT_CB, out);
+    a.mov(R1, R6);
+    a.call(kHelperSocketCookie);
+    a.store64(R10, kCookieKey, R0);
+    // The client key: IPv4 as ::ffff:a.b.c.d (what a v4-mapped socket holds).
+    const auto key_word = [](int i) { return static_cast<int16_t>(kClientKey + 4 * i); };
+    a.load32(R1, R6, kOpsFamily);
+    a.jne(R1, AF_INET, ipv6);
+    a.store32(R10, key_word(0), 0);
+    a.store32(R10, key_word(1), 0);
+    a.store32(R10, key_word(2), kMappedPrefix);
+    a.load32(R1, R6, kOpsLocalIp4);
+    a.store32(R10, key_word(3), R1);
+    a.jump(key_done);
+    a.bind(ipv6);
+    for (int i = 0; i < 4; ++i) {
+        a.load32(R1, R6, static_cast<int16_t>(kOpsLocalIp6 + 4 * i));
+        a.store32(R10, key_word(i), R1);
+    }
+    a.bind(key_done);
+    a.load32(R1, R6, kOpsLocalPort);
+    a.store32(R10, key_word(4), R1);
+
+    a.load_map(R1, maps.original_by_cookie);
+    a.mov(R2, R10);
+    a.add(R2, kCookieKey);
+    a.call(kHelperMapLookup);
+    a.jeq64(R0, 0, missing);
+    // Copied to the stack: the value pointer dies with the delete below.
+    for (int i = 0; i < 6; ++i) {
+        a.load32(R1, R0, static_cast<int16_t>(4 * i));
+        a.store32(R10, static_cast<int16_t>(kOriginal + 4 * i), R1);
+    }
+    a.load_map(R1, maps.original_by_client);
+    a.mov(R2, R10);
+    a.add(R2, kClientKey);
+    a.mov(R3, R10);
+    a.add(R3, kOriginal);
+    a.mov(R4, BPF_ANY);
+    a.call(kHelperMapUpdate);
+    a.load_map(R1, maps.original_by_cookie);
+    a.mov(R2, R10);
+    a.add(R2, kCookieKey);
+    a.call(kHelperMapDelete);
+    a.jump(out);
+    a.bind(missing);
+    a.load_map(R1, maps.original_by_client);
+    a.mov(R2, R10);
+    a.add(R2, kClientKey);
+    a.call(kHelperMapDelete);
+    a.bind(out);
+    a.mov(R0, 1);
+    a.exit();
+    return a.finish();
+}
+
 }  // namespace
 
 std::vector<SocketProgram> build_socket_programs(const SocketRules& rules, const ProgramMaps& maps) {
@@ -391,6 +549,7 @@ std::vector<SocketProgram> build_socket_programs(const SocketRules& rules, const
         add("post_bind6", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET6_POST_BIND,
             Generator(rules, maps, EventOp::bind, Family::v6).post_bind());
     }
+    if (rules.transparent_port) add("handoff", BPF_PROG_TYPE_SOCK_OPS, BPF_CGROUP_SOCK_OPS, handoff_program(maps));
     return programs;
 }
 

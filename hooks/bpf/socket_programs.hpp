@@ -10,6 +10,11 @@
 //                are refused and wildcard binds narrowed to loopback
 //   post_bind4/6 host network: record the ports the sandbox bound, which it
 //                may then reach (decision.cpp "sandbox-bound-port")
+//   handoff      transparent egress (sock_ops, TCP_CONNECT_CB): files the
+//                original destination under the client's address and port
+// With transparent egress on, connect4/6 rewrite a TCP connect to a
+// non-loopback address into one to the proxy's transparent listener on the
+// same family's loopback, and record where it was going.
 // A v6 program decides a v4-mapped address by the IPv4 rules.
 // A refused call gets the rule's errno through bpf_set_retval (5.18) and an
 // event in the ring buffer; allowed connects and binds get an event too
@@ -45,9 +50,32 @@ struct SocketEvent {
 };
 static_assert(sizeof(SocketEvent) == 56);
 
+// Transparent egress: where a redirected connect was going. Written by
+// connect4/6 under the socket's cookie, moved by the sock_ops program under
+// the client's address and port (ClientKey) once the kernel has chosen the
+// source port, and taken by the proxy with its accepted socket's peer
+// address (hooks/bpf/original_destinations.hpp says why this key).
+struct OriginalDestination {
+    uint32_t address[4];  // as the caller gave it, network order: v4 in [0] (family 4), or v6 (family 6)
+    uint32_t port_be;     // network order in the low 16 bits
+    uint32_t family;      // 4 or 6
+};
+static_assert(sizeof(OriginalDestination) == 24);
+
+// The client end of a connection to the transparent listener: its address as
+// IPv6 (IPv4 as ::ffff:a.b.c.d, network order) and its port in host order.
+struct ClientKey {
+    uint32_t address[4];
+    uint32_t port;
+};
+static_assert(sizeof(ClientKey) == 20);
+
 struct ProgramMaps {
     int events = -1;       // BPF_MAP_TYPE_RINGBUF
     int bound_ports = -1;  // BPF_MAP_TYPE_ARRAY, one 8 KiB bitmap (host network only)
+    // Transparent egress only (BPF_MAP_TYPE_LRU_HASH):
+    int original_by_cookie = -1;  // u64 cookie -> OriginalDestination
+    int original_by_client = -1;  // ClientKey -> OriginalDestination
 };
 inline constexpr uint32_t kBoundPortsBitmapBytes = 65536 / 8;
 
@@ -58,7 +86,8 @@ struct SocketProgram {
     std::vector<bpf_insn> code;
 };
 
-// The programs for `rules` (post_bind only when rules.track_bound_ports).
+// The programs for `rules` (post_bind only when rules.track_bound_ports; the
+// sock_ops program "handoff" only when rules.transparent_port).
 std::vector<SocketProgram> build_socket_programs(const SocketRules& rules, const ProgramMaps& maps);
 
 }  // namespace tether::hooks::bpf

@@ -30,6 +30,7 @@ const RuleInfo kRules[] = {
     {"bind-host-loopback", true, 0, ""},
     {"bind-wildcard-narrowed-to-loopback", true, 0, ""},
     {"bind-non-loopback-on-host-network", false, EACCES, ""},
+    {"transparent-proxy", true, 0, ""},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == kLastRule + 1);
 
@@ -71,6 +72,8 @@ SocketRules socket_rules_for(const SupervisorPolicy& policy) {
     }
     if (policy.bind_ports) rules.bind_ports = port_spans(*policy.bind_ports);
     rules.audit = policy.audit;
+    // Audit mode enforces nothing, so it redirects nothing either.
+    if (!policy.audit) rules.transparent_port = policy.transparent_port;
     return rules;
 }
 

@@ -40,8 +40,9 @@ enum class Rule : uint8_t {
     bind_host_loopback,
     bind_wildcard_narrowed,
     bind_non_loopback_on_host_network,
+    transparent_proxy,  // a direct TCP connect, redirected to the egress proxy (issue 21)
 };
-inline constexpr uint8_t kLastRule = static_cast<uint8_t>(Rule::bind_non_loopback_on_host_network);
+inline constexpr uint8_t kLastRule = static_cast<uint8_t>(Rule::transparent_proxy);
 
 struct RuleInfo {
     const char* name;        // the decision log's "rule"
@@ -68,6 +69,11 @@ struct SocketRules {
     // nullopt: any bind port (own network namespace without a list).
     std::optional<std::vector<PortSpan>> bind_ports;
     bool audit = false;
+    // Transparent egress (docs/network-daemon.md, "Transparent mode"): a TCP
+    // connect to any non-loopback address is rewritten to the proxy's
+    // transparent listener on this port of the same family's loopback
+    // (0: off, a direct connect is refused as direct-egress).
+    uint16_t transparent_port = 0;
 };
 
 SocketRules socket_rules_for(const SupervisorPolicy& policy);

@@ -29,6 +29,7 @@
 #include "runtime/core/unix_address.hpp"
 #include "runtime/core/user_namespace.hpp"
 #include "spec/admin_config.hpp"
+#include "spec/annotation_keys.hpp"
 #include "spec/policy.hpp"
 #include "spec/state_parse.hpp"
 
@@ -103,6 +104,10 @@ struct Prepared {
     hooks::ProxyTimeouts proxy_timeouts;
     bool enforced = true;  // false: a plain OCI hook in bestEffort mode
     bool best_effort = false;
+    // Transparent egress wanted: the policy's (allowedDomains or
+    // allowedHosts, not turned off) and allowed by the administrator; not in
+    // audit mode, which enforces, and so redirects, nothing.
+    bool transparent = false;
     SupervisorPolicy policy;
     std::unique_ptr<RotatingLog> audit_trail;  // null: none could be had, and none was asked for
     std::string audit_trail_note;              // why there is none
@@ -172,7 +177,12 @@ bool kernel_enforcement_switched_off() {
 // UDP datagrams in 4 s to an unlisted port). So without the programs the
 // sandbox is not enforced, and it does not start unless the policy accepts
 // that (bestEffort), which is then written to the log.
-std::unique_ptr<bpf::SocketEventReader> enforce_in_kernel(const Prepared& p, const std::shared_ptr<DecisionLog>& log) {
+struct KernelEnforcement {
+    std::unique_ptr<bpf::SocketEventReader> events;
+    UniqueFd original_destinations;  // transparent egress only
+};
+
+KernelEnforcement enforce_in_kernel(const Prepared& p, const std::shared_ptr<DecisionLog>& log) {
     std::string why;
     try {
         if (kernel_enforcement_switched_off()) throw Error("switched off by TETHER_TEST_SOCKET_BPF=off (tests only)");
@@ -181,10 +191,14 @@ std::unique_ptr<bpf::SocketEventReader> enforce_in_kernel(const Prepared& p, con
             bpf::SocketEnforcement::attach(bpf::socket_rules_for(p.policy), bpf::container_cgroup2_dir(p.state.pid));
         UniqueFd ring(::fcntl(enforcement.events_fd(), F_DUPFD_CLOEXEC, 3));
         if (!ring) throw_errno("dup of the socket events' ring buffer");
-        auto reader = std::make_unique<bpf::SocketEventReader>(std::move(ring), bpf::kEventRingBytes, p.state.id,
-                                                               log);
-        reader->start();
-        return reader;
+        KernelEnforcement k;
+        if (enforcement.original_destinations_fd() >= 0) {
+            k.original_destinations.reset(::fcntl(enforcement.original_destinations_fd(), F_DUPFD_CLOEXEC, 3));
+            if (!k.original_destinations) throw_errno("dup of the original destinations' map");
+        }
+        k.events = std::make_unique<bpf::SocketEventReader>(std::move(ring), bpf::kEventRingBytes, p.state.id, log);
+        k.events->start();
+        return k;
     } catch (const std::exception& e) {
         why = e.what();
     }
@@ -196,7 +210,7 @@ std::unique_ptr<bpf::SocketEventReader> enforce_in_kernel(const Prepared& p, con
                     "run.tether.sandbox.bestEffort=true (in a policy file such as --default-policy's: "
                     "sandbox.bestEffort) to run with the supervisor alone");
     log_daemon_note(*log, p.state.id, "supervisor-only:kernel-enforcement-unavailable-bestEffort: " + why);
-    return nullptr;
+    return {};
 }
 
 // Under runc or crun (podman hooks.d) no seccomp listener ever arrives and no
@@ -241,6 +255,7 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
     spec::SandboxPolicy policy = spec::parse_policy(p.state.annotations, default_policy, read_file, admin);
     check_enforcement(options, policy, p);
     p.best_effort = policy.sandbox.best_effort;
+    p.transparent = policy.network.transparent_egress() && admin.transparent_egress && !policy.audit();
     open_audit_trail(p, policy, admin);
     p.network = policy.network;
     p.proxy_timeouts = options.proxy_timeouts;
@@ -296,18 +311,33 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
         // proxy's port, so they are loaded (verifier, ~1 ms) on a thread of
         // their own while the listeners are made in the container's
         // namespace; on the host network the proxy's port is one of the rules.
-        std::future<std::unique_ptr<bpf::SocketEventReader>> early_enforcement;
+        // Transparent egress needs the kernel's redirect: not without the
+        // programs (a plain OCI hook). In an own namespace the listener's
+        // port is known in advance.
+        bool transparent = p.transparent && p.enforced;
+        if (transparent && p.policy.mode != NetworkMode::host) p.policy.transparent_port = kTransparentPortInNamespace;
+        std::future<KernelEnforcement> early_enforcement;
         if (p.enforced && p.policy.mode != NetworkMode::host)
             early_enforcement = std::async(std::launch::async, [&p, &log] { return enforce_in_kernel(p, log); });
         // Listeners exist before "ready": the container may connect as soon
         // as it runs. The supervisor must know the proxy's port before its
         // first decision, so policy.proxy_port is filled before it exists.
-        NetworkServices services(p.network, p.proxy_timeouts, p.policy.mode, p.init_netns.get(), p.state.id, log);
+        NetworkServices services(p.network, p.proxy_timeouts, p.policy.mode, p.init_netns.get(), p.state.id, log,
+                                 transparent);
         p.init_netns.reset();
-        std::unique_ptr<bpf::SocketEventReader> kernel_events;
-        if (early_enforcement.valid()) kernel_events = early_enforcement.get();
+        KernelEnforcement kernel;
+        if (early_enforcement.valid()) kernel = early_enforcement.get();
         p.policy.proxy_port = services.proxy_port();
-        if (p.enforced && p.policy.mode == NetworkMode::host) kernel_events = enforce_in_kernel(p, log);
+        if (p.policy.mode == NetworkMode::host) p.policy.transparent_port = services.transparent_port();
+        if (p.enforced && p.policy.mode == NetworkMode::host) kernel = enforce_in_kernel(p, log);
+        // The transparent listener serves only where the kernel redirects
+        // and files where each connection was going.
+        if (kernel.original_destinations) services.enable_transparent(std::move(kernel.original_destinations));
+        else p.policy.transparent_port = 0;
+        if (transparent && !p.policy.transparent_port)
+            log_daemon_note(*log, p.state.id, "transparent-egress-unavailable:direct-connects-refused",
+                            spec::keys::kTransparent);
+        std::unique_ptr<bpf::SocketEventReader> kernel_events = std::move(kernel.events);
         services.start();
         ControlServer server(std::move(listener), std::move(p.init_pidfd), std::move(signals), p.policy, p.state.id,
                              log);

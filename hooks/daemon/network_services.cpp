@@ -8,11 +8,13 @@
 #include <cstring>
 #include <set>
 
+#include "hooks/bpf/original_destinations.hpp"
 #include "hooks/bridge/loopback_bridge.hpp"
 #include "hooks/net/event_loop.hpp"
 #include "hooks/net/netns_listen.hpp"
 #include "hooks/net/socket_util.hpp"
 #include "hooks/proxy/egress_proxy.hpp"
+#include "hooks/proxy/transparent_proxy.hpp"
 #include "runtime/core/error.hpp"
 
 namespace tether::hooks {
@@ -83,21 +85,25 @@ std::vector<uint16_t> bridged_ports(const std::vector<spec::PortRange>& ranges) 
     return {ports.begin(), ports.end()};
 }
 
-bool wants_egress_proxy(const spec::NetworkPolicy& network) { return !network.allowed_domains.empty(); }
+bool wants_egress_proxy(const spec::NetworkPolicy& network) {
+    return !network.allowed_domains.empty() || !network.allowed_hosts.empty();
+}
 
 NetworkServices::NetworkServices(const spec::NetworkPolicy& network, const hooks::ProxyTimeouts& proxy_timeouts,
                                  NetworkMode mode, int container_netns, std::string container_id,
-                                 std::shared_ptr<DecisionLog> log)
+                                 std::shared_ptr<DecisionLog> log, bool transparent)
     : loop_(std::make_unique<hooks::EventLoop>()) {
     bool own_namespace = mode != NetworkMode::host;
     std::vector<uint16_t> ports = own_namespace ? bridged_ports(network.allow_local_outbound_ports)
                                                 : std::vector<uint16_t>{};
     bool proxy = wants_egress_proxy(network);
+    transparent = transparent && proxy;
     if (proxy && own_namespace)
         for (uint16_t port : ports)
-            if (port == kProxyPortInNamespace)
+            if (port == kProxyPortInNamespace || (transparent && port == kTransparentPortInNamespace))
                 throw Error(std::string(kOutboundPortsKey) + ": port " + std::to_string(port) +
-                            " is the egress proxy's port inside the container (allowedDomains is set); "
+                            " is the egress proxy's " + (port == kProxyPortInNamespace ? "" : "transparent ") +
+                            "port inside the container (allowedDomains or allowedHosts is set); "
                             "a bridged host port cannot share it");
 
     // Every listener inside the container's namespace (bridged ports and the
@@ -107,10 +113,14 @@ NetworkServices::NetworkServices(const spec::NetworkPolicy& network, const hooks
     if (own_namespace && (!ports.empty() || proxy)) {
         std::vector<uint16_t> wanted = ports;
         if (proxy) wanted.push_back(kProxyPortInNamespace);
+        if (transparent) wanted.push_back(kTransparentPortInNamespace);
         for (UniqueFd& listener : hooks::listen_loopback_in_netns(container_netns, wanted)) {
-            bool is_proxy = proxy && hooks::local_port(listener.get()) == kProxyPortInNamespace;
-            (is_proxy ? proxy_listeners : bridge_listeners).push_back(std::move(listener));
+            uint16_t port = hooks::local_port(listener.get());
+            if (proxy && port == kProxyPortInNamespace) proxy_listeners.push_back(std::move(listener));
+            else if (transparent && port == kTransparentPortInNamespace) transparent_listeners_.push_back(std::move(listener));
+            else bridge_listeners.push_back(std::move(listener));
         }
+        if (transparent) transparent_port_ = kTransparentPortInNamespace;
     }
 
     if (!ports.empty()) {
@@ -126,6 +136,7 @@ NetworkServices::NetworkServices(const spec::NetworkPolicy& network, const hooks
         hooks::ProxyConfig config;
         config.allowed_domains = network.allowed_domains;
         config.denied_domains = network.denied_domains;
+        for (const auto& entry : network.allowed_hosts) config.allowed_hosts.push_back({entry.host, entry.port});
         config.timeouts = proxy_timeouts;
         for (const auto& cidr : network.allow_private_upstreams) config.allow_private_upstreams.push_back(cidr.text);
         config.on_decision = [log, container_id](const hooks::ProxyDecision& decision) {
@@ -141,11 +152,37 @@ NetworkServices::NetworkServices(const spec::NetworkPolicy& network, const hooks
             UniqueFd listener = hooks::listen_tcp(hooks::loopback_v4(0));
             proxy_port_ = hooks::local_port(listener.get());
             proxy_->add_listener(std::move(listener));
+            if (transparent) {
+                // The same port on both loopbacks: a v6 connect is
+                // redirected to [::1], a v4 one to 127.0.0.1.
+                UniqueFd v4 = hooks::listen_tcp(hooks::loopback_v4(0));
+                transparent_port_ = hooks::local_port(v4.get());
+                transparent_listeners_.push_back(std::move(v4));
+                try {
+                    transparent_listeners_.push_back(hooks::listen_tcp(hooks::loopback_v6(transparent_port_)));
+                } catch (const Error&) {
+                    // No IPv6 on this host (or the port is taken there):
+                    // redirected v6 connects are refused.
+                }
+            }
         }
     }
 }
 
+void NetworkServices::enable_transparent(UniqueFd original_destinations) {
+    if (!proxy_ || transparent_listeners_.empty()) return;
+    auto originals = std::make_shared<bpf::OriginalDestinations>(std::move(original_destinations));
+    transparent_ = std::make_unique<hooks::TransparentProxy>(
+        *loop_, *proxy_, [originals](const SocketAddress& peer) { return originals->take(peer); });
+    for (UniqueFd& listener : transparent_listeners_) transparent_->add_listener(std::move(listener));
+    transparent_listeners_.clear();
+}
+
 void NetworkServices::start() {
+    // Not enabled (no kernel programs to redirect, or no record of where
+    // connections were going): nothing may wait on a listener nobody serves.
+    transparent_listeners_.clear();
+    if (!transparent_) transparent_port_ = 0;
     if (!bridge_ && !proxy_) return;
     thread_ = std::thread([this] {
         try {
@@ -163,7 +200,8 @@ NetworkServices::~NetworkServices() {
         loop_->stop();
         thread_.join();
     }
-    // Bridge and proxy before the loop they are registered with.
+    // Bridge and proxies before the loop they are registered with.
+    transparent_.reset();
     proxy_.reset();
     bridge_.reset();
 }

@@ -13,7 +13,13 @@
 //             the supervisor denies the rest);
 //     proxy:  a free port on the host's 127.0.0.1, which the supervisor then
 //             allows (SupervisorPolicy::proxy_port).
-// The proxy runs when allowedDomains is non-empty: with no allowed name it
+// Transparent egress (issue 21), when on: a second proxy listener,
+// 127.0.0.1:3129 and [::1]:3129 in the container's namespace (a free host
+// loopback port, v4 and v6 alike, on the host network), where the kernel's
+// connect4/6 programs send direct TCP connects (transparent_proxy.hpp). It
+// serves only once enable_transparent() gives it the kernel's record of
+// original destinations; without it the listener is closed.
+// The proxy runs when allowedDomains or allowedHosts is non-empty: with no allowed name it
 // could only answer 403, and the container is told to use it through
 // HTTP_PROXY, so it would then only learn that everything is refused.
 //
@@ -39,12 +45,15 @@ namespace tether::hooks {
 class EventLoop;
 class LoopbackBridge;
 class EgressProxy;
+class TransparentProxy;
 }  // namespace tether::hooks
 
 namespace tether::hooks {
 
 // The proxy's port inside a container's own network namespace (squid's).
 inline constexpr uint16_t kProxyPortInNamespace = 3128;
+// The transparent listener's port inside a container's own network namespace.
+inline constexpr uint16_t kTransparentPortInNamespace = 3129;
 // allowLocalOutboundPorts ranges are expanded into one listener per port (two
 // with IPv6); past this many ports the daemon refuses rather than exhaust fds.
 inline constexpr size_t kMaxBridgedPorts = 1024;
@@ -60,14 +69,22 @@ class NetworkServices {
 public:
     // Creates the listeners (throws tether::Error naming what failed).
     // container_netns: an fd of /proc/<init>/ns/net; unused on the host network.
+    // transparent: make the transparent listener (the policy wants it and
+    // the administrator allows it).
     NetworkServices(const spec::NetworkPolicy& network, const hooks::ProxyTimeouts& proxy_timeouts, NetworkMode mode,
-                    int container_netns, std::string container_id, std::shared_ptr<DecisionLog> log);
+                    int container_netns, std::string container_id, std::shared_ptr<DecisionLog> log,
+                    bool transparent = false);
     ~NetworkServices();  // stops the loop and joins its thread
     NetworkServices(const NetworkServices&) = delete;
     NetworkServices& operator=(const NetworkServices&) = delete;
 
     // The port the container reaches the proxy on (0: no proxy).
     uint16_t proxy_port() const { return proxy_port_; }
+    // The transparent listener's port (0: none).
+    uint16_t transparent_port() const { return transparent_port_; }
+    // Serves the transparent listener, taking original destinations from
+    // `original_destinations` (the kernel's map). Before start().
+    void enable_transparent(UniqueFd original_destinations);
     size_t bridged_port_count() const { return bridged_ports_; }
 
     // Starts the loop thread. Call after the signal mask is set (the thread
@@ -79,8 +96,11 @@ private:
     std::unique_ptr<hooks::EventLoop> loop_;
     std::unique_ptr<hooks::LoopbackBridge> bridge_;
     std::unique_ptr<hooks::EgressProxy> proxy_;
+    std::unique_ptr<hooks::TransparentProxy> transparent_;
+    std::vector<UniqueFd> transparent_listeners_;  // until enable_transparent
     std::thread thread_;
     uint16_t proxy_port_ = 0;
+    uint16_t transparent_port_ = 0;
     size_t bridged_ports_ = 0;
 };
 

@@ -37,6 +37,12 @@ public:
     // Serves a non-blocking listening socket.
     void add_listener(UniqueFd listener);
 
+    // Transparent egress (transparent_proxy.hpp) shares the rules, the
+    // resolver and the decision callback, and hands its tunnels to the same
+    // relay.
+    ProxyContext& context() { return *context_; }
+    void adopt_tunnel(ProxyTunnel tunnel) { start_tunnel(std::move(tunnel)); }
+
     // Client connections being served, tunnels included (loop thread only).
     size_t active_connections() const { return connections_.size() + tunnels_.size(); }
 

@@ -49,6 +49,13 @@ struct ProxyTimeouts {
     std::chrono::milliseconds idle = std::chrono::minutes(10);
 };
 
+// A run.tether.network.allowedHosts entry: a name (or IP literal) and the one
+// port it may be reached on, for TCP that is not HTTP (SSH, databases).
+struct HostPort {
+    std::string host;
+    uint16_t port = 0;
+};
+
 struct ProxyConfig {
     // Patterns as in the annotations: "example.com", "*.example.com" (subdomains
     // only). Normalized again by the proxy (case, trailing dot, IDNA).
@@ -56,6 +63,9 @@ struct ProxyConfig {
     std::vector<std::string> denied_domains;
     // IP literals a client may ask for directly (also accepted in allowed_domains).
     std::vector<std::string> allowed_ip_literals;
+    // run.tether.network.allowedHosts: reachable through CONNECT/SOCKS5 on
+    // their port, and transparently on the destination alone.
+    std::vector<HostPort> allowed_hosts;
     // CIDRs of run.tether.network.allowPrivateUpstreams: non-public upstreams allowed anyway.
     std::vector<std::string> allow_private_upstreams;
     ResolveFunction resolve;  // default: getaddrinfo

@@ -34,6 +34,13 @@ struct SupervisorPolicy {
     std::optional<std::set<uint16_t>> bind_ports;
     // run.tether.audit: log what would be denied, deny nothing.
     bool audit = false;
+    // Transparent egress: the port of the proxy's transparent listener on the
+    // container's loopback (host network: the host's), 0 when off; for the
+    // kernel programs (socket_rules_for), which redirect direct TCP connects
+    // there. The supervisor never lets direct egress through: it decides
+    // only where those programs are not attached, and then nothing
+    // redirects.
+    uint16_t transparent_port = 0;
 };
 
 }  // namespace tether::hooks

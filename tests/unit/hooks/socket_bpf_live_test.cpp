@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "hooks/bpf/bpf_syscall.hpp"
+#include "hooks/bpf/original_destinations.hpp"
 #include "hooks/bpf/socket_enforcement.hpp"
 #include "hooks/bpf/socket_events.hpp"
 #include "tests/unit/hooks/supervisor_test_support.hpp"
@@ -247,6 +248,128 @@ TEST_F(SocketBpfLive, AttachedProgramsAreInTheCgroupAndGoWithIt) {
     // The SocketEnforcement is gone but the programs stay with the cgroup.
     UniqueFd dir(::open(cgroup_.path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     EXPECT_EQ(attached_program_ids(dir.get(), BPF_CGROUP_INET4_CONNECT).size(), 1u);
+}
+
+// Transparent egress: a listener on 127.0.0.1:P and [::1]:P (one port for
+// both families, as the daemon's), standing for the proxy.
+class TransparentListener {
+public:
+    TransparentListener() {
+        v4_ = hooks::listen_tcp(hooks::loopback_v4(0));
+        port_ = hooks::local_port(v4_.get());
+        v6_ = hooks::listen_tcp(hooks::loopback_v6(port_));
+    }
+    uint16_t port() const { return port_; }
+    // The next connection's peer (the client end), waiting up to 2 s.
+    std::optional<SocketAddress> next_peer() {
+        for (int i = 0; i < 200; ++i) {
+            for (int fd : {v4_.get(), v6_.get()}) {
+                sockaddr_storage peer{};
+                socklen_t length = sizeof peer;
+                int c = ::accept4(fd, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_CLOEXEC);
+                if (c >= 0) {
+                    ::close(c);
+                    return SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&peer), length);
+                }
+            }
+            ::usleep(10000);
+        }
+        return std::nullopt;
+    }
+
+private:
+    UniqueFd v4_, v6_;
+    uint16_t port_ = 0;
+};
+
+TEST_F(SocketBpfLive, TransparentModeRedirectsTcpToTheListenerWithItsOriginalDestination) {
+    TransparentListener listener;
+    SocketRules rules;
+    rules.mode = NetworkMode::own_namespace;
+    rules.transparent_port = listener.port();
+    auto e = SocketEnforcement::attach(rules, cgroup_.path());
+    ASSERT_GE(e.original_destinations_fd(), 0);
+    OriginalDestinations originals(UniqueFd(::dup(e.original_destinations_fd())));
+
+    // TEST-NET addresses: nothing routes there; only the redirect connects.
+    struct Case {
+        const char* to;
+        const char* original;
+    };
+    for (Case c : {Case{"192.0.2.7", "192.0.2.7:443"}, Case{"2001:db8::7", "[2001:db8::7]:443"},
+                   Case{"::ffff:198.51.100.9", "198.51.100.9:443"}}) {
+        SCOPED_TRACE(c.to);
+        EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return tcp_connect(c.to, 443); }), 0);
+        auto peer = listener.next_peer();
+        ASSERT_TRUE(peer);
+        auto original = originals.take(*peer);
+        ASSERT_TRUE(original);
+        EXPECT_EQ(original->to_string(), c.original);
+        // Used once.
+        EXPECT_FALSE(originals.take(*peer));
+    }
+    // UDP to the outside stays refused; loopback is not redirected.
+    EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return udp_sendto("192.0.2.7", 53); }), EACCES);
+    EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return tcp_connect("127.0.0.1", other_tcp_.port()); }), 0);
+    // A connect straight to the listener has no original destination.
+    EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return tcp_connect("127.0.0.1", listener.port()); }), 0);
+    auto peer = listener.next_peer();
+    ASSERT_TRUE(peer);
+    EXPECT_FALSE(originals.take(*peer));
+}
+
+// A record nobody took (the proxy never accepted the connection) must not
+// be inherited by the next connection from the same address and port: the
+// handoff program deletes it when that connect is not redirected.
+TEST_F(SocketBpfLive, TransparentModeLeavesNoStaleOriginalDestination) {
+    TransparentListener listener;
+    SocketRules rules;
+    rules.mode = NetworkMode::own_namespace;
+    rules.transparent_port = listener.port();
+    auto e = SocketEnforcement::attach(rules, cgroup_.path());
+    OriginalDestinations originals(UniqueFd(::dup(e.original_destinations_fd())));
+    uint16_t client_port = hooks::local_port(hooks::listen_tcp(hooks::loopback_v4(0)).get());
+    int result = in_cgroup(cgroup_.path(), [&] {
+        auto bound_socket = [&] {
+            int fd = ::socket(AF_INET, SOCK_STREAM, 0), one = 1;
+            ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            sockaddr_in local{};
+            local.sin_family = AF_INET;
+            local.sin_port = htons(client_port);
+            local.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            return ::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) == 0 ? fd : -1;
+        };
+        socklen_t length;
+        int first = bound_socket();
+        if (first < 0) return 1000 + errno;
+        sockaddr_storage outside = address("192.0.2.7", 443, length);
+        if (::connect(first, reinterpret_cast<sockaddr*>(&outside), length) != 0) return 2000 + errno;
+        // Reset, not closed: no TIME_WAIT keeps the port.
+        linger reset{1, 0};
+        ::setsockopt(first, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+        ::close(first);
+        int second = bound_socket();
+        if (second < 0) return 3000 + errno;
+        sockaddr_storage direct = address("127.0.0.1", listener.port(), length);
+        if (::connect(second, reinterpret_cast<sockaddr*>(&direct), length) != 0) return 4000 + errno;
+        ::close(second);
+        return 0;
+    });
+    ASSERT_EQ(result, 0);
+    // Both reached the backlog; the second names nothing.
+    ASSERT_TRUE(listener.next_peer());
+    auto peer = listener.next_peer();
+    ASSERT_TRUE(peer);
+    EXPECT_EQ(peer->port(), client_port);
+    EXPECT_FALSE(originals.take(*peer));
+}
+
+TEST_F(SocketBpfLive, WithoutTransparentModeADirectConnectIsRefused) {
+    SocketRules rules;
+    rules.mode = NetworkMode::own_namespace;
+    auto e = SocketEnforcement::attach(rules, cgroup_.path());
+    EXPECT_EQ(e.original_destinations_fd(), -1);
+    EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return tcp_connect("192.0.2.7", 443); }), EACCES);
 }
 
 }  // namespace
