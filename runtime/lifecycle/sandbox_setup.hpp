@@ -60,10 +60,6 @@ std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::Name
                                             const std::string& admin_config_path = "",
                                             const ProxyTimeoutFlags& proxy_timeouts = {});
 
-// The listener payload written on the sync channel: "<kind>:<fd number>".
-inline constexpr const char* kNetdListener = "netd";
-inline constexpr const char* kConfigListener = "config";
-
 // The sandbox's seccomp programs (closures, and the notify filter when
 // supervised), compiled but not loaded. Compiling costs 3.3 ms in a fresh
 // process (libseccomp), so the init does it while the parent runs the

@@ -19,6 +19,7 @@
 #include "runtime/core/error.hpp"
 #include "runtime/core/unix_address.hpp"
 #include "runtime/linux/path_in_root.hpp"
+#include "runtime/linux/sync_messages.hpp"
 
 namespace tether::os {
 namespace {
@@ -112,16 +113,10 @@ void set_up_terminal_in_container(SyncChannel& channel, const std::optional<spec
                                   bool bind_dev_console) {
     Pty pty = open_container_pty(size);
     if (bind_dev_console) bind_console(pty);
-    channel.send(SyncType::console_fd, std::to_string(pty.master.get()));
+    send_message(channel, ConsoleFdMessage{pty.master.get()});
     channel.expect(SyncType::console_taken);
     pty.master.reset();
     make_controlling_tty(pty.slave.get());
-}
-
-UniqueFd take_fd(int pidfd, int number, const std::string& what) {
-    UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, number, 0)));
-    if (!fd) throw_errno("pidfd_getfd " + what);
-    return fd;
 }
 
 void send_console_master(const std::string& socket_path, int master) {
