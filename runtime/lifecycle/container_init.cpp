@@ -167,9 +167,9 @@ void report_failure(InitContext& context, const char* message) {
 
 }  // namespace
 
-// The steps, in the order docs/architecture.md ("create, step by step" and
-// "The privileged order") tells and explains; a step here and there go
-// together. exec.cpp's child takes the same ProcessSetup phases.
+// The steps, numbered as in docs/architecture.md, "The privileged order",
+// which tells the order once and why; a step moved here is moved there (and
+// in exec.cpp's run_exec_child, which takes the same ProcessSetup phases).
 void run_container_init(InitContext& context) {
     try {
         const spec::Config& config = *context.config;

@@ -103,41 +103,41 @@ struct ChildContext {
     std::optional<uint16_t> proxy_port;
 };
 
-// The child's steps. The process-security ones are the init's (step 15 of
-// run_container_init), in the order docs/architecture.md ("The privileged
-// order") gives; ProcessSetup refuses another.
+// The child's steps, numbered as the init's steps they match in
+// docs/architecture.md ("The privileged order", which says why).
+// ProcessSetup refuses its phases in another order.
 [[noreturn]] void run_exec_child(ChildContext& context) {
     try {
         const spec::Config& config = *context.config;
         const spec::Process& process = *config.process;
-        // 1. Non-dumpable until execve: no ptrace, no /proc/<pid>/{exe,fd,mem}
+        // (2) Non-dumpable until execve: no ptrace, no /proc/<pid>/{exe,fd,mem}
         //    of a process that still holds runtime state (CVE-2016-9962).
         //    Die with the runtime until the process runs.
         ::prctl(PR_SET_DUMPABLE, 0);
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-        // 2. No fd of the runtime beyond 3 + preserve_fds reaches the process
+        // (1) No fd of the runtime beyond 3 + preserve_fds reaches the process
         //    (CVE-2024-21626); the channel and the init's pidfd close at exec.
         launch::mark_fds_for_exec(context.preserve_fds, {context.channel.fd(), context.init_pidfd});
-        // 3. `go`: we are in the container's cgroup before we run any code of
+        // (3) `go`: we are in the container's cgroup before we run any code of
         //    the container.
         os::expect_message<os::GoMessage>(context.channel);
-        // 4. Our own procfs, opened before we enter the container's mount
+        // (7) Our own procfs, opened before we enter the container's mount
         //    namespace, where a mount over /proc/self could take our writes
         //    (CVE-2025-52881).
         security::ProcFs procfs = security::ProcFs::open();
-        // 5. Every other namespace of the init at once (user first,
+        // (3, 5) Every other namespace of the init at once (user first,
         //    atomically); pid and time came with clone. Then its root.
         int flags = context.join_flags & ~os::kChildrenOnlyNamespaces;
         if (flags && ::setns(context.init_pidfd, flags) != 0) throw_errno("setns into the container's namespaces");
         if (flags & CLONE_NEWUSER) launch::become_root_in_user_namespace();
-        // 6. The terminal, from the container's devpts.
+        // (12) The terminal, from the container's devpts.
         if (process.terminal) os::set_up_terminal_in_container(context.channel, process.console_size, false);
 
-        // 7. Process security: ProcessSetup's phases, as in the init.
+        // (15) Process security: ProcessSetup's phases a-f, as in the init.
         ProcessSetup setup(context.container_id, config, *context.namespaces, false);
         setup.set_sandbox(context.sandbox, context.proxy_port);
         setup.before_credentials(procfs);
-        //    process.cwd must exist: runc's exec does not create it (launch.hpp).
+        //      b. process.cwd must exist: runc's exec does not create it (launch.hpp).
         launch::enter_cwd(process.cwd, launch::MissingCwd::refuse);
         setup.apply_sandbox(context.channel);
         setup.load_filters_with_privileges(context.channel);
@@ -145,7 +145,7 @@ struct ChildContext {
         std::vector<std::string> env = process.env;
         launch::add_home(env, process.user.uid);
         const std::string executable = os::find_executable(process.args.at(0), env);
-        // 8. Default signals, the deferred seccomp profile, execve. From exec
+        // (18) Default signals, the deferred seccomp profile, execve. From exec
         //    on the process lives on its own (a detached exec outlives us).
         launch::reset_signals();
         setup.load_filters_late();

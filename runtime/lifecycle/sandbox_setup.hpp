@@ -14,9 +14,10 @@
 // policy (a filter chain carries one listener), and Landlock features the
 // kernel lacks unless bestEffort.
 //
-// apply_sandbox_in_init runs in the init (and in `exec`'s child) after
-// pivot_root and no_new_privs: Landlock, the static seccomp closures, then
+// apply_sandbox_in_init applies it in the init and in `exec`'s child
+// (ProcessSetup::apply_sandbox): Landlock, the static seccomp closures, then
 // the notify filter whose listener goes to the daemon through the parent.
+// When, and why then: docs/architecture.md, "The privileged order", 15c.
 #pragma once
 
 #include <cstdint>
