@@ -191,8 +191,8 @@ std::unique_ptr<bpf::SocketEventReader> enforce_in_kernel(const Prepared& p, con
         throw Error("kernel enforcement is unavailable (" + why +
                     "): without the cgroup socket programs the seccomp supervisor cannot decide every inet call "
                     "(a thread can swap an inet socket onto a unix socket's fd during its check), so the "
-                    "run.tether.network.* policy would not hold; refusing to start the container. Set " +
-                    std::string(spec::keys::kBestEffort) + "=true to run with the supervisor alone");
+                    "run.tether.network.* policy would not hold; refusing to start the container. Set "
+                    "run.tether.sandbox.bestEffort=true to run with the supervisor alone");
     log_daemon_note(*log, p.state.id, "supervisor-only:kernel-enforcement-unavailable-bestEffort: " + why);
     return nullptr;
 }
