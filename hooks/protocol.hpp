@@ -40,6 +40,7 @@
 #include <string_view>
 
 #include "runtime/core/error.hpp"
+#include "runtime/core/fd_passing.hpp"
 #include "runtime/core/unique_fd.hpp"
 #include "runtime/core/unix_address.hpp"
 
@@ -83,22 +84,7 @@ inline UniqueFd connect_control_socket(const std::string& state_dir) {
 // returns the reply. Throws tether::Error on a transport failure; an "error
 // ..." reply is returned as is.
 inline std::string send_request(int fd, std::string_view request, int pass_fd = -1) {
-    iovec iov{const_cast<char*>(request.data()), request.size()};
-    msghdr message{};
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    if (pass_fd >= 0) {
-        message.msg_control = control;
-        message.msg_controllen = sizeof control;
-        cmsghdr* c = CMSG_FIRSTHDR(&message);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-    }
-    if (retry_eintr([&] { return ::sendmsg(fd, &message, MSG_NOSIGNAL); }) < 0)
-        throw_errno("netd: send " + std::string(request));
+    if (send_with_fd(fd, request, pass_fd) < 0) throw_errno("netd: send " + std::string(request));
     char reply[kMaxMessage];
     ssize_t n = retry_eintr([&] { return ::recv(fd, reply, sizeof reply, 0); });
     if (n < 0) throw_errno("netd: reply to " + std::string(request));

@@ -126,7 +126,7 @@ void open_audit_trail(Prepared& p, const spec::SandboxPolicy& policy, const spec
         std::string base;
         for (const auto& dir : admin.log_directories)
             if (spec::path_within(path, {dir}) && dir.size() > base.size() && path != dir) base = dir;
-        if (base.empty()) throw Error("run.tether.log: " + path + " is not a file in a log directory");
+        if (base.empty()) throw Error(std::string(spec::keys::kLog) + ": " + path + " is not a file in a log directory");
         directory = base;
         relative = path.substr(base == "/" ? 1 : base.size() + 1);
     }
@@ -142,7 +142,7 @@ void open_audit_trail(Prepared& p, const spec::SandboxPolicy& policy, const spec
 // A line of the daemon's own in the decision log: how this sandbox is (not)
 // enforced, with the key that made it so.
 void log_daemon_note(DecisionLog& log, const std::string& container_id, std::string rule,
-                     std::string annotation = "run.tether.sandbox.bestEffort") {
+                     std::string annotation = spec::keys::kBestEffort) {
     Decision note;
     note.container_id = container_id;
     note.pid = static_cast<int>(::getpid());
@@ -300,7 +300,7 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
         log->set_pod(annotation_or_empty(p.state, "io.kubernetes.pod.name"),
                      annotation_or_empty(p.state, "io.kubernetes.pod.namespace"));
         if (!p.audit_trail_note.empty())
-            log_daemon_note(*log, p.state.id, "audit-trail-unavailable: " + p.audit_trail_note, "run.tether.log");
+            log_daemon_note(*log, p.state.id, "audit-trail-unavailable: " + p.audit_trail_note, spec::keys::kLog);
         write_pid_file(pid_path);
         // Before any thread exists: capabilities, the bounding set and
         // no_new_privs are per thread, and threads inherit them.

@@ -48,15 +48,6 @@ std::string unescape_mountinfo(const std::string& field) {
 
 }  // namespace
 
-const char* layout_name(CgroupLayout layout) {
-    switch (layout) {
-        case CgroupLayout::unified: return "unified";
-        case CgroupLayout::legacy: return "legacy";
-        case CgroupLayout::hybrid: return "hybrid";
-    }
-    return "unknown";
-}
-
 CgroupLayout CgroupRoot::layout() const {
     bool has_v1_controller = false;
     for (const auto& [key, mount] : v1_mounts)

@@ -18,8 +18,6 @@ namespace tether::cgroups {
 
 enum class CgroupLayout { unified, legacy, hybrid };
 
-const char* layout_name(CgroupLayout layout);
-
 struct CgroupRoot {
     // Mount point of the cgroup2 hierarchy, "" when there is none.
     std::string unified_mount;

@@ -1,11 +1,9 @@
 #include "runtime/lifecycle/create.hpp"
 
 #include <fcntl.h>
-#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,12 +19,14 @@
 #include "runtime/lifecycle/bundle.hpp"
 #include "runtime/lifecycle/container_init.hpp"
 #include "runtime/lifecycle/created_config.hpp"
+#include "runtime/lifecycle/launch.hpp"
 #include "runtime/lifecycle/process_setup.hpp"
 #include "runtime/linux/bind_sources.hpp"
 #include "runtime/linux/console.hpp"
 #include "runtime/linux/hook_runner.hpp"
 #include "runtime/linux/mount_plan.hpp"
 #include "runtime/linux/rootfs.hpp"
+#include "runtime/linux/sync_messages.hpp"
 #include "hooks/protocol.hpp"
 #include "runtime/lifecycle/netd_client.hpp"
 #include "runtime/lifecycle/sandbox_setup.hpp"
@@ -59,16 +59,6 @@ struct CreateCleanup {
     }
 };
 
-pid_t clone_init(unsigned long flags, int* pidfd) {
-    struct clone_args args {};
-    args.flags = flags | CLONE_PIDFD;
-    args.pidfd = reinterpret_cast<uint64_t>(pidfd);
-    args.exit_signal = SIGCHLD;
-    long pid = ::syscall(SYS_clone3, &args, sizeof args);
-    if (pid < 0) throw_errno("clone3 the container init");
-    return static_cast<pid_t>(pid);
-}
-
 // The init builds the rootfs as the mapped root of its user namespace, who
 // may not search the directories above the bundle (a 0700 parent owned by
 // host root: runc fails there, crun does not). So create finds the rootfs
@@ -100,30 +90,15 @@ private:
     UniqueFd saved_;
 };
 
-void write_pid_file(const std::string& path, pid_t pid) {
-    // Decimal, no newline: containerd parses it with strconv.Atoi.
-    std::string absolute = fs::absolute_path(path);
-    std::string dir = absolute.substr(0, absolute.find_last_of('/'));
-    std::string name = absolute.substr(absolute.find_last_of('/') + 1);
-    UniqueFd dir_fd(::open(dir.empty() ? "/" : dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dir_fd) throw_errno("pid file directory " + dir);
-    fs::write_file_atomic_at(dir_fd.get(), name, std::to_string(pid), 0644);
-}
-
 bool is_rootless() { return ::geteuid() != 0; }
 
-// Takes the listener fd whose number the init wrote ("<kind>:<n>") with
-// pidfd_getfd and gives it to whoever decides: tether-netd's supervisor, or
-// the config's linux.seccomp.listenerPath (runtime-spec ContainerProcessState).
-void hand_over_listener(const std::string& payload, int init_pidfd, const std::string& state_dir,
+// Takes the listener fd whose number the init wrote with pidfd_getfd and
+// gives it to whoever decides: tether-netd's supervisor, or the config's
+// linux.seccomp.listenerPath (runtime-spec ContainerProcessState).
+void hand_over_listener(const os::ListenerFdMessage& message, int init_pidfd, const std::string& state_dir,
                         const spec::Config& config, const spec::StoredState& state) {
-    size_t colon = payload.find(':');
-    if (colon == std::string::npos) throw Error("malformed listener message from the init");
-    std::string kind = payload.substr(0, colon);
-    int number = std::stoi(payload.substr(colon + 1));
-    UniqueFd listener(static_cast<int>(::syscall(SYS_pidfd_getfd, init_pidfd, number, 0)));
-    if (!listener) throw_errno("pidfd_getfd the seccomp listener of the init");
-    if (kind == kNetdListener) return hand_listener_to_netd(state_dir, listener.get());
+    UniqueFd listener = os::take_fd(init_pidfd, message.fd, "the seccomp listener of the init");
+    if (message.kind == os::ListenerKind::netd) return hand_listener_to_netd(state_dir, listener.get());
     const spec::Seccomp& profile = *config.linux_->seccomp;
     if (profile.listener_path.empty())
         throw Error("linux.seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath");
@@ -272,7 +247,8 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     CloneInsideRootfs inside(bundle.rootfs, namespaces.new_flags & CLONE_NEWNS);
     init.runtime_cwd = inside.saved_cwd();
     init.unshare_cgroup_namespace = namespaces.new_flags & CLONE_NEWCGROUP;
-    pid_t child = clone_init(namespaces.new_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP), &pidfd);
+    pid_t child = launch::clone_child(namespaces.new_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP), &pidfd,
+                                      "the container init");
     if (child == 0) run_container_init(init);  // never returns
     UniqueFd init_pidfd(pidfd);
     ChildGuard guard(child);  // a failed create leaves no init behind
@@ -296,7 +272,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     dir.save(state);  // from here on `delete --force` can find and kill the init
     // The init runs createContainer and startContainer hooks itself: it gets
     // their state document now (kHookStatusAfterEnvironment, see there).
-    parent_channel.send(os::SyncType::go, state_json_for_hooks(state, kHookStatusAfterEnvironment));
+    os::send_message(parent_channel, os::GoMessage{state_json_for_hooks(state, kHookStatusAfterEnvironment)});
     fault_point("create:after-go");
 
     for (;;) {
@@ -308,7 +284,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
             // runtime-spec lifecycle (and runc): prestart, then createRuntime.
             os::run_hooks("prestart", config.hooks.prestart, state_json, bundle.path);
             os::run_hooks("createRuntime", config.hooks.create_runtime, state_json, bundle.path);
-            std::string answer;
+            os::HooksDoneMessage answer;
             if (sandbox && sandbox->supervised) {
                 // tether-netd (the first prestart hook) serves now: record it
                 // so delete stops it, and learn where its proxy listens.
@@ -317,21 +293,23 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
                 state.netd_pid = netd.pid;
                 state.netd_start_time = process_start_time(netd.pid);
                 dir.save(state);
-                if (netd.kernel_enforced) answer += "kernel_enforced\n";
+                answer.kernel_enforced = netd.kernel_enforced;
                 if (netd.proxy_port) {
-                    answer += "proxy_port=" + std::to_string(netd.proxy_port) + "\n";
-                    for (const auto& entry : proxy_environment(netd.proxy_port)) answer += "env=" + entry + "\n";
+                    answer.proxy_port = netd.proxy_port;
+                    answer.env = proxy_environment(netd.proxy_port);
                 }
             }
-            parent_channel.send(os::SyncType::hooks_done, answer);
+            os::send_message(parent_channel, answer);
         } else if (message.type == os::SyncType::console_fd) {
             // The pty master, from the container's devpts; sent from here so
             // the socket path is resolved in our mount namespace.
-            UniqueFd master = os::take_fd(init_pidfd.get(), std::stoi(message.payload), "the pty master of the init");
+            int number = os::ConsoleFdMessage::decode(message.payload).fd;
+            UniqueFd master = os::take_fd(init_pidfd.get(), number, "the pty master of the init");
             os::send_console_master(options.console_socket, master.get());
             parent_channel.send(os::SyncType::console_taken);
         } else if (message.type == os::SyncType::listener_fd) {
-            hand_over_listener(message.payload, init_pidfd.get(), dir.path(), config, state);
+            hand_over_listener(os::ListenerFdMessage::decode(message.payload), init_pidfd.get(), dir.path(), config,
+                               state);
             parent_channel.send(os::SyncType::listener_taken);
         } else {
             throw Error("unexpected message on the sync socket");
@@ -341,7 +319,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
 
     state.oci.status = "created";
     dir.save(state);
-    if (!options.pid_file.empty()) write_pid_file(options.pid_file, init_pid);
+    if (!options.pid_file.empty()) launch::write_pid_file(options.pid_file, init_pid);
     fault_point("create:after-pid-file");
 
     cleanup.armed = false;

@@ -4,10 +4,10 @@
 // children only, clones the child, puts it in the container's cgroup and
 // lets it go. The child joins every other namespace of the init with one
 // setns(pidfd) (user first, atomically), sets up the terminal, and then goes
-// through the same ProcessSetup as the init (rlimits, no_new_privs, seccomp,
-// credentials, capabilities; the sandbox hooks in there too) before it
-// execs. Until exec it is non-dumpable, so the container cannot reach into
-// it through /proc/<pid> (CVE-2019-5736, CVE-2016-9962).
+// through the same ProcessSetup phases as the init before it execs (the
+// order and why: docs/architecture.md, "The privileged order"). Until exec
+// it is non-dumpable, so the container cannot reach into it through
+// /proc/<pid> (CVE-2019-5736, CVE-2016-9962).
 #pragma once
 
 #include <string>

@@ -8,6 +8,7 @@
 #include "runtime/core/error.hpp"
 #include "runtime/core/log.hpp"
 #include "runtime/lifecycle/sandbox_setup.hpp"
+#include "runtime/linux/sync_messages.hpp"
 #include "runtime/security/capabilities.hpp"
 #include "runtime/security/process_attributes.hpp"
 #include "runtime/security/seccomp_filter.hpp"
@@ -43,7 +44,18 @@ ProcessSetup::ProcessSetup(std::string container_id, const spec::Config& config,
 
 ProcessSetup::~ProcessSetup() { delete plan_; }
 
+// A bug of ours, never the config's: the error says which step came when.
+void ProcessSetup::enter(Phase next) {
+    static constexpr const char* names[] = {"planning", "before_credentials", "apply_sandbox",
+                                            "load_filters_with_privileges", "switch_credentials", "load_filters_late"};
+    if (static_cast<int>(next) != static_cast<int>(phase_) + 1)
+        throw Error(std::string("process setup: ") + names[static_cast<int>(next)] + " called after " +
+                    names[static_cast<int>(phase_)] + " (docs/architecture.md, \"The privileged order\")");
+    phase_ = next;
+}
+
 void ProcessSetup::before_credentials(const security::ProcFs& procfs) {
+    enter(Phase::before_credentials);
     security::apply_rlimits(process_.rlimits);
     if (process_.oom_score_adj) security::write_oom_score_adj(*process_.oom_score_adj, procfs);
     if (config_.linux_ && config_.linux_->personality) security::apply_personality(*config_.linux_->personality);
@@ -63,13 +75,18 @@ void ProcessSetup::load_config_seccomp(os::SyncChannel* channel) {
     if (listener && channel) {
         // The parent takes a duplicate with pidfd_getfd: we only write the
         // number (a sendmsg could be trapped by the filter we just loaded).
-        channel->send(os::SyncType::listener_fd, std::string(kConfigListener) + ":" + std::to_string(listener.get()));
+        os::send_message(*channel, os::ListenerFdMessage{os::ListenerKind::config, listener.get()});
         channel->expect(os::SyncType::listener_taken);
     }
 }
 
-void ProcessSetup::load_filters_with_privileges(os::SyncChannel& channel) {
+void ProcessSetup::apply_sandbox(os::SyncChannel& channel) {
+    enter(Phase::sandbox);
     if (sandbox_) apply_sandbox_in_init(*sandbox_, proxy_port_, channel, compiled_filters_);
+}
+
+void ProcessSetup::load_filters_with_privileges(os::SyncChannel& channel) {
+    enter(Phase::filters_with_privileges);
     if (!config_.linux_ || !config_.linux_->seccomp) return;
     // A notify profile must hand its listener over before create returns, so
     // it is loaded now even with noNewPrivileges.
@@ -77,6 +94,7 @@ void ProcessSetup::load_filters_with_privileges(os::SyncChannel& channel) {
 }
 
 void ProcessSetup::switch_credentials() {
+    enter(Phase::credentials);
     bool setgroups_allowed = true;
     if (plan_->capabilities)
         security::finalize_credentials(*plan_->capabilities, process_.user, setgroups_allowed);
@@ -86,6 +104,7 @@ void ProcessSetup::switch_credentials() {
 }
 
 void ProcessSetup::load_filters_late() {
+    enter(Phase::filters_late);
     if (!config_.linux_ || !config_.linux_->seccomp || seccomp_loaded_) return;
     load_config_seccomp(nullptr);
 }

@@ -1,19 +1,9 @@
-// The process-security steps of the init, in one ordered place.
-//
-// Order (runc's, and DESIGN.md's):
-//   before_credentials   rlimits, oomScoreAdj, personality, session keyring,
-//                        sysctl, no_new_privs when asked
-//   load_filters_with_privileges
-//                        seccomp while the init still holds CAP_SYS_ADMIN
-//                        (without no_new_privs an unprivileged process may
-//                        not load a filter: podman sends no noNewPrivileges);
-//                        a SCMP_ACT_NOTIFY profile hands its listener to the
-//                        parent here, before `create` returns
-//   switch_credentials   bounding set, keep-caps, setgroups/setgid/setuid,
-//                        the final capability sets, umask
-//   load_filters_late    with noNewPrivileges: the seccomp profile, as late
-//                        as possible, so it constrains as few of our own
-//                        syscalls as possible
+// The process-security phases of a container process (the init and exec's
+// child), each a method, called in the order docs/architecture.md ("The
+// privileged order") gives and why. Both callers list the phases in their
+// own step list (container_init.cpp, exec.cpp); ProcessSetup refuses a phase
+// called out of order, so a step moved in one list and not the other fails
+// every test through it instead of weakening one path quietly.
 #pragma once
 
 #include <cstdint>
@@ -44,8 +34,8 @@ public:
     ~ProcessSetup();
 
     // A sandboxed container: Landlock, closures and the notify filter are
-    // applied first in load_filters_with_privileges.
-    // `compiled`: its seccomp programs, if compiled ahead (may be null).
+    // applied in apply_sandbox. `compiled`: its seccomp programs, if
+    // compiled ahead (may be null).
     void set_sandbox(const SandboxSetup* sandbox, std::optional<uint16_t> proxy_port,
                      const SandboxFilters* compiled = nullptr) {
         sandbox_ = sandbox;
@@ -53,15 +43,30 @@ public:
         compiled_filters_ = compiled;
     }
 
-    // procfs: the runtime's own handle (oomScoreAdj is written there, never
-    // through the container's /proc: runtime/security/procfs.hpp).
+    // The phases, in this order (each once):
+    // rlimits, oomScoreAdj, personality, session keyring, no_new_privs when
+    // asked. procfs: the runtime's own handle (oomScoreAdj is written there,
+    // never through the container's /proc: runtime/security/procfs.hpp).
     void before_credentials(const security::ProcFs& procfs);
+    // The sandbox (none: nothing): Landlock, the seccomp closures, the notify
+    // filter whose listener number goes to the parent on `channel`.
+    void apply_sandbox(os::SyncChannel& channel);
+    // The config's seccomp profile, unless noNewPrivileges lets it wait for
+    // load_filters_late (a SCMP_ACT_NOTIFY profile never waits: its listener
+    // must reach the parent before `create` returns).
     void load_filters_with_privileges(os::SyncChannel& channel);
+    // Bounding set, keep-caps, setgroups/setgid/setuid, the final capability
+    // sets, umask.
     void switch_credentials();
+    // The profile that waited, as late as possible before execve.
     void load_filters_late();
 
 private:
+    enum class Phase { planned, before_credentials, sandbox, filters_with_privileges, credentials, filters_late };
+    void enter(Phase next);
     void load_config_seccomp(os::SyncChannel* channel);
+
+    Phase phase_ = Phase::planned;
 
     std::string container_id_;
     const spec::Config& config_;

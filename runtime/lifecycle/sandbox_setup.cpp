@@ -13,6 +13,7 @@
 #include "runtime/core/log.hpp"
 #include "runtime/core/unique_fd.hpp"
 #include "runtime/linux/mount_options.hpp"
+#include "runtime/linux/sync_messages.hpp"
 #include "runtime/sandbox/notify_filter.hpp"
 #include "runtime/sandbox/seccomp_closures.hpp"
 #include "runtime/security/seccomp_filter.hpp"
@@ -218,7 +219,7 @@ void apply_sandbox_in_init(const SandboxSetup& setup, std::optional<uint16_t> pr
         UniqueFd listener = sandbox::load_network_notify_program(compiled->notify);
         // Only the number travels: a sendmsg would be trapped by the filter
         // we just loaded. The parent takes it with pidfd_getfd.
-        channel.send(os::SyncType::listener_fd, std::string(kNetdListener) + ":" + std::to_string(listener.get()));
+        os::send_message(channel, os::ListenerFdMessage{os::ListenerKind::netd, listener.get()});
         channel.expect(os::SyncType::listener_taken);
     }
 }

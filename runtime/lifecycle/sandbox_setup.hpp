@@ -14,9 +14,10 @@
 // policy (a filter chain carries one listener), and Landlock features the
 // kernel lacks unless bestEffort.
 //
-// apply_sandbox_in_init runs in the init (and in `exec`'s child) after
-// pivot_root and no_new_privs: Landlock, the static seccomp closures, then
+// apply_sandbox_in_init applies it in the init and in `exec`'s child
+// (ProcessSetup::apply_sandbox): Landlock, the static seccomp closures, then
 // the notify filter whose listener goes to the daemon through the parent.
+// When, and why then: docs/architecture.md, "The privileged order", 15c.
 #pragma once
 
 #include <cstdint>
@@ -59,10 +60,6 @@ std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::Name
                                             const std::string& state_dir, const std::string& default_policy_path,
                                             const std::string& admin_config_path = "",
                                             const ProxyTimeoutFlags& proxy_timeouts = {});
-
-// The listener payload written on the sync channel: "<kind>:<fd number>".
-inline constexpr const char* kNetdListener = "netd";
-inline constexpr const char* kConfigListener = "config";
 
 // The sandbox's seccomp programs (closures, and the notify filter when
 // supervised), compiled but not loaded. Compiling costs 3.3 ms in a fresh

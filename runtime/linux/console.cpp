@@ -17,8 +17,10 @@
 #include <cstring>
 
 #include "runtime/core/error.hpp"
+#include "runtime/core/fd_passing.hpp"
 #include "runtime/core/unix_address.hpp"
 #include "runtime/linux/path_in_root.hpp"
+#include "runtime/linux/sync_messages.hpp"
 
 namespace tether::os {
 namespace {
@@ -112,16 +114,10 @@ void set_up_terminal_in_container(SyncChannel& channel, const std::optional<spec
                                   bool bind_dev_console) {
     Pty pty = open_container_pty(size);
     if (bind_dev_console) bind_console(pty);
-    channel.send(SyncType::console_fd, std::to_string(pty.master.get()));
+    send_message(channel, ConsoleFdMessage{pty.master.get()});
     channel.expect(SyncType::console_taken);
     pty.master.reset();
     make_controlling_tty(pty.slave.get());
-}
-
-UniqueFd take_fd(int pidfd, int number, const std::string& what) {
-    UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, number, 0)));
-    if (!fd) throw_errno("pidfd_getfd " + what);
-    return fd;
 }
 
 void send_console_master(const std::string& socket_path, int master) {
@@ -134,20 +130,7 @@ void send_console_master(const std::string& socket_path, int master) {
         throw_errno(what + ": connect");
 
     // Exactly runc's message: the name "/dev/ptmx" (9 bytes) and the fd.
-    static const char name[] = "/dev/ptmx";
-    struct iovec iov {const_cast<char*>(name), sizeof name - 1};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr msg {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &master, sizeof(int));
-    if (retry_eintr([&] { return ::sendmsg(sock.get(), &msg, MSG_NOSIGNAL); }) < 0) throw_errno(what + ": sendmsg");
+    if (send_with_fd(sock.get(), "/dev/ptmx", master) < 0) throw_errno(what + ": sendmsg");
 }
 
 ConsoleReceiver::ConsoleReceiver() {
@@ -174,23 +157,10 @@ UniqueFd ConsoleReceiver::receive() {
     UniqueFd connection(retry_eintr([&] { return ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC); }));
     if (!connection) throw_errno("accept on " + socket_path_);
     char name[16];
-    struct iovec iov {name, sizeof name};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr msg {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    if (retry_eintr([&] { return ::recvmsg(connection.get(), &msg, MSG_CMSG_CLOEXEC); }) < 0)
-        throw_errno("receive the pty master");
-    for (struct cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-            return UniqueFd(fd);
-        }
-    }
-    throw Error("the console socket message carried no pty master");
+    UniqueFd master;
+    if (receive_with_fd(connection.get(), name, sizeof name, master) < 0) throw_errno("receive the pty master");
+    if (!master) throw Error("the console socket message carried no pty master");
+    return master;
 }
 
 int relay_terminal(int master, pid_t pid, int pidfd) {

@@ -11,7 +11,7 @@
 //     the console socket's path is only meaningful in the runtime's mount
 //     namespace anyway.
 //   in the runtime
-//     take_fd                pidfd_getfd of that number
+//     take_fd                pidfd_getfd of that number (sync_messages.hpp)
 //     send_console_master    to --console-socket: one message, the 9 bytes
 //                            "/dev/ptmx" plus the fd by SCM_RIGHTS (what
 //                            conmon and containerd's shim expect)
@@ -51,9 +51,6 @@ void make_controlling_tty(int slave);
 // until the parent holds a duplicate, then makes the slave our terminal.
 void set_up_terminal_in_container(SyncChannel& channel, const std::optional<spec::ConsoleSize>& size,
                                   bool bind_dev_console);
-
-// A duplicate of fd `number` of the process behind pidfd (pidfd_getfd).
-UniqueFd take_fd(int pidfd, int number, const std::string& what);
 
 // Connects to the unix socket at socket_path and sends the master.
 void send_console_master(const std::string& socket_path, int master);

@@ -13,10 +13,6 @@
 #include "runtime/core/error.hpp"
 #include "runtime/core/fs.hpp"
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080  // Linux 5.6
-#endif
-
 namespace tether::os {
 
 int clone_flag(spec::NamespaceType type) {
@@ -62,9 +58,7 @@ NamespacePlan plan_namespaces(const std::vector<spec::Namespace>& namespaces) {
     return plan;
 }
 
-static bool affects_children_only(spec::NamespaceType type) {
-    return type == spec::NamespaceType::pid || type == spec::NamespaceType::time;
-}
+static bool affects_children_only(spec::NamespaceType type) { return clone_flag(type) & kChildrenOnlyNamespaces; }
 
 ChildNamespaces join_namespaces_for_children(NamespacePlan& plan) {
     ChildNamespaces previous;
@@ -138,11 +132,37 @@ void bring_loopback_up() {
     if (::ioctl(sock.get(), SIOCSIFFLAGS, &request) != 0) throw_errno("bring lo up");
 }
 
-unsigned long namespace_inode(pid_t pid, const char* name) {
+// The name of the namespace's file in /proc/<pid>/ns/.
+static const char* proc_ns_name(spec::NamespaceType type) {
+    switch (type) {
+        case spec::NamespaceType::pid: return "pid";
+        case spec::NamespaceType::network: return "net";
+        case spec::NamespaceType::mount: return "mnt";
+        case spec::NamespaceType::ipc: return "ipc";
+        case spec::NamespaceType::uts: return "uts";
+        case spec::NamespaceType::user: return "user";
+        case spec::NamespaceType::cgroup: return "cgroup";
+        case spec::NamespaceType::time: return "time";
+    }
+    return "";
+}
+
+static unsigned long namespace_inode(pid_t pid, spec::NamespaceType type) {
     struct stat st;
-    std::string path = "/proc/" + std::to_string(pid) + "/ns/" + name;
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/" + proc_ns_name(type);
     if (::stat(path.c_str(), &st) != 0) return 0;
     return st.st_ino;
+}
+
+int namespaces_differing_from_ours(pid_t pid) {
+    using T = spec::NamespaceType;
+    int flags = 0;
+    pid_t self = ::getpid();
+    for (T type : {T::user, T::mount, T::pid, T::network, T::ipc, T::uts, T::cgroup, T::time}) {
+        unsigned long theirs = namespace_inode(pid, type);
+        if (theirs != 0 && theirs != namespace_inode(self, type)) flags |= clone_flag(type);
+    }
+    return flags;
 }
 
 }  // namespace tether::os

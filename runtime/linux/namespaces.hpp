@@ -3,6 +3,7 @@
 // uid/gid maps the parent writes for a new user namespace.
 #pragma once
 
+#include <sched.h>
 #include <sys/types.h>
 
 #include <string>
@@ -14,6 +15,10 @@
 namespace tether::os {
 
 int clone_flag(spec::NamespaceType type);
+
+// setns with these only changes where the caller's CHILDREN go: the caller
+// itself stays where it is (pid, time).
+inline constexpr int kChildrenOnlyNamespaces = CLONE_NEWPID | CLONE_NEWTIME;
 
 struct JoinedNamespace {
     spec::NamespaceType type;
@@ -65,7 +70,9 @@ void write_id_maps(pid_t pid, const std::vector<spec::IdMapping>& uid_mappings,
 // new one: programs expect 127.0.0.1 to work.
 void bring_loopback_up();
 
-// Inode of /proc/<pid>/ns/<name> (to compare namespaces), 0 if unreadable.
-unsigned long namespace_inode(pid_t pid, const char* name);
+// The CLONE_NEW* flags of the namespaces of process `pid` that are not ours:
+// what exec must setns into (setns into the user namespace we are already
+// in fails with EINVAL). A namespace we cannot read counts as ours.
+int namespaces_differing_from_ours(pid_t pid);
 
 }  // namespace tether::os

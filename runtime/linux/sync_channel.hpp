@@ -1,8 +1,17 @@
-// The create-time conversation between `tether create` (parent) and the
-// container init (child): one SOCK_SEQPACKET socketpair, one datagram per
-// message. The init only ever write(2)s and read(2)s on it — never sendmsg —
-// so it keeps working after the init has loaded a seccomp filter that traps
-// sendmsg/sendto (the sandbox's notify filter).
+// The conversation between the runtime (parent) and the process it cloned
+// (child): `create` and the container init, or `exec` and its child. One
+// SOCK_SEQPACKET socketpair, one datagram per message: a 4-byte SyncType and
+// its payload, whose format is one struct each in sync_messages.hpp. The
+// child only ever write(2)s and read(2)s on it — never sendmsg — so it keeps
+// working after it has loaded a seccomp filter that traps sendmsg/sendto
+// (the sandbox's notify filter); fds never travel, only their numbers.
+//
+// The order (docs/architecture.md, "create, step by step"):
+//   init:  hello → go → [hooks_needed → hooks_done] → [console_fd →
+//          console_taken] → [listener_fd → listener_taken]... → ready
+//   exec's child: go → [console_fd → console_taken] → [listener_fd →
+//          listener_taken] → (exec closes its end: EOF)
+// and `error` instead of any child message when a step fails.
 #pragma once
 
 #include <cstdint>
@@ -13,16 +22,16 @@
 namespace tether::os {
 
 enum class SyncType : uint32_t {
-    hello = 1,        // init -> parent: I exist (the parent reads my host pid from SCM_CREDENTIALS)
-    go,               // parent -> init: cgroup and id maps are in place, continue
-    hooks_needed,     // init -> parent: mounts done, run prestart/createRuntime hooks now
-    hooks_done,       // parent -> init: hooks ran; payload: extra env lines (KEY=VALUE\n...)
-    listener_fd,      // init -> parent: payload: the number of my seccomp listener fd
-    listener_taken,   // parent -> init: I hold a duplicate; you may close yours
-    ready,            // init -> parent: everything is set up, I block until start
-    error,            // init -> parent: payload: the error message; I exit
-    console_fd,       // init/exec child -> parent: payload: the number of my pty master fd
-    console_taken,    // parent -> init/exec child: I hold a duplicate; close yours
+    hello = 1,        // init -> parent: I exist (the parent reads my host pid from SCM_CREDENTIALS); no payload
+    go,               // parent -> child: cgroup (and id maps) in place, continue; payload: GoMessage
+    hooks_needed,     // init -> parent: mounts done, run prestart/createRuntime hooks now; no payload
+    hooks_done,       // parent -> init: hooks ran; payload: HooksDoneMessage (tether-netd's answers)
+    listener_fd,      // child -> parent: payload: ListenerFdMessage, "<kind>:<number of my listener fd>"
+    listener_taken,   // parent -> child: I hold a duplicate; you may close yours; no payload
+    ready,            // init -> parent: everything is set up, I block until start; no payload
+    error,            // child -> parent: payload: the error message as text; I exit
+    console_fd,       // child -> parent: payload: ConsoleFdMessage, the number of my pty master fd
+    console_taken,    // parent -> child: I hold a duplicate; close yours; no payload
 };
 
 struct SyncMessage {
@@ -36,11 +45,11 @@ public:
     SyncChannel() = default;
     explicit SyncChannel(UniqueFd fd) : fd_(std::move(fd)) {}
 
-    // Creates the pair: first is the parent's end (SO_PASSCRED on), second the init's.
+    // Creates the pair: first is the parent's end (SO_PASSCRED on), second the child's.
     static std::pair<SyncChannel, SyncChannel> make_pair();
 
     void send(SyncType type, const std::string& payload = "");
-    // Blocks until a message arrives; throws on EOF ("init exited") or error.
+    // Blocks until a message arrives; throws on EOF (the child exited) or error.
     SyncMessage receive();
     // Receives and checks the type; an `error` message is rethrown as Error.
     SyncMessage expect(SyncType type);

@@ -8,6 +8,7 @@
 #include "runtime/core/error.hpp"
 #include "runtime/core/kernel_compat.hpp"
 #include "runtime/sandbox/landlock.hpp"
+#include "spec/annotation_keys.hpp"
 
 namespace tether::sandbox {
 namespace {
@@ -171,7 +172,7 @@ void require_landlock_features(const LandlockPlan& plan, bool best_effort) {
     std::string message = "sandbox: the kernel lacks what the policy needs: ";
     for (std::size_t i = 0; i < plan.missing_features.size(); ++i)
         message += (i ? "; " : "") + plan.missing_features[i];
-    message += " (run.tether.sandbox.bestEffort=true runs it anyway)";
+    message += std::string(" (") + spec::keys::kBestEffort + "=true runs it anyway)";
     throw Error(message);
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "runtime/core/error.hpp"
+#include "runtime/core/fd_passing.hpp"
 #include "runtime/core/unique_fd.hpp"
 #include "runtime/core/unix_address.hpp"
 
@@ -23,20 +24,7 @@ void send_seccomp_listener(const std::string& listener_path, int listener_fd,
 
     // The runtime-spec asks for the state and the fd in one message, so the
     // agent knows which container the fd belongs to.
-    iovec payload{const_cast<char*>(process_state_json.data()), process_state_json.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr message{};
-    message.msg_iov = &payload;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    cmsghdr* header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(header), &listener_fd, sizeof(int));
-
-    ssize_t sent = retry_eintr([&] { return sendmsg(sock.get(), &message, MSG_NOSIGNAL); });
+    ssize_t sent = send_with_fd(sock.get(), process_state_json, listener_fd);
     if (sent < 0) throw_errno("sendmsg to seccomp listener " + listener_path);
     // A stream socket may take a large state in several pieces; the fd went
     // with the first one.

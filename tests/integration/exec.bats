@@ -77,6 +77,24 @@ with_fds() {
     assert_output "1000:1001 bar /tmp"
 }
 
+@test "exec --cwd [a missing directory is refused and not created, as runc's exec does]" {
+    create_running
+    runtime exec --cwd /no/such/dir "$ID" pwd
+    assert_failure
+    assert_output --partial /no/such/dir
+    [[ ! -e $BUNDLE/rootfs/no ]]
+}
+
+@test "exec --user [HOME from the container's /etc/passwd, as in the init]" {
+    create_running
+    runtime exec --user 65534:65534 "$ID" sh -c 'echo "$HOME"'
+    assert_success
+    assert_output /nonexistent
+    runtime exec --env HOME=/given --user 0:0 "$ID" sh -c 'echo "$HOME"'
+    assert_success
+    assert_output /given
+}
+
 @test "exec --process [process.json: args, env, cwd, user]" {
     create_running
     cat >"$TEST_DIR/process.json" <<'JSON'

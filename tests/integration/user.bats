@@ -65,13 +65,32 @@ run_in_container() {
     assert_output /usr/bin
 }
 
-@test "cwd [missing cwd directory is created or refused, never the host's]" {
+@test "cwd [a missing process.cwd is created inside the rootfs, as runc's init does, never on the host]" {
     set_args pwd
     update_config '.process.cwd = "/created/by/runtime" | .root.readonly = false'
     run_in_container
-    if [[ $status -eq 0 ]]; then
-        assert_output /created/by/runtime
-    fi
+    assert_success
+    assert_output /created/by/runtime
+    [[ -d $BUNDLE/rootfs/created/by/runtime ]]
+    [[ ! -e /created ]]
+}
+
+@test "HOME [from the container's /etc/passwd when process.env has none; / for a uid it lacks; a given HOME kept]" {
+    set_args sh -c 'echo "$HOME"'
+    update_config '.process.user = {"uid": 65534, "gid": 65534}'
+    run_in_container
+    assert_success
+    assert_output /nonexistent
+    runtime delete --force "$ID"
+    update_config '.process.user = {"uid": 4242, "gid": 4242}'
+    run_in_container
+    assert_success
+    assert_output /
+    runtime delete --force "$ID"
+    update_config '.process.env += ["HOME=/given"]'
+    run_in_container
+    assert_success
+    assert_output /given
 }
 
 @test "PATH [bare command found through process.env PATH]" {

@@ -1,0 +1,62 @@
+// An fd sent over a unix socket with its message (SCM_RIGHTS): the console
+// master to --console-socket, the seccomp listener to listenerPath and to
+// tether-netd. One sendmsg and one recvmsg, written once. (The container's
+// own processes never pass fds this way to us: a filter may trap sendmsg, so
+// they write fd numbers on the sync channel instead, sync_messages.hpp.)
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstring>
+#include <string_view>
+
+#include "runtime/core/error.hpp"
+#include "runtime/core/unique_fd.hpp"
+
+namespace tether {
+
+// Sends `data` with `fd` attached in one sendmsg (MSG_NOSIGNAL: a reader that
+// went away is an EPIPE, not our death); fd < 0 sends the data alone.
+// Returns what sendmsg returns: the bytes sent (on a stream socket maybe
+// fewer than data.size(); the fd went with them), or -1 with errno.
+inline ssize_t send_with_fd(int sock, std::string_view data, int fd) {
+    struct iovec iov {const_cast<char*>(data.data()), data.size()};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    struct msghdr message {};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    if (fd >= 0) {
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        struct cmsghdr* header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = SOL_SOCKET;
+        header->cmsg_type = SCM_RIGHTS;
+        header->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(header), &fd, sizeof(int));
+    }
+    return retry_eintr([&] { return ::sendmsg(sock, &message, MSG_NOSIGNAL); });
+}
+
+// Receives one message into buffer[0, size) and the fd attached to it, if
+// any, close-on-exec (invalid when none came). Returns what recvmsg returns.
+inline ssize_t receive_with_fd(int sock, char* buffer, size_t size, UniqueFd& fd) {
+    struct iovec iov {buffer, size};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    struct msghdr message {};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    ssize_t n = retry_eintr([&] { return ::recvmsg(sock, &message, MSG_CMSG_CLOEXEC); });
+    if (n < 0) return n;
+    for (struct cmsghdr* c = CMSG_FIRSTHDR(&message); c; c = CMSG_NXTHDR(&message, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            int received;
+            std::memcpy(&received, CMSG_DATA(c), sizeof received);
+            fd = UniqueFd(received);
+        }
+    }
+    return n;
+}
+
+}  // namespace tether
