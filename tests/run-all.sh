@@ -86,6 +86,7 @@ run_bats() {
 run_bats_once() {
     local name=$1 log=$2 filter=()
     shift 2
+    local started=$SECONDS
     note "$name tests (bats, RUNTIME=$RUNTIME)"
     [[ -n ${BATS_FILTER:-} ]] && filter=(--filter "$BATS_FILTER")
     # A global bound so that a wedged runtime cannot eat CI's 90 minutes.
@@ -98,6 +99,9 @@ run_bats_once() {
     skipped=$((skipped + skip))
     failed=$((failed + nok))
     while read -r t; do failures+=("$name: $t"); done < <(grep -E '^not ok [0-9]+' "$log" | sed -E 's/^not ok [0-9]+ //')
+    # Each bats run's own time (the parallel and the serial part), listed
+    # before its suite's total.
+    suite_times+=("$(printf '  %-30s %4d s' "$name" $((SECONDS - started)))")
     # A plan larger than the results means bats died or timed out.
     local plan
     plan=$(grep -m1 -E '^1\.\.[0-9]+' "$log" | cut -d. -f3)
