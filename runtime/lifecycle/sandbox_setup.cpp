@@ -107,6 +107,9 @@ std::optional<SandboxFilters> cached_sandbox_filters(const SandboxSetup& setup, 
     const sandbox::SeccompCache cache(sandbox::seccomp_cache_dir(state_dir.substr(0, slash)));
     try {
         SandboxFilters filters;
+        // The inputs string names every argument a program is compiled
+        // from: a new argument must be added to it, or one policy's program
+        // would be loaded for another.
         const bool audit = setup.policy.audit();
         filters.closures = cache.get_or_compile(audit ? "closures-audit" : "closures", audit ? "audit=1" : "audit=0",
                                                 [&] { return sandbox::compile_seccomp_closures(audit); });
