@@ -15,6 +15,8 @@ packages=(
     libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev llvm-14
     # integration tests: the bundle, bats, reference runtimes to compare with
     busybox-static bats bats-support bats-assert jq runc crun
+    # bats --jobs: tests/run-all.sh runs the integration files 2 at a time
+    parallel
     # tools used by tests, benchmarks and the demo
     hyperfine curl openssl iproute2 uidmap time socat python3 file procps util-linux
     # kernel enforcement tests: count the BPF programs and maps left behind

@@ -12,6 +12,11 @@
 #   FUZZ_SECONDS=60     per libFuzzer target (suite fuzz: tests/fuzz/run.sh)
 #   (suite asan: tests/fuzz/asan-unit.sh, unit tests under ASan+UBSan)
 #   BATS_FILTER=regex   only bats tests whose name matches
+#   BATS_JOBS=N         bats files run N at a time (default: the CPU count when
+#                       GNU parallel is installed, else 1). A file whose
+#                       header has a line "# tether-tests: serial (why)" runs
+#                       alone, after the others: it counts host-wide things,
+#                       changes global state or is timing-sensitive.
 #   tests/run-all.sh tests/integration/kill.bats ...   only these bats files
 set -uo pipefail
 
@@ -54,13 +59,35 @@ run_unit() {
     fi
 }
 
-# run_bats NAME FILE...: TAP output, counted per test.
+# run_bats NAME FILE...: TAP output, counted per test. With BATS_JOBS > 1
+# the files not marked serial run in parallel first (bats --jobs, one file
+# per job: the tests of a file share its setup and stay in order), then the
+# serial ones alone.
 run_bats() {
     local name=$1
     shift
     [[ $# -gt 0 ]] || { echo "(no $name tests)"; return; }
+    local jobs=${BATS_JOBS:-1} file parallel_files=() serial_files=()
+    if [[ -z ${BATS_JOBS:-} ]] && command -v parallel >/dev/null; then jobs=$(nproc); fi
+    for file in "$@"; do
+        if [[ $jobs -gt 1 ]] && ! grep -q '^# tether-tests: serial' "$file"; then parallel_files+=("$file")
+        else serial_files+=("$file"); fi
+    done
+    if [[ ${#parallel_files[@]} -gt 1 ]]; then
+        run_bats_once "$name (parallel, $jobs jobs)" "$log_dir/$name-parallel.tap" \
+            --jobs "$jobs" --no-parallelize-within-files "${parallel_files[@]}"
+    else
+        serial_files=("${parallel_files[@]}" "${serial_files[@]}")
+    fi
+    [[ ${#serial_files[@]} -eq 0 ]] || run_bats_once "$name" "$log_dir/$name.tap" "${serial_files[@]}"
+}
+
+# run_bats_once LABEL LOG [BATS ARGS...] FILE...: one bats run, counted.
+run_bats_once() {
+    local name=$1 log=$2 filter=()
+    shift 2
+    local started=$SECONDS
     note "$name tests (bats, RUNTIME=$RUNTIME)"
-    local log=$log_dir/$name.tap filter=()
     [[ -n ${BATS_FILTER:-} ]] && filter=(--filter "$BATS_FILTER")
     # A global bound so that a wedged runtime cannot eat CI's 90 minutes.
     timeout -k 30 "${BATS_TIMEOUT:-2700}" bats --tap "${filter[@]}" "$@" 2>&1 | tee "$log"
@@ -72,6 +99,9 @@ run_bats() {
     skipped=$((skipped + skip))
     failed=$((failed + nok))
     while read -r t; do failures+=("$name: $t"); done < <(grep -E '^not ok [0-9]+' "$log" | sed -E 's/^not ok [0-9]+ //')
+    # Each bats run's own time (the parallel and the serial part), listed
+    # before its suite's total.
+    suite_times+=("$(printf '  %-30s %4d s' "$name" $((SECONDS - started)))")
     # A plan larger than the results means bats died or timed out.
     local plan
     plan=$(grep -m1 -E '^1\.\.[0-9]+' "$log" | cut -d. -f3)

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 
 #include "runtime/core/error.hpp"
@@ -128,9 +129,15 @@ size_t SocketEventReader::drain() {
 }
 
 void SocketEventReader::run() {
-    pollfd fds[2] = {{ring_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+    pollfd both[2] = {{ring_.get(), POLLIN, 0}, {wake_.get(), POLLIN, 0}};
+    pollfd stop_only[1] = {{wake_.get(), POLLIN, 0}};
     while (!stop_) {
-        ::poll(fds, 2, kPollMs);
+        // The ring is readable while it holds unread records: no timeout.
+        if (::poll(both, 2, -1) < 0 && errno != EINTR) break;
+        if (stop_) break;
+        // Records written while we wait here do not wake anyone (we are
+        // behind): a burst is read in one pass.
+        ::poll(stop_only, 1, kBatchMs);
         if (stop_) break;
         drain();
     }

@@ -68,7 +68,8 @@ void set_nodelay(int fd);
 // the CPU per GiB relayed (docs/benchmarks.md). Reno is built into
 // every kernel and always allowed without privilege. Best effort: on failure
 // the default stays.
-// Never for sockets that leave the host (the proxy's upstreams keep the default).
+// Never for sockets that leave the host (the proxy keeps the default for
+// upstreams that are not on loopback).
 void use_unpaced_congestion_control(int fd);
 // Makes the next close() send RST instead of FIN: how a peer learns that the
 // other side of a relayed connection was reset rather than closed cleanly.

@@ -15,6 +15,7 @@
 #include "runtime/linux/mount_options.hpp"
 #include "runtime/linux/sync_messages.hpp"
 #include "runtime/sandbox/notify_filter.hpp"
+#include "runtime/sandbox/seccomp_cache.hpp"
 #include "runtime/sandbox/seccomp_closures.hpp"
 #include "runtime/security/seccomp_filter.hpp"
 #include "spec/admin_config.hpp"
@@ -95,6 +96,30 @@ std::vector<std::string> netd_proxy_timeout_args(const ProxyTimeoutFlags& flags)
     add(hooks::protocol::kProxyRequestHeadTimeoutFlag, "TETHER_PROXY_REQUEST_HEAD_TIMEOUT", flags.request_head);
     add(hooks::protocol::kProxyIdleTimeoutFlag, "TETHER_PROXY_IDLE_TIMEOUT", flags.idle);
     return args;
+}
+
+// The programs from <state root>/.tether-seccomp-cache, compiled and stored
+// there on a miss (once per tether binary, kernel and inputs). state_dir is
+// <state root>/<id>. The cache is an optimisation: any failure of it leaves
+// the compiling to the init, as without it.
+std::optional<SandboxFilters> cached_sandbox_filters(const SandboxSetup& setup, const std::string& state_dir) {
+    const size_t slash = state_dir.find_last_of('/');
+    if (slash == std::string::npos || slash == 0) return std::nullopt;
+    const sandbox::SeccompCache cache(sandbox::seccomp_cache_dir(state_dir.substr(0, slash)));
+    try {
+        SandboxFilters filters;
+        // The inputs string names every argument a program is compiled
+        // from: a new argument must be added to it, or one policy's program
+        // would be loaded for another.
+        const bool audit = setup.policy.audit();
+        filters.closures = cache.get_or_compile(audit ? "closures-audit" : "closures", audit ? "audit=1" : "audit=0",
+                                                [&] { return sandbox::compile_seccomp_closures(audit); });
+        if (setup.supervised)
+            filters.notify = cache.get_or_compile("notify", "", [] { return sandbox::compile_network_notify_filter(); });
+        return filters;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
 }
 
 void add_unique(std::vector<std::string>& list, const std::string& value) {
@@ -189,10 +214,12 @@ std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::Name
         hook.args.insert(hook.args.end(), timeout_args.begin(), timeout_args.end());
         config.hooks.prestart.insert(config.hooks.prestart.begin(), hook);
     }
+    setup.filters = cached_sandbox_filters(setup, state_dir);
     return setup;
 }
 
 SandboxFilters compile_sandbox_filters(const SandboxSetup& setup) {
+    if (setup.filters) return *setup.filters;
     SandboxFilters filters;
     filters.closures = sandbox::compile_seccomp_closures(setup.policy.audit());
     if (setup.supervised) filters.notify = sandbox::compile_network_notify_filter();

@@ -33,6 +33,11 @@
 
 namespace tether {
 
+struct SandboxFilters {
+    sandbox::SeccompProgram closures;
+    sandbox::SeccompProgram notify;  // empty unless supervised
+};
+
 struct SandboxSetup {
     spec::SandboxPolicy policy;
     bool supervised = false;  // a network policy: tether-netd (and the notify filter unless kernel_enforced)
@@ -43,6 +48,9 @@ struct SandboxSetup {
     sandbox::LandlockInputs landlock_inputs;
     std::string netd_path;
     std::string admin_config_path;  // the administrator's file read, "" when none
+    // The compiled seccomp programs, from the cache of the state root (or
+    // compiled and stored there); none when the cache is off or unusable.
+    std::optional<SandboxFilters> filters;
 };
 
 // tether's --proxy-request-head-timeout and --proxy-idle-timeout (or their
@@ -63,12 +71,9 @@ std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::Name
 
 // The sandbox's seccomp programs (closures, and the notify filter when
 // supervised), compiled but not loaded. Compiling costs 3.3 ms in a fresh
-// process (libseccomp), so the init does it while the parent runs the
-// prestart hooks, whose tether-netd start-up takes longer on the other CPU.
-struct SandboxFilters {
-    sandbox::SeccompProgram closures;
-    sandbox::SeccompProgram notify;  // empty unless supervised
-};
+// process (libseccomp): prepare_sandbox takes them from the state root's
+// cache (runtime/sandbox/seccomp_cache.hpp); without one the init compiles
+// them while the parent runs the prestart hooks.
 SandboxFilters compile_sandbox_filters(const SandboxSetup& setup);
 
 // In the init: Landlock, closures, notify filter (handed over on channel).

@@ -12,6 +12,9 @@
 #               a time; the cost of one more with 10..200 in the state dir
 #   memory      peak RSS of `create` (/usr/bin/time -v); tether-netd RSS idle
 #               and under 100 connections
+#   sandboxes   N sandboxes at once (N in MANY, default "10 50 100"): the
+#               total and per-create time of N back-to-back sandboxed
+#               creates, and the RSS (and PSS) of each one's tether-netd
 #   network     connect latency (10k connects) and UDP sendto cost (200k
 #               datagrams): no sandbox, the sandbox enforced by the cgroup
 #               socket programs, and by the seccomp supervisor alone; bridge
@@ -29,6 +32,8 @@
 #   WARMUP     hyperfine warm-up runs (default 3)
 #   SCALE      state-dir sizes for the scaling benchmark (default "10 50 200")
 #   N_THROUGHPUT  containers per throughput run (default 100; QUICK=1: 20)
+#   MANY       sandbox counts for the sandboxes section (default "10 50 100";
+#              QUICK=1: "10 50")
 #   CONNECT_RUNS  runs of each connect benchmark, alternating (default 9; QUICK=1: 5)
 #   QUICK=1    fewer runs and containers (a smoke run of the script itself)
 #   BENCH_OUT  also write the table here (markdown)
@@ -43,9 +48,10 @@ RUNS=${RUNS:-$([[ $QUICK == 1 ]] && echo 10 || echo 30)}
 CONNECT_RUNS=${CONNECT_RUNS:-$([[ $QUICK == 1 ]] && echo 5 || echo 9)}
 WARMUP=${WARMUP:-3}
 SCALE=${SCALE:-$([[ $QUICK == 1 ]] && echo "10 50" || echo "10 50 200")}
+MANY=${MANY:-$([[ $QUICK == 1 ]] && echo "10 50" || echo "10 50 100")}
 N_THROUGHPUT=${N_THROUGHPUT:-$([[ $QUICK == 1 ]] && echo 20 || echo 100)}
 sections=("$@")
-[[ ${#sections[@]} -gt 0 ]] || sections=(lifecycle sandbox throughput memory network)
+[[ ${#sections[@]} -gt 0 ]] || sections=(lifecycle sandbox throughput memory sandboxes network)
 
 die() { echo "bench: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "run as root (containers with cgroups)"
@@ -379,6 +385,67 @@ netd_rss() {
     wait "$listener" 2>/dev/null || true
 }
 
+# N sandboxes alive at once, as a node running a pod of N would have them:
+# N sandboxed creates back to back (each leaves an init waiting for start
+# and its tether-netd serving), then every daemon's memory. Linear means the
+# per-create median stays flat as N grows; RSS counts the shared libc pages
+# in every daemon, PSS shares them out (the machine's real cost per daemon).
+sandboxes() {
+    local missing
+    missing=$(sandbox_missing)
+    if [[ -n $missing ]]; then
+        record "sandboxes at once" "tether" "" "n/a ($missing)"
+        return 0
+    fi
+    local b=$work/bundle-many n root i t0 t1 times p rss pss
+    local totals=() creates=() rss_rows=() pss_rows=()
+    [[ -d $b ]] || make_bundle "$b" "$sandbox_annotations"
+    for n in $MANY; do
+        root=$(root_for "$TETHER" "many-$n")
+        times=()
+        for ((i = 0; i < n; i++)); do
+            t0=$(date +%s%N)
+            "$TETHER" --root "$root" create -b "$b" "sb-$i" >/dev/null 2>"$work/many.err" ||
+                die "sandboxes: create $i of $n failed: $(tail -n1 "$work/many.err")"
+            t1=$(date +%s%N)
+            times+=("$(((t1 - t0) / 1000))")
+        done
+        rss=() pss=()
+        for ((i = 0; i < n; i++)); do
+            p=$(cat "$root/sb-$i/netd.pid" 2>/dev/null) || continue
+            rss+=("$(rss_mb "$p")")
+            pss+=("$(awk '/^Pss:/ { print $2 / 1024 }' "/proc/$p/smaps_rollup")")
+        done
+        local total_ms per_ms p90_ms
+        total_ms=$(printf '%s\n' "${times[@]}" | awk '{ s += $1 } END { printf "%.1f", s / 1000 }')
+        per_ms=$(awk -v us="$(median "${times[@]}")" 'BEGIN { printf "%.2f", us / 1000 }')
+        p90_ms=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", v[int(NR * 0.9 + 0.5)] / 1000 }')
+        totals+=("$n"$'\t'"$total_ms"$'\t'"$(awk -v t="$total_ms" -v n="$n" 'BEGIN { printf "%.2f ms per sandbox", t / n }')")
+        creates+=("$n"$'\t'"$per_ms"$'\t'"p90 $p90_ms ms")
+        rss_rows+=("$n"$'\t'"$(median "${rss[@]}")"$'\t'"max $(printf '%s\n' "${rss[@]}" | sort -g | tail -n1) MB; ${#rss[@]} daemons")
+        pss_rows+=("$n"$'\t'"$(median "${pss[@]}")"$'\t'"sum $(printf '%s\n' "${pss[@]}" | awk '{ s += $1 } END { printf "%.1f", s }') MB")
+        for ((i = 0; i < n; i++)); do "$TETHER" --root "$root" delete -f "sb-$i" >/dev/null 2>&1 || true; done
+    done
+    # One benchmark per measure, a row per N: the ratio column then reads
+    # as "the first N's figure over this N's".
+    local row bench
+    for bench in totals creates rss_rows pss_rows; do
+        local -n rows=$bench
+        local title
+        case $bench in
+            totals) title="N sandboxes created back to back: total (ms)" ;;
+            creates) title="N sandboxes: one create, median (ms)" ;;
+            rss_rows) title="N sandboxes: tether-netd RSS each, median (MB)" ;;
+            pss_rows) title="N sandboxes: tether-netd PSS each, median (MB)" ;;
+        esac
+        for row in "${rows[@]}"; do
+            IFS=$'\t' read -r n value note <<<"$row"
+            record "$title" "N=$n" "$value" "$note"
+        done
+        unset -n rows
+    done
+}
+
 # free_port: a loopback TCP port nobody listens on.
 free_port() {
     local port
@@ -534,11 +601,14 @@ print_table() {
         }' "$results"
 }
 
-ensure_hugetlb_v1
+# Only the sections that run crun need its hugetlb hierarchy.
+for section in "${sections[@]}"; do
+    [[ $section == sandboxes || $section == network ]] || { ensure_hugetlb_v1; break; }
+done
 for section in "${sections[@]}"; do
     case $section in
-        lifecycle | sandbox | throughput | memory | network) "$section" ;;
-        *) die "unknown section $section (lifecycle sandbox throughput memory network)" ;;
+        lifecycle | sandbox | throughput | memory | sandboxes | network) "$section" ;;
+        *) die "unknown section $section (lifecycle sandbox throughput memory sandboxes network)" ;;
     esac
 done
 

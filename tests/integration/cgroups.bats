@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# tether-tests: serial (reads the hugetlb hierarchy compat.bats mounts and unmounts)
 # linux.resources on this machine's real cgroup hierarchy: every limit of
 # config.json is read back from the container's cgroup files; devices are
 # checked from inside the container; nothing is left after delete or after a

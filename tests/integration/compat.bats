@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# tether-tests: serial (mounts and unmounts the host's hugetlb v1 hierarchy for crun)
 # The runtime under test next to runc and crun: the formats that podman and
 # containerd parse must match (state JSON keys, list JSON keys, pid file
 # bytes) and the lifecycle must report the same statuses.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# tether-tests: serial (timing of concurrent verbs)
 # Parallel callers: distinct containers do not interfere; verbs on one
 # container are serialised by its lock (exactly one start wins, exactly one
 # create of an id wins).

@@ -24,7 +24,7 @@
 #include "hooks/proxy/egress_proxy.hpp"
 
 using namespace tether;
-using namespace tether::netd;
+using namespace tether::hooks;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -175,6 +175,27 @@ double median(std::vector<double> values) {
     return values[values.size() / 2];
 }
 
+// "min-max" of the runs: the spread the medians hide.
+std::string spread(const std::vector<double>& values, const char* format = "%.0f") {
+    auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+    char text[64];
+    std::string f = std::string(format) + "-" + format;
+    std::snprintf(text, sizeof text, f.c_str(), *lo, *hi);
+    return text;
+}
+
+// Each run's ratio a[i] / b[i] in percent: how far one run's figure says
+// anything on a shared machine.
+std::string ratios(const std::vector<double>& a, const std::vector<double>& b) {
+    std::string out;
+    for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+        char text[16];
+        std::snprintf(text, sizeof text, "%s%.0f%%", i ? " " : "", 100 * a[i] / b[i]);
+        out += text;
+    }
+    return out;
+}
+
 uint16_t free_port() {
     UniqueFd fd = listen_tcp(loopback_v4(0));
     return local_port(fd.get());
@@ -213,22 +234,33 @@ int main(int argc, char** argv) {
 
     // Interleaved repetitions, medians: on a shared 2-core machine one run of each
     // says more about the neighbours than about the bridge.
+    // The proxy's CONNECT tunnel runs in the same rounds: every figure of a
+    // round saw the same neighbours.
+    std::string connect = "CONNECT bench.test:" + std::to_string(discard.port()) + " HTTP/1.1\r\n\r\n";
+    const size_t connect_reply = std::strlen("HTTP/1.1 200 Connection established\r\n\r\n");
     std::printf("bridge throughput (%zu MiB one way, MiB/s, median of %d interleaved runs):\n", total >> 20, repeats);
-    std::vector<double> directs, bridgeds, socats, direct_cpus, bridge_cpus;
+    std::vector<double> directs, bridgeds, socats, tunnels, direct_cpus, bridge_cpus, tunnel_cpus;
     for (int i = 0; i < repeats; ++i) {
         directs.push_back(throughput(discard.port(), total));
         direct_cpus.push_back(last_cpu_ms_per_gib);
         bridgeds.push_back(throughput(bridge_discard, total));
         bridge_cpus.push_back(last_cpu_ms_per_gib);
+        tunnels.push_back(throughput(proxy_port, total, connect, connect_reply));
+        tunnel_cpus.push_back(last_cpu_ms_per_gib);
         socats.push_back(throughput(socat_discard, total));
-        std::printf("  run %d: direct %.0f  tether-bridge %.0f  socat %.0f   (CPU ms/GiB: direct %.0f, bridge %.0f)\n",
-                    i + 1, directs.back(), bridgeds.back(), socats.back(), direct_cpus.back(), bridge_cpus.back());
+        std::printf("  run %d: direct %.0f  tether-bridge %.0f  proxy CONNECT %.0f  socat %.0f   (CPU ms/GiB: direct %.0f, "
+                    "bridge %.0f, CONNECT %.0f)\n",
+                    i + 1, directs.back(), bridgeds.back(), tunnels.back(), socats.back(), direct_cpus.back(),
+                    bridge_cpus.back(), tunnel_cpus.back());
     }
     double direct = median(directs), bridged = median(bridgeds), socat = median(socats);
     std::printf("  direct %.0f  tether-bridge %.0f (%.0f%%)  socat %.0f (%.0f%%)\n", direct, bridged,
                 100 * bridged / direct, socat, 100 * socat / direct);
-    std::printf("  CPU ms per GiB (this process): direct %.0f  tether-bridge %.0f\n", median(direct_cpus),
-                median(bridge_cpus));
+    std::printf("  spread (min-max): direct %s  tether-bridge %s  socat %s\n", spread(directs).c_str(),
+                spread(bridgeds).c_str(), spread(socats).c_str());
+    std::printf("  bridge / direct per run: %s\n", ratios(bridgeds, directs).c_str());
+    std::printf("  CPU ms per GiB (this process): direct %.0f  tether-bridge %.0f  proxy CONNECT %.0f\n",
+                median(direct_cpus), median(bridge_cpus), median(tunnel_cpus));
 
     std::printf("connection latency (connect + 1-byte echo + close, %d rounds, us, median of %d):\n", rounds, repeats);
     std::vector<double> lat_directs, lat_bridges, lat_socats;
@@ -240,15 +272,22 @@ int main(int argc, char** argv) {
     std::printf("  direct %.1f  tether-bridge %.1f  socat %.1f\n", median(lat_directs), median(lat_bridges),
                 median(lat_socats));
 
-    std::printf("proxy, keep-alive HTTP request latency (%d requests, us):\n", rounds);
-    double req_direct = request_latency_us(http.port(), "", rounds);
-    double req_proxy = request_latency_us(proxy_port, "http://bench.test:" + std::to_string(http.port()), rounds);
-    std::printf("  direct %.1f  via proxy %.1f  added %.1f\n", req_direct, req_proxy, req_proxy - req_direct);
+    std::printf("proxy, keep-alive HTTP request latency (%d requests, us, median of %d interleaved runs):\n", rounds,
+                repeats);
+    std::vector<double> req_directs, req_proxies, added;
+    for (int i = 0; i < repeats; ++i) {
+        req_directs.push_back(request_latency_us(http.port(), "", rounds));
+        req_proxies.push_back(request_latency_us(proxy_port, "http://bench.test:" + std::to_string(http.port()), rounds));
+        added.push_back(req_proxies.back() - req_directs.back());
+    }
+    std::printf("  direct %.1f  via proxy %.1f  added %.1f\n", median(req_directs), median(req_proxies), median(added));
+    std::printf("  added per run (min-max): %s\n", spread(added, "%.1f").c_str());
 
-    std::string connect = "CONNECT bench.test:" + std::to_string(discard.port()) + " HTTP/1.1\r\n\r\n";
-    double tunnel = throughput(proxy_port, total, connect, std::strlen("HTTP/1.1 200 Connection established\r\n\r\n"));
+    double tunnel = median(tunnels);
     std::printf("proxy CONNECT throughput (MiB/s): direct %.0f  via proxy %.0f (%.0f%%)\n", direct, tunnel,
                 100 * tunnel / direct);
+    std::printf("  spread (min-max): %s; CONNECT / direct per run: %s\n", spread(tunnels).c_str(),
+                ratios(tunnels, directs).c_str());
 
     kill(socat1, SIGTERM);
     kill(socat2, SIGTERM);

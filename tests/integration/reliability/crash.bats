@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# tether-tests: serial (50 parallel creates and create/delete races: load- and timing-sensitive)
 # Crash consistency: the runtime SIGKILLed at every step of create, start and
 # delete (test-only fault points, TETHER_FAULT=<name>), then `state` answers
 # without crashing and `delete --force` leaves nothing. And the state dir

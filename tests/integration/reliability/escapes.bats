@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# tether-tests: serial (races a symlink flip against 40 creates)
 # Attacks on the boundary between the host and the container, performed for
 # real: leaked fds and a cwd outside the rootfs (CVE-2024-21626), mount
 # destinations through symlinks and symlinks swapped during create

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# tether-tests: serial (counts the host's processes, open files and slab)
 # Load: many create/start/delete cycles leave the host as they found it: no
 # growth in mounts, cgroups, processes, open files or unreclaimable kernel
 # memory (where leaked namespaces, mounts and fds would sit).

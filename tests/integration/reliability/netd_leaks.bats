@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# tether-tests: serial (1,000 connections with VmRSS and fd bounds: load-sensitive)
 # Leaks: tether-netd (the per-container network daemon) under 1,000
 # connections through the loopback bridge and the egress proxy, a third of
 # whose clients are killed with SIGKILL mid-transfer or mid-request, ends
