@@ -18,6 +18,10 @@ void validate_container_id(const std::string& id) {
     if (id.empty()) throw Error("container id must not be empty");
     if (id.size() > 1024) throw Error("container id is longer than 1024 bytes");
     if (id == "." || id == "..") throw Error("invalid container id \"" + id + "\"");
+    // The state root also holds the runtime's own entries (the seccomp program
+    // cache, .tether-seccomp-cache): a container must never be able to name one.
+    if (id.starts_with(".tether-"))
+        throw Error("invalid container id \"" + id + "\": names beginning with .tether- are reserved for the runtime");
     for (unsigned char c : id) {
         if (c == '/' || c < 0x21 || c == 0x7f)
             throw Error("invalid container id \"" + id + "\": only printable characters without '/' are allowed");

@@ -145,13 +145,14 @@ teardown() {
     no_problems
 }
 
-@test "bad input [container ids: /, .., control characters, too long]" {
+@test "bad input [container ids: /, .., reserved names, control characters, too long]" {
     local long
     long=$(printf 'a%.0s' {1..2000})
     refuse_args id-slash 'id' create --bundle "$BUNDLE" 'a/b'
     refuse_args id-only-slash 'id' create --bundle "$BUNDLE" '/'
     refuse_args id-dotdot 'id' create --bundle "$BUNDLE" '..'
     refuse_args id-dot 'id' create --bundle "$BUNDLE" '.'
+    refuse_args id-reserved 'id|reserved' create --bundle "$BUNDLE" '.tether-seccomp-cache'
     refuse_args id-dotdot-path 'id' create --bundle "$BUNDLE" '../../etc'
     refuse_args id-empty 'id' create --bundle "$BUNDLE" ''
     refuse_args id-newline 'id' create --bundle "$BUNDLE" $'abc\ndef'
