@@ -151,3 +151,35 @@ docker_runtime_root() {
     assert_success
     assert_output "$(host_netns)"
 }
+
+@test "docker: a failing prestart hook's stderr and exit status reach the docker user" {
+    # Docker has no hooks directory: a runtime entry whose wrapper adds a
+    # failing prestart hook to the bundle's config.json before tether's create
+    # stands in for a misconfigured hook. The wrapper is registered with
+    # dockerd's reload (SIGHUP re-reads --config-file's runtimes).
+    local wrapper=$DOCKERD_DIR/tether-boom hook=$DOCKERD_DIR/boom.sh
+    printf '#!/bin/sh\ncat >/dev/null\necho "boom: the database is not there" >&2\nexit 3\n' >"$hook"
+    cat >"$wrapper" <<EOF
+#!/bin/sh
+prev=
+for arg in "\$@"; do
+    if [ "\$prev" = --bundle ]; then
+        jq '.hooks.prestart += [{path: "$hook"}]' "\$arg/config.json" >"\$arg/config.json.boom" &&
+            mv "\$arg/config.json.boom" "\$arg/config.json"
+    fi
+    prev=\$arg
+done
+exec "$RUNTIME" "\$@"
+EOF
+    chmod +x "$hook" "$wrapper"
+    jq --arg w "$wrapper" '.runtimes["tether-boom"] = {path: $w}' "$DOCKERD_DIR/daemon.json" >"$DOCKERD_DIR/daemon.json.new"
+    mv "$DOCKERD_DIR/daemon.json.new" "$DOCKERD_DIR/daemon.json"
+    kill -HUP "$(cat "$DOCKERD_DIR/dockerd.started-pid")"
+    retry_until 20 sh -c "'$DOCKER_CLI' info --format '{{json .Runtimes}}' | grep -q tether-boom" ||
+        fail "dockerd did not register the tether-boom runtime"
+    run d run --rm --runtime tether-boom --network none "$IMAGE_NAME" echo must-not-run
+    assert_failure
+    refute_output --partial must-not-run
+    assert_output --partial "$hook failed with exit status 3"
+    assert_output --partial "boom: the database is not there"
+}

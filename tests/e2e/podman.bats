@@ -284,3 +284,20 @@ cgroup_file() {
     assert_success
     assert_output privileged
 }
+
+@test "podman: a failing prestart hook's stderr and exit status reach the podman user" {
+    # A hooks.d entry (podman --hooks-dir) that fails the way a misconfigured
+    # hook does: a line on stderr, exit 3. runc puts the hook's stderr into its
+    # error; so does tether, and podman shows that error from --log.
+    local dir=$BATS_TEST_TMPDIR/hooks.d
+    mkdir -p "$dir"
+    printf '#!/bin/sh\ncat >/dev/null\necho "boom: the database is not there" >&2\nexit 3\n' >"$dir/boom.sh"
+    chmod +x "$dir/boom.sh"
+    jq -n --arg path "$dir/boom.sh" \
+        '{version: "1.0.0", hook: {path: $path}, when: {always: true}, stages: ["prestart"]}' >"$dir/boom.json"
+    run pm run --rm --hooks-dir "$dir" --network none "$IMAGE_NAME" echo must-not-run
+    assert_failure
+    refute_output --partial must-not-run
+    assert_output --partial "$dir/boom.sh failed with exit status 3"
+    assert_output --partial "boom: the database is not there"
+}
