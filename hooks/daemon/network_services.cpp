@@ -165,8 +165,10 @@ NetworkServices::NetworkServices(const spec::NetworkPolicy& network, const hooks
         if (own_namespace && transparent) {
             dns_ = std::make_unique<dns::DnsResponder>(
                 *loop_, proxy_->context(), [log, container_id](const dns::DnsDecision& decision) {
-                    // write_soon: a burst of queries costs one write(2).
-                    log->write_soon(dns_decision_line(decision, container_id));
+                    // write, not write_soon: the rate limit bounds the lines,
+                    // and the responder's last line is written as the daemon
+                    // stops.
+                    log->write(dns_decision_line(decision, container_id));
                 });
             for (UniqueFd& socket : hooks::bind_udp_loopback_in_netns(container_netns, dns::kDnsPortInNamespace))
                 dns_->add_socket(std::move(socket));

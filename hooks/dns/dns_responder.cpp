@@ -52,6 +52,13 @@ DnsResponder::DnsResponder(EventLoop& loop, ProxyContext& proxy, OnDecision on_d
       bucket_(limits.queries_per_second, limits.burst) {}
 
 DnsResponder::~DnsResponder() {
+    // The refusals of a flood's last second were not logged yet.
+    if (unlogged_refusals_) {
+        DnsDecision summary;
+        summary.rule = "dns-rate-limit";
+        summary.error = std::to_string(unlogged_refusals_) + " rate-limited queries not logged";
+        on_decision_(summary);
+    }
     *alive_ = false;
     for (auto& socket : sockets_) loop_.unwatch(socket->token);
 }
@@ -103,8 +110,9 @@ void DnsResponder::handle(int fd, const SocketAddress& client, const Query& quer
         }
         last_limit_log_ = now;
         decision.rule = "dns-rate-limit";
+        decision.error = "rate limit reached";
         if (unlogged_refusals_)
-            decision.error = std::to_string(unlogged_refusals_) + " earlier rate-limited queries not logged";
+            decision.error += "; " + std::to_string(unlogged_refusals_) + " rate-limited queries not logged";
         unlogged_refusals_ = 0;
         on_decision_(decision);
         return;

@@ -16,7 +16,8 @@
 // No query is ever passed upstream: the only host-side lookups are of
 // allowlisted names, made by the host's resolver as the proxy's are.
 // Every answer is a decision line (syscall "dns"); refusals for the rate
-// limit are logged once a second with the count of those not logged.
+// limit are logged once a second, with the count of those not logged (and
+// that count once more when the responder goes, if a flood was going on).
 #pragma once
 
 #include <chrono>

@@ -212,6 +212,13 @@ TEST_F(DnsResponderTest, AFloodIsRateLimitedAndLoggedOnce) {
     for (const auto& d : decisions(6)) limit_lines += d.rule == "dns-rate-limit";
     EXPECT_GE(limit_lines, 1);
     EXPECT_LE(limit_lines, 3);  // one a second, not one a query
+    // Going away, the responder counts the refusals it did not log.
+    loop_.stop();
+    thread_.join();
+    responder_.reset();
+    auto last = decisions().back();
+    EXPECT_EQ(last.rule, "dns-rate-limit");
+    EXPECT_NE(last.error.find("rate-limited queries not logged"), std::string::npos) << last.error;
 }
 
 TEST(DnsTokenBucket, RefillsAtItsRate) {
