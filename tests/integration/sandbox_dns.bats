@@ -114,9 +114,11 @@ dns_lines() {
     ns_server resolver_tcp "$_TCP_SERVER" 192.0.2.53 53
     # TCP 53 is a direct TCP connect: the transparent proxy takes it and,
     # finding no TLS SNI or HTTP Host, resets it without dialling.
-    run_in_container "nslookup allowed.test 192.0.2.53; nslookup allowed.test 8.8.8.8; probe udp 192.0.2.53 53; echo x | timeout 5 nc 192.0.2.53 53; echo tcp done"
+    run_in_container "nslookup allowed.test 192.0.2.53; nslookup allowed.test 8.8.8.8; probe dnsflood 192.0.2.53 3; probe dnsflood ::ffff:192.0.2.53 3; probe udp 192.0.2.53 53; echo x | timeout 5 nc 192.0.2.53 53; echo tcp done"
     assert_success
     [[ $(grep -c "Address: 192.0.2.10" <<<"$output") == 2 ]]
+    # Each reply comes from the address the query went to (recvmsg4/6).
+    [[ $(grep -c "^answered=3 refused=0 lost=0 foreign=0$" <<<"$output") == 2 ]]
     assert_output --partial "Server:		8.8.8.8"
     assert_line "tcp done"
     [[ $(server_count resolver_udp) == 0 ]]

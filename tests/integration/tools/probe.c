@@ -20,7 +20,10 @@
  *   probe dnsflood ADDR N          N DNS queries (A, r<i>.flood.test) on one
  *                                  UDP socket to ADDR:53 as fast as replies
  *                                  come (1 s timeout each): "answered=<n>
- *                                  refused=<n> lost=<n>" (REFUSED counted apart)
+ *                                  refused=<n> lost=<n> foreign=<n>" (REFUSED
+ *                                  counted apart; foreign: replies whose
+ *                                  source is not ADDR:53, which a stub
+ *                                  resolver would drop)
  *   probe udpconnect ADDR PORT     UDP connect, then send "probe" with no
  *                                  address (the errno of the step that failed)
  *   probe tfo ADDR PORT            TCP Fast Open: sendto "probe" with
@@ -221,7 +224,7 @@ static int do_dnsflood(const char *addr, const char *count) {
     struct sockaddr_storage ss;
     socklen_t len = make_address(addr, "53", &ss);
     if (!len) return usage();
-    int n = atoi(count), answered = 0, refused = 0, lost = 0;
+    int n = atoi(count), answered = 0, refused = 0, lost = 0, foreign = 0;
     int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
     if (fd < 0) return report(0, errno);
     struct timeval timeout = {1, 0};
@@ -240,12 +243,16 @@ static int do_dnsflood(const char *addr, const char *count) {
         memcpy(q + at, "\005flood\004test\000\000\001\000\001", 16);
         at += 16;
         if (sendto(fd, q, at, 0, (struct sockaddr *)&ss, len) != (ssize_t)at) return report(0, errno);
-        ssize_t got = recv(fd, r, sizeof r, 0);
+        struct sockaddr_storage from;
+        socklen_t from_len = sizeof from;
+        memset(&from, 0, sizeof from);
+        ssize_t got = recvfrom(fd, r, sizeof r, 0, (struct sockaddr *)&from, &from_len);
+        if (got >= 0 && (from_len != len || memcmp(&from, &ss, len) != 0)) ++foreign;
         if (got < 12) ++lost;
         else if ((r[3] & 0xf) == 5) ++refused;
         else ++answered;
     }
-    printf("answered=%d refused=%d lost=%d\n", answered, refused, lost);
+    printf("answered=%d refused=%d lost=%d foreign=%d\n", answered, refused, lost, foreign);
     return 0;
 }
 
