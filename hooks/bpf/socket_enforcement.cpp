@@ -88,6 +88,12 @@ SocketEnforcement SocketEnforcement::attach(const SocketRules& rules, const std:
         maps.original_by_cookie = original_by_cookie.get();
         maps.original_by_client = e.original_by_client_.get();
     }
+    UniqueFd dns_by_cookie;
+    if (rules.dns_port) {
+        dns_by_cookie = create_lru_hash_map(sizeof(uint64_t), sizeof(OriginalDestination), kDnsQueryEntries,
+                                            "tether_dns_ck");
+        maps.dns_by_cookie = dns_by_cookie.get();
+    }
     if (rules.track_bound_ports) {
         bound_ports = create_array_map(kBoundPortsBitmapBytes, 1, "tether_bound");
         maps.bound_ports = bound_ports.get();

@@ -72,5 +72,10 @@ inline constexpr uint32_t kEventRingBytes = 64 * 1024;
 // if they ever arrive, are refused). Preallocated: two maps of this many
 // entries are about 0.8 MiB of kernel memory per transparent sandbox.
 inline constexpr uint32_t kOriginalDestinationEntries = 4096;
+// UDP sockets with a query in flight to the DNS responder (one entry per
+// socket, its last query's destination). LRU: a socket pushed out by a flood
+// of others gets the responder's own address as the reply's source, which
+// its resolver drops; it then asks again.
+inline constexpr uint32_t kDnsQueryEntries = 1024;
 
 }  // namespace tether::hooks::bpf

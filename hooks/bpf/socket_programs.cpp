@@ -65,6 +65,7 @@ public:
 
     std::vector<bpf_insn> destination() {
         prologue();
+        jump_if_dns();
         if (family_ == Family::v6) {
             destination_v6();
         } else {
@@ -337,11 +338,28 @@ private:
         a_.bind(not_tcp);
     }
 
+    // UDP to port 53, whatever the address (loopback included: a resolv.conf
+    // naming 127.0.0.53 has nothing listening there): to the DNS responder.
+    // Before every other rule, so that allowDNS or a resolver rule never lets
+    // a query leave the namespace.
+    void jump_if_dns() {
+        if (!rules_.dns_port || op_ == EventOp::bind) return;
+        Label not_dns = a_.new_label();
+        a_.jne(R8, 53, not_dns);
+        a_.load32(R1, R6, kSocketType);
+        a_.jne(R1, SOCK_DGRAM, not_dns);
+        a_.load32(R1, R6, kProtocol);
+        a_.jne(R1, IPPROTO_UDP, not_dns);
+        a_.jump(outcome(Rule::dns_responder));
+        a_.bind(not_dns);
+    }
+
     // After the event (which names the original destination): file it under
-    // the socket's cookie for the handoff program, then point the connect at
-    // the transparent listener. The rewrite happens in this same run, after
-    // the decision: nothing of the container's can change either in between.
-    void transparent_redirect() {
+    // the socket's cookie in `map` (the handoff program's, or recvmsg4/6's),
+    // then point the call at `port` on the same family's loopback. The
+    // rewrite happens in this same run, after the decision: nothing of the
+    // container's can change either in between.
+    void redirect(int map, uint16_t port) {
         a_.mov(R1, R6);
         a_.call(kHelperSocketCookie);
         a_.store64(R10, kCookieKey, R0);
@@ -358,7 +376,7 @@ private:
         a_.load32(R1, R6, kUserPort);
         a_.store32(R10, field(offsetof(OriginalDestination, port_be)), R1);
         a_.store32(R10, field(offsetof(OriginalDestination, family)), family_ == Family::v4 ? 4 : 6);
-        a_.load_map(R1, maps_.original_by_cookie);
+        a_.load_map(R1, map);
         a_.mov(R2, R10);
         a_.add(R2, kCookieKey);
         a_.mov(R3, R10);
@@ -389,7 +407,7 @@ private:
             a_.store32(R6, kUserIp6 + 12, R1);
             a_.bind(port);
         }
-        a_.mov(R1, static_cast<int32_t>(htons(rules_.transparent_port)));
+        a_.mov(R1, static_cast<int32_t>(htons(port)));
         a_.store32(R6, kUserPort, R1);
     }
 
@@ -398,11 +416,13 @@ private:
         for (const auto& [rule, label] : outcomes_) {
             const RuleInfo& info = rule_info(rule);
             a_.bind(label);
-            bool log = !info.allows || op_ != EventOp::sendmsg;
+            // The DNS responder logs each answer itself.
+            bool log = !info.allows || (op_ != EventOp::sendmsg && rule != Rule::dns_responder);
             EventVerdict verdict = info.allows ? EventVerdict::allow
                                                : (rules_.audit ? EventVerdict::audit_deny : EventVerdict::deny);
             if (log) emit_event(rule, verdict);
-            if (rule == Rule::transparent_proxy) transparent_redirect();
+            if (rule == Rule::transparent_proxy) redirect(maps_.original_by_cookie, rules_.transparent_port);
+            if (rule == Rule::dns_responder) redirect(maps_.dns_by_cookie, rules_.dns_port);
             if (info.allows || rules_.audit) {
                 a_.mov(R0, 1);
             } else {
@@ -528,6 +548,77 @@ std::vector<bpf_insn> handoff_program(const ProgramMaps& maps) {
     return a.finish();
 }
 
+// BPF_CGROUP_UDP4/6_RECVMSG: a datagram from the DNS responder (the family's
+// loopback, port `dns_port`) gets as its source the address the socket last
+// sent a query to, so the stub resolver takes the reply as its server's.
+// Anything else is left as it is. A recvmsg program cannot refuse: R0 is 1.
+std::vector<bpf_insn> recvmsg_program(const ProgramMaps& maps, Family family, uint16_t dns_port) {
+    Assembler a;
+    Assembler::Label out = a.new_label(), ours = a.new_label(), v6_native = a.new_label();
+    a.mov(R6, R1);
+    a.load32(R1, R6, kUserPort);
+    a.be16(R1);
+    a.jne(R1, dns_port, out);
+    if (family == Family::v4) {
+        a.load32(R1, R6, kUserIp4);
+        a.jne(R1, kIpv4Loopback, out);
+    } else {
+        // ::1, or ::ffff:127.0.0.1 (a v4-mapped query went to the v4 socket).
+        a.load32(R2, R6, kUserIp6);
+        a.load32(R3, R6, kUserIp6 + 4);
+        a.load32(R4, R6, kUserIp6 + 8);
+        a.load32(R5, R6, kUserIp6 + 12);
+        a.jne(R2, 0, out);
+        a.jne(R3, 0, out);
+        a.jeq(R4, 0, v6_native);
+        a.jne(R4, kMappedPrefix, out);
+        a.jne(R5, kIpv4Loopback, out);
+        a.jump(ours);
+        a.bind(v6_native);
+        a.jne(R5, kIpv6Loopback, out);
+    }
+    a.bind(ours);
+    a.mov(R1, R6);
+    a.call(kHelperSocketCookie);
+    a.store64(R10, kCookieKey, R0);
+    a.load_map(R1, maps.dns_by_cookie);
+    a.mov(R2, R10);
+    a.add(R2, kCookieKey);
+    a.call(kHelperMapLookup);
+    a.jeq64(R0, 0, out);
+    if (family == Family::v4) {
+        a.load32(R1, R0, offsetof(OriginalDestination, address));
+        a.store32(R6, kUserIp4, R1);
+    } else {
+        // A v6 socket's datagram to ::ffff:a.b.c.d went through sendmsg4
+        // (udpv6_sendmsg hands v4-mapped destinations to udp_sendmsg), which
+        // filed the IPv4 address: it is given back v4-mapped.
+        Assembler::Label native = a.new_label(), copied = a.new_label();
+        a.load32(R1, R0, offsetof(OriginalDestination, family));
+        a.jne(R1, 4, native);
+        a.mov(R1, 0);
+        a.store32(R6, kUserIp6, R1);
+        a.store32(R6, kUserIp6 + 4, R1);
+        a.mov(R1, kMappedPrefix);
+        a.store32(R6, kUserIp6 + 8, R1);
+        a.load32(R1, R0, offsetof(OriginalDestination, address));
+        a.store32(R6, kUserIp6 + 12, R1);
+        a.jump(copied);
+        a.bind(native);
+        for (int i = 0; i < 4; ++i) {
+            a.load32(R1, R0, static_cast<int16_t>(offsetof(OriginalDestination, address) + 4 * i));
+            a.store32(R6, static_cast<int16_t>(kUserIp6 + 4 * i), R1);
+        }
+        a.bind(copied);
+    }
+    a.load32(R1, R0, offsetof(OriginalDestination, port_be));
+    a.store32(R6, kUserPort, R1);
+    a.bind(out);
+    a.mov(R0, 1);
+    a.exit();
+    return a.finish();
+}
+
 }  // namespace
 
 std::vector<SocketProgram> build_socket_programs(const SocketRules& rules, const ProgramMaps& maps) {
@@ -551,6 +642,10 @@ std::vector<SocketProgram> build_socket_programs(const SocketRules& rules, const
             Generator(rules, maps, EventOp::bind, Family::v4).post_bind());
         add("post_bind6", BPF_PROG_TYPE_CGROUP_SOCK, BPF_CGROUP_INET6_POST_BIND,
             Generator(rules, maps, EventOp::bind, Family::v6).post_bind());
+    }
+    if (rules.dns_port) {
+        add("recvmsg4", kSockAddr, BPF_CGROUP_UDP4_RECVMSG, recvmsg_program(maps, Family::v4, rules.dns_port));
+        add("recvmsg6", kSockAddr, BPF_CGROUP_UDP6_RECVMSG, recvmsg_program(maps, Family::v6, rules.dns_port));
     }
     if (rules.transparent_port) add("handoff", BPF_PROG_TYPE_SOCK_OPS, BPF_CGROUP_SOCK_OPS, handoff_program(maps));
     return programs;

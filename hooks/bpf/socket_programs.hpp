@@ -10,11 +10,18 @@
 //                are refused and wildcard binds narrowed to loopback
 //   post_bind4/6 host network: record the ports the sandbox bound, which it
 //                may then reach (decision.cpp "sandbox-bound-port")
+//   recvmsg4/6   allowlist-only DNS: the source of the responder's reply
+//                becomes the address the query was sent to
 //   handoff      transparent egress (sock_ops, TCP_CONNECT_CB): files the
 //                original destination under the client's address and port
 // With transparent egress on, connect4/6 rewrite a TCP connect to a
 // non-loopback address into one to the proxy's transparent listener on the
 // same family's loopback, and record where it was going.
+// With the DNS responder on, connect4/6 and sendmsg4/6 rewrite UDP to port 53
+// of any address into the responder's loopback port first (before any other
+// rule: no UDP query leaves the namespace), filing the original destination
+// under the socket's cookie for recvmsg4/6; stub resolvers (glibc, musl)
+// drop a reply whose source is not the server they asked.
 // A v6 program decides a v4-mapped address by the IPv4 rules.
 // A refused call gets the rule's errno through bpf_set_retval (5.18) and an
 // event in the ring buffer; allowed connects and binds get an event too
@@ -76,6 +83,9 @@ struct ProgramMaps {
     // Transparent egress only (BPF_MAP_TYPE_LRU_HASH):
     int original_by_cookie = -1;  // u64 cookie -> OriginalDestination
     int original_by_client = -1;  // ClientKey -> OriginalDestination
+    // DNS responder only (BPF_MAP_TYPE_LRU_HASH): u64 cookie -> the last
+    // OriginalDestination a UDP socket sent a query to.
+    int dns_by_cookie = -1;
 };
 inline constexpr uint32_t kBoundPortsBitmapBytes = 65536 / 8;
 
@@ -87,7 +97,8 @@ struct SocketProgram {
 };
 
 // The programs for `rules` (post_bind only when rules.track_bound_ports; the
-// sock_ops program "handoff" only when rules.transparent_port).
+// sock_ops program "handoff" only when rules.transparent_port; recvmsg4/6
+// only when rules.dns_port).
 std::vector<SocketProgram> build_socket_programs(const SocketRules& rules, const ProgramMaps& maps);
 
 }  // namespace tether::hooks::bpf

@@ -31,6 +31,7 @@ const RuleInfo kRules[] = {
     {"bind-wildcard-narrowed-to-loopback", true, 0, ""},
     {"bind-non-loopback-on-host-network", false, EACCES, ""},
     {"transparent-proxy", true, 0, ""},
+    {"dns-responder", true, 0, ""},
 };
 static_assert(sizeof kRules / sizeof kRules[0] == kLastRule + 1);
 
@@ -74,6 +75,7 @@ SocketRules socket_rules_for(const SupervisorPolicy& policy) {
     rules.audit = policy.audit;
     // Audit mode enforces nothing, so it redirects nothing either.
     if (!policy.audit) rules.transparent_port = policy.transparent_port;
+    if (!policy.audit && policy.mode != NetworkMode::host) rules.dns_port = policy.dns_port;
     return rules;
 }
 

@@ -41,8 +41,9 @@ enum class Rule : uint8_t {
     bind_wildcard_narrowed,
     bind_non_loopback_on_host_network,
     transparent_proxy,  // a direct TCP connect, redirected to the egress proxy (issue 21)
+    dns_responder,      // UDP to port 53, redirected to tether-netd's DNS responder (issue 21)
 };
-inline constexpr uint8_t kLastRule = static_cast<uint8_t>(Rule::transparent_proxy);
+inline constexpr uint8_t kLastRule = static_cast<uint8_t>(Rule::dns_responder);
 
 struct RuleInfo {
     const char* name;        // the decision log's "rule"
@@ -74,6 +75,12 @@ struct SocketRules {
     // transparent listener on this port of the same family's loopback
     // (0: off, a direct connect is refused as direct-egress).
     uint16_t transparent_port = 0;
+    // Allowlist-only DNS (own network namespace): a UDP connect or datagram
+    // to port 53 of any address is rewritten to this port of the same
+    // family's loopback, where tether-netd answers; the reply's source is
+    // rewritten back to the address the query was sent to (recvmsg4/6).
+    // 0: off.
+    uint16_t dns_port = 0;
 };
 
 SocketRules socket_rules_for(const SupervisorPolicy& policy);

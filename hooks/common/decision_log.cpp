@@ -64,6 +64,10 @@ std::string decision_to_json(const Decision& d) {
         out += ",\"duration_ms\":";
         out += duration;
         field("error", d.error);
+    } else if (d.is_dns()) {
+        field("qtype", d.protocol);
+        field("answer", d.upstream);
+        field("error", d.error);
     }
     out.push_back('}');
     return out;
@@ -131,6 +135,8 @@ std::optional<Decision> decision_from_json(std::string_view line) {
             else if (key == "namespace") d.pod_namespace = value;
             else if (key == "protocol") d.protocol = value;
             else if (key == "upstream") d.upstream = value;
+            else if (key == "qtype") d.protocol = value;
+            else if (key == "answer") d.upstream = value;
             else if (key == "bytes_up") d.bytes_up = std::stoull(value);
             else if (key == "bytes_down") d.bytes_down = std::stoull(value);
             else if (key == "duration_ms") d.duration_ms = std::stod(value);

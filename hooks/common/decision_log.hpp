@@ -17,6 +17,8 @@
 //   (the address dialled, "" when none was), "bytes_up" (container ->
 //   upstream), "bytes_down", "duration_ms", "error" (why an allowed request
 //   failed: "connect: Connection refused"; "" otherwise).
+// Lines of the DNS responder (syscall "dns", issue 21) carry "qtype" ("A",
+// "TXT", ...), "answer" (the addresses given, comma-separated) and "error".
 #pragma once
 
 #include <chrono>
@@ -61,6 +63,10 @@ struct Decision {
     std::string pod_namespace;
 
     bool is_connection() const { return syscall == "proxy" || syscall == "bridge"; }
+    // The container's DNS responder (syscall "dns"): address is the name
+    // asked for, protocol the query type (written as "qtype"), upstream the
+    // addresses answered (written as "answer", comma-separated).
+    bool is_dns() const { return syscall == "dns"; }
 };
 
 // One JSON object, no trailing newline.

@@ -23,6 +23,7 @@
 #include "hooks/daemon/control_server.hpp"
 #include "hooks/daemon/isolation.hpp"
 #include "hooks/daemon/network_services.hpp"
+#include "hooks/dns/dns_responder.hpp"
 #include "hooks/daemon/policy_from_state.hpp"
 #include "hooks/protocol.hpp"
 #include "runtime/core/error.hpp"
@@ -315,7 +316,12 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
         // programs (a plain OCI hook). In an own namespace the listener's
         // port is known in advance.
         bool transparent = p.transparent && p.enforced;
-        if (transparent && p.policy.mode != NetworkMode::host) p.policy.transparent_port = kTransparentPortInNamespace;
+        if (transparent && p.policy.mode != NetworkMode::host) {
+            p.policy.transparent_port = kTransparentPortInNamespace;
+            // Allowlist-only DNS comes with transparent egress in an own
+            // namespace (NetworkServices makes the responder).
+            p.policy.dns_port = dns::kDnsPortInNamespace;
+        }
         std::future<KernelEnforcement> early_enforcement;
         if (p.enforced && p.policy.mode != NetworkMode::host)
             early_enforcement = std::async(std::launch::async, [&p, &log] { return enforce_in_kernel(p, log); });

@@ -2,6 +2,7 @@
 
 #include "spec/annotation_keys.hpp"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 
 #include "hooks/bpf/original_destinations.hpp"
 #include "hooks/bridge/loopback_bridge.hpp"
+#include "hooks/dns/dns_responder.hpp"
 #include "hooks/net/event_loop.hpp"
 #include "hooks/net/netns_listen.hpp"
 #include "hooks/net/socket_util.hpp"
@@ -66,6 +68,23 @@ Decision bridge_decision_line(const hooks::BridgeConnectionReport& r, const std:
     line.bytes_down = r.stats.bytes_upstream_to_client;
     if (r.connect_error) line.error = std::string("connect: ") + std::strerror(r.connect_error);
     else if (r.stats.reset) line.error = "reset";
+    return line;
+}
+
+Decision dns_decision_line(const dns::DnsDecision& d, const std::string& container_id) {
+    Decision line;
+    line.container_id = container_id;
+    line.comm = "tether-netd";
+    line.syscall = "dns";
+    line.family = d.family == AF_INET6 ? "inet6" : "inet";
+    line.address = d.name;
+    line.port = dns::kDnsPortInNamespace;
+    line.verdict = d.allowed ? "allow" : "deny";
+    line.rule = d.rule;
+    line.annotation = d.annotation;
+    line.protocol = d.type;
+    line.upstream = d.answer;
+    line.error = d.error;
     return line;
 }
 
@@ -143,6 +162,18 @@ NetworkServices::NetworkServices(const spec::NetworkPolicy& network, const hooks
             log->write(proxy_decision_line(decision, container_id));
         };
         proxy_ = std::make_unique<hooks::EgressProxy>(*loop_, std::move(config));
+        if (own_namespace && transparent) {
+            dns_ = std::make_unique<dns::DnsResponder>(
+                *loop_, proxy_->context(), [log, container_id](const dns::DnsDecision& decision) {
+                    // write, not write_soon: the rate limit bounds the lines,
+                    // and the responder's last line is written as the daemon
+                    // stops.
+                    log->write(dns_decision_line(decision, container_id));
+                });
+            for (UniqueFd& socket : hooks::bind_udp_loopback_in_netns(container_netns, dns::kDnsPortInNamespace))
+                dns_->add_socket(std::move(socket));
+            dns_port_ = dns::kDnsPortInNamespace;
+        }
         if (own_namespace) {
             for (UniqueFd& listener : proxy_listeners) proxy_->add_listener(std::move(listener));
             proxy_port_ = kProxyPortInNamespace;
@@ -200,7 +231,9 @@ NetworkServices::~NetworkServices() {
         loop_->stop();
         thread_.join();
     }
-    // Bridge and proxies before the loop they are registered with.
+    // Bridge and proxies before the loop they are registered with; the
+    // responder before the proxy whose resolver it uses.
+    dns_.reset();
     transparent_.reset();
     proxy_.reset();
     bridge_.reset();

@@ -19,6 +19,10 @@
 // connect4/6 programs send direct TCP connects (transparent_proxy.hpp). It
 // serves only once enable_transparent() gives it the kernel's record of
 // original destinations; without it the listener is closed.
+// Allowlist-only DNS (issue 21), with transparent egress in the container's
+// own namespace: the DNS responder on UDP 127.0.0.1:53 and [::1]:53 in the
+// container's namespace (hooks/dns/dns_responder.hpp), where the kernel's
+// programs send every UDP datagram to port 53.
 // The proxy runs when allowedDomains or allowedHosts is non-empty: with no allowed name it
 // could only answer 403, and the container is told to use it through
 // HTTP_PROXY, so it would then only learn that everything is refused.
@@ -46,6 +50,9 @@ class EventLoop;
 class LoopbackBridge;
 class EgressProxy;
 class TransparentProxy;
+namespace dns {
+class DnsResponder;
+}
 }  // namespace tether::hooks
 
 namespace tether::hooks {
@@ -70,7 +77,8 @@ public:
     // Creates the listeners (throws tether::Error naming what failed).
     // container_netns: an fd of /proc/<init>/ns/net; unused on the host network.
     // transparent: make the transparent listener (the policy wants it and
-    // the administrator allows it).
+    // the administrator allows it); in an own namespace, the DNS responder
+    // too.
     NetworkServices(const spec::NetworkPolicy& network, const hooks::ProxyTimeouts& proxy_timeouts, NetworkMode mode,
                     int container_netns, std::string container_id, std::shared_ptr<DecisionLog> log,
                     bool transparent = false);
@@ -86,6 +94,8 @@ public:
     // `original_destinations` (the kernel's map). Before start().
     void enable_transparent(UniqueFd original_destinations);
     size_t bridged_port_count() const { return bridged_ports_; }
+    // The DNS responder's port in the container's namespace (0: none).
+    uint16_t dns_port() const { return dns_port_; }
 
     // Starts the loop thread. Call after the signal mask is set (the thread
     // inherits it) and before reporting ready. If the loop fails, the whole
@@ -97,10 +107,12 @@ private:
     std::unique_ptr<hooks::LoopbackBridge> bridge_;
     std::unique_ptr<hooks::EgressProxy> proxy_;
     std::unique_ptr<hooks::TransparentProxy> transparent_;
+    std::unique_ptr<hooks::dns::DnsResponder> dns_;
     std::vector<UniqueFd> transparent_listeners_;  // until enable_transparent
     std::thread thread_;
     uint16_t proxy_port_ = 0;
     uint16_t transparent_port_ = 0;
+    uint16_t dns_port_ = 0;
     size_t bridged_ports_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <net/if.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -45,7 +46,46 @@ std::vector<UniqueFd> make_listeners(const std::vector<uint16_t>& ports) {
     return listeners;
 }
 
+UniqueFd bind_udp(const SocketAddress& address) {
+    UniqueFd fd(::socket(address.family(), SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd) throw_errno("socket for UDP " + address.to_string());
+    int one = 1;
+    if (address.family() == AF_INET6 && setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one) != 0)
+        throw_errno("IPV6_V6ONLY");
+    if (::bind(fd.get(), address.get(), address.length) != 0) throw_errno("bind UDP " + address.to_string());
+    return fd;
+}
+
+std::vector<UniqueFd> make_udp_sockets(uint16_t port) {
+    bring_loopback_up();
+    std::vector<UniqueFd> sockets;
+    sockets.push_back(bind_udp(loopback_v4(port)));
+    try {
+        sockets.push_back(bind_udp(loopback_v6(port)));
+    } catch (const Error& e) {
+        int err = e.error_number();
+        if (err != EADDRNOTAVAIL && err != EAFNOSUPPORT) throw;
+    }
+    return sockets;
+}
+
 }  // namespace
+
+std::vector<UniqueFd> bind_udp_loopback_in_netns(int netns_fd, uint16_t port) {
+    std::vector<UniqueFd> sockets;
+    std::exception_ptr failure;
+    std::thread helper([&] {
+        try {
+            if (setns(netns_fd, CLONE_NEWNET) != 0) throw_errno("setns into the container's network namespace");
+            sockets = make_udp_sockets(port);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+    });
+    helper.join();
+    if (failure) std::rethrow_exception(failure);
+    return sockets;
+}
 
 std::vector<UniqueFd> listen_loopback_in_netns(int netns_fd, const std::vector<uint16_t>& ports) {
     std::vector<UniqueFd> listeners;

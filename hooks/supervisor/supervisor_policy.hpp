@@ -41,6 +41,11 @@ struct SupervisorPolicy {
     // only where those programs are not attached, and then nothing
     // redirects.
     uint16_t transparent_port = 0;
+    // Allowlist-only DNS (issue 21, own network namespace only): the port of
+    // tether-netd's DNS responder on the container's loopback, 0 when off;
+    // the kernel programs send every UDP datagram to port 53 there
+    // (hooks/dns/dns_responder.hpp).
+    uint16_t dns_port = 0;
 };
 
 }  // namespace tether::hooks

@@ -6,7 +6,7 @@
 #   FUZZ_SECONDS=60        time per target (the test command uses 60)
 #   FUZZ_BUILD_DIR=dir     objects, binaries, working corpora, crash files
 #                          (default <repo>/build-fuzz)
-#   FUZZ_TARGETS="config process resources state policy"
+#   FUZZ_TARGETS="config process resources state policy dns"
 #   tests/fuzz/run.sh --build-only
 #
 # The seed corpus is copied, never written to: new inputs libFuzzer finds stay
@@ -19,7 +19,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 out=${FUZZ_BUILD_DIR:-$repo/build-fuzz}
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-config process resources state policy}
+targets=${FUZZ_TARGETS:-config process resources state policy dns}
 cxx=${FUZZ_CXX:-clang++-14}
 ar=${FUZZ_AR:-llvm-ar-14}
 # Objects take fuzzer-no-link (coverage only); the targets link the fuzzer main.
@@ -46,12 +46,22 @@ done
 rm -f "$out/libspec.a"
 "$ar" rcs "$out/libspec.a" "${objects[@]}"
 
+# Targets outside spec/ name their pure sources here (compiled with the target).
+extra_sources() {
+    case $1 in
+    dns) echo "$repo/hooks/dns/dns_message.cpp" ;;
+    esac
+}
+
 for t in $targets; do
     src=$repo/tests/fuzz/fuzz_$t.cpp
     bin=$out/fuzz_$t
-    if [[ ! -f $bin || $src -nt $bin || $out/libspec.a -nt $bin ]]; then
+    extra=($(extra_sources "$t"))
+    stale=0
+    for f in "$src" "$out/libspec.a" "${extra[@]}" ${extra[@]/%.cpp/.hpp}; do [[ $f -nt $bin ]] && stale=1; done
+    if [[ ! -f $bin || $stale == 1 ]]; then
         echo "fuzz: linking fuzz_$t"
-        "$cxx" "${bin_flags[@]}" "$src" "$out/libspec.a" -o "$bin"
+        "$cxx" "${bin_flags[@]}" "$src" "${extra[@]}" "$out/libspec.a" -o "$bin"
     fi
 done
 

@@ -251,7 +251,8 @@ transparent_lines() {
 }
 
 @test "transparent: UDP to the outside stays refused; a connect to the listener itself names nothing" {
-    run_direct "probe udp 192.0.2.10 53; probe udpconnect 192.0.2.10 53; $(raw_http 127.0.0.1 3129 allowed.test); echo nc=\$?"
+    # Port 443: QUIC. (Port 53 goes to the DNS responder: sandbox_dns.bats.)
+    run_direct "probe udp 192.0.2.10 443; probe udpconnect 192.0.2.10 443; $(raw_http 127.0.0.1 3129 allowed.test); echo nc=\$?"
     assert_success
     assert_line --index 0 "EACCES"
     assert_line --index 1 "EACCES"

@@ -17,6 +17,13 @@
  *   probe udpsendmmsg ADDR PORT    sendmmsg two datagrams "probe", each with
  *                                  msg_name set: "OK" only if both were sent,
  *                                  "PARTIAL<n>" if only n (0 or 1) were
+ *   probe dnsflood ADDR N          N DNS queries (A, r<i>.flood.test) on one
+ *                                  UDP socket to ADDR:53 as fast as replies
+ *                                  come (1 s timeout each): "answered=<n>
+ *                                  refused=<n> lost=<n> foreign=<n>" (REFUSED
+ *                                  counted apart; foreign: replies whose
+ *                                  source is not ADDR:53, which a stub
+ *                                  resolver would drop)
  *   probe udpconnect ADDR PORT     UDP connect, then send "probe" with no
  *                                  address (the errno of the step that failed)
  *   probe tfo ADDR PORT            TCP Fast Open: sendto "probe" with
@@ -211,6 +218,42 @@ static int do_udpsendmmsg(const char *addr, const char *port) {
         return 1;
     }
     return report(rc == 2, errno);
+}
+
+static int do_dnsflood(const char *addr, const char *count) {
+    struct sockaddr_storage ss;
+    socklen_t len = make_address(addr, "53", &ss);
+    if (!len) return usage();
+    int n = atoi(count), answered = 0, refused = 0, lost = 0, foreign = 0;
+    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+    if (fd < 0) return report(0, errno);
+    struct timeval timeout = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    for (int i = 0; i < n; ++i) {
+        unsigned char q[64], r[512];
+        char label[16];
+        int label_len = snprintf(label, sizeof label, "r%d", i);
+        size_t at = 0;
+        const unsigned char head[12] = {(unsigned char)(i >> 8), (unsigned char)i, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+        memcpy(q, head, 12);
+        at = 12;
+        q[at++] = (unsigned char)label_len;
+        memcpy(q + at, label, (size_t)label_len);
+        at += (size_t)label_len;
+        memcpy(q + at, "\005flood\004test\000\000\001\000\001", 16);
+        at += 16;
+        if (sendto(fd, q, at, 0, (struct sockaddr *)&ss, len) != (ssize_t)at) return report(0, errno);
+        struct sockaddr_storage from;
+        socklen_t from_len = sizeof from;
+        memset(&from, 0, sizeof from);
+        ssize_t got = recvfrom(fd, r, sizeof r, 0, (struct sockaddr *)&from, &from_len);
+        if (got >= 0 && (from_len != len || memcmp(&from, &ss, len) != 0)) ++foreign;
+        if (got < 12) ++lost;
+        else if ((r[3] & 0xf) == 5) ++refused;
+        else ++answered;
+    }
+    printf("answered=%d refused=%d lost=%d foreign=%d\n", answered, refused, lost, foreign);
+    return 0;
 }
 
 static int do_udpconnect(const char *addr, const char *port) {
@@ -536,6 +579,7 @@ int main(int argc, char **argv) {
     if (!strcmp(mode, "udp") && argc == 4) return do_udp(argv[2], argv[3]);
     if (!strcmp(mode, "udpsendmsg") && argc == 4) return do_udpsendmsg(argv[2], argv[3]);
     if (!strcmp(mode, "udpsendmmsg") && argc == 4) return do_udpsendmmsg(argv[2], argv[3]);
+    if (!strcmp(mode, "dnsflood") && argc == 4) return do_dnsflood(argv[2], argv[3]);
     if (!strcmp(mode, "udpconnect") && argc == 4) return do_udpconnect(argv[2], argv[3]);
     if (!strcmp(mode, "tfo") && argc == 4) return do_tfo(argv[2], argv[3]);
     if (!strcmp(mode, "bind") && (argc == 3 || argc == 4)) return do_bind(argv[2], argc == 4 ? argv[3] : "127.0.0.1", 0);

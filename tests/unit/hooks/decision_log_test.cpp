@@ -118,5 +118,30 @@ TEST_F(DecisionLogTest, ThreadsWritingAtOnceNeverInterleaveLines) {
     EXPECT_EQ(count, 1000u);
 }
 
+// The DNS responder's lines carry the query type, the answer and the error
+// (and no byte counts), and read back the same.
+TEST(DecisionLogJson, DnsLinesRoundTrip) {
+    Decision d;
+    d.container_id = "c1";
+    d.comm = "tether-netd";
+    d.syscall = "dns";
+    d.family = "inet";
+    d.address = "api.example.com";
+    d.port = 53;
+    d.verdict = "allow";
+    d.rule = "allowedDomains:*.example.com";
+    d.protocol = "AAAA";
+    d.upstream = "2001:db8::1,2001:db8::2";
+    std::string json = decision_to_json(d);
+    EXPECT_NE(json.find("\"qtype\":\"AAAA\""), std::string::npos) << json;
+    EXPECT_NE(json.find("\"answer\":\"2001:db8::1,2001:db8::2\""), std::string::npos) << json;
+    EXPECT_EQ(json.find("bytes_up"), std::string::npos) << json;
+    auto back = decision_from_json(json);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->protocol, "AAAA");
+    EXPECT_EQ(back->upstream, "2001:db8::1,2001:db8::2");
+    EXPECT_EQ(back->rule, d.rule);
+}
+
 }  // namespace
 }  // namespace tether::hooks

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <thread>
 
 #include "hooks/bpf/bpf_syscall.hpp"
 #include "hooks/bpf/original_destinations.hpp"
@@ -370,6 +371,94 @@ TEST_F(SocketBpfLive, WithoutTransparentModeADirectConnectIsRefused) {
     auto e = SocketEnforcement::attach(rules, cgroup_.path());
     EXPECT_EQ(e.original_destinations_fd(), -1);
     EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return tcp_connect("192.0.2.7", 443); }), EACCES);
+}
+
+// A UDP server on 127.0.0.1 that echoes each datagram back (the DNS
+// responder's stand-in).
+class UdpEcho {
+public:
+    UdpEcho() {
+        fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        socklen_t length = sizeof a;
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &length);
+        port_ = ntohs(a.sin_port);
+        thread_ = std::thread([this] {
+            char buffer[512];
+            for (;;) {
+                sockaddr_storage from{};
+                socklen_t from_length = sizeof from;
+                ssize_t n = ::recvfrom(fd_, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &from_length);
+                if (n <= 0) return;
+                if (n == 4 && std::memcmp(buffer, "stop", 4) == 0) return;
+                ::sendto(fd_, buffer, static_cast<size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), from_length);
+            }
+        });
+    }
+    ~UdpEcho() {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(port_);
+        int s = ::socket(AF_INET, SOCK_DGRAM, 0);
+        ::sendto(s, "stop", 4, 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        ::close(s);
+        thread_.join();
+        ::close(fd_);
+    }
+    uint16_t port() const { return port_; }
+
+private:
+    int fd_ = -1;
+    uint16_t port_ = 0;
+    std::thread thread_;
+};
+
+// Sends "q" to `to`:53 (connected first when `connected`), and returns 0
+// when the echo comes back with `to`:53 as its source, else an errno or -1.
+int udp_query(const char* to, bool connected) {
+    socklen_t length;
+    sockaddr_storage a = address(to, 53, length);
+    int fd = ::socket(a.ss_family, SOCK_DGRAM, 0);
+    timeval timeout{2, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    ssize_t sent = connected ? (::connect(fd, reinterpret_cast<sockaddr*>(&a), length) == 0 ? ::send(fd, "q", 1, 0) : -1)
+                             : ::sendto(fd, "q", 1, 0, reinterpret_cast<sockaddr*>(&a), length);
+    if (sent != 1) {
+        int e = errno;
+        ::close(fd);
+        return e;
+    }
+    char buffer[16];
+    sockaddr_storage from{};
+    socklen_t from_length = sizeof from;
+    ssize_t n = ::recvfrom(fd, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &from_length);
+    ::close(fd);
+    if (n != 1 || buffer[0] != 'q') return -1;
+    if (from_length != length || std::memcmp(&from, &a, length) != 0) return -2;
+    return 0;
+}
+
+TEST_F(SocketBpfLive, DnsQueriesToAnyAddressGoToTheResponderAndComeBackFromThatAddress) {
+    UdpEcho responder;
+    SocketRules rules;
+    rules.mode = NetworkMode::own_namespace;
+    rules.dns_port = responder.port();
+    auto e = SocketEnforcement::attach(rules, cgroup_.path());
+    for (bool connected : {false, true}) {
+        SCOPED_TRACE(connected ? "connected" : "sendto");
+        // TEST-NET: nothing routes there; only the redirect answers.
+        EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return udp_query("192.0.2.7", connected); }), 0);
+        EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return udp_query("127.0.0.53", connected); }), 0);
+        EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return udp_query("::ffff:198.51.100.9", connected); }), 0);
+    }
+    // Only port 53: other UDP to the outside stays refused.
+    EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return udp_sendto("192.0.2.7", 443); }), EACCES);
+    // TCP 53 is not the responder's (a direct connect, refused without transparent mode).
+    EXPECT_EQ(in_cgroup(cgroup_.path(), [&] { return tcp_connect("192.0.2.7", 53); }), EACCES);
 }
 
 }  // namespace

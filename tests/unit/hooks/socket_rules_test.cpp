@@ -135,6 +135,12 @@ TEST(SocketRules, EveryRuleHasAProgramPathAndProgramsAreGenerated) {
     rules.mode = NetworkMode::own_namespace;
     rules.track_bound_ports = false;
     EXPECT_EQ(build_socket_programs(rules, maps).size(), 6u) << "no post-bind programs without a bound-port map";
+    rules.dns_port = 53;
+    maps.dns_by_cookie = 5;
+    auto with_dns = build_socket_programs(rules, maps);
+    ASSERT_EQ(with_dns.size(), 8u) << "recvmsg4/6 with the DNS responder";
+    EXPECT_EQ(with_dns[6].name, "recvmsg4");
+    EXPECT_EQ(with_dns[7].attach_type, BPF_CGROUP_UDP6_RECVMSG);
 }
 
 TEST(SocketEvents, AnEventReadsAsTheSupervisorsLine) {
