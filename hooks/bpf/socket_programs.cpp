@@ -47,6 +47,25 @@ int32_t loaded_word(const uint8_t* bytes) {
     std::memcpy(&word, bytes, 4);
     return static_cast<int32_t>(word);
 }
+// The map helpers with their key, and an update's value, on the stack (at
+// these offsets from R10): R1 = the map, R2 = &key, R3 = &value, R4 = flags.
+// A lookup leaves the value pointer (or 0) in R0.
+void call_map_with_stack_key(Assembler& a, int32_t helper, int map_fd, int16_t key) {
+    a.load_map(R1, map_fd);
+    a.mov(R2, R10);
+    a.add(R2, key);
+    a.call(helper);
+}
+void map_update_from_stack(Assembler& a, int map_fd, int16_t key, int16_t value) {
+    a.load_map(R1, map_fd);
+    a.mov(R2, R10);
+    a.add(R2, key);
+    a.mov(R3, R10);
+    a.add(R3, value);
+    a.mov(R4, BPF_ANY);
+    a.call(kHelperMapUpdate);
+}
+
 constexpr int32_t kMappedPrefix = static_cast<int32_t>(0xffff0000);  // bytes 00 00 ff ff
 constexpr int32_t kIpv6Loopback = 0x01000000;                       // bytes 00 00 00 01
 constexpr int32_t kIpv4Loopback = 0x0100007f;                       // 127.0.0.1
@@ -255,10 +274,7 @@ private:
     // the verifier sees every offset inside the 8 KiB value.
     void bound_port_word(Reg port, Label missing) {
         a_.store32(R10, kMapKey, 0);
-        a_.load_map(R1, maps_.bound_ports);
-        a_.mov(R2, R10);
-        a_.add(R2, kMapKey);
-        a_.call(kHelperMapLookup);
+        call_map_with_stack_key(a_, kHelperMapLookup, maps_.bound_ports, kMapKey);
         a_.jeq64(R0, 0, missing);
         a_.mov(R1, port);
         a_.rsh(R1, 5);
@@ -358,15 +374,9 @@ private:
         a_.load32(R1, R6, kUserPort);
         a_.store32(R10, field(offsetof(OriginalDestination, port_be)), R1);
         a_.store32(R10, field(offsetof(OriginalDestination, family)), family_ == Family::v4 ? 4 : 6);
-        a_.load_map(R1, maps_.original_by_cookie);
-        a_.mov(R2, R10);
-        a_.add(R2, kCookieKey);
-        a_.mov(R3, R10);
-        a_.add(R3, kOriginal);
-        a_.mov(R4, BPF_ANY);
         // A failed update leaves the proxy without an original destination:
         // it then refuses the connection, so the result needs no check.
-        a_.call(kHelperMapUpdate);
+        map_update_from_stack(a_, maps_.original_by_cookie, kCookieKey, kOriginal);
 
         if (family_ == Family::v4) {
             a_.mov(R1, kIpv4Loopback);
@@ -495,33 +505,18 @@ std::vector<bpf_insn> handoff_program(const ProgramMaps& maps) {
     a.load32(R1, R6, kOpsLocalPort);
     a.store32(R10, key_word(4), R1);
 
-    a.load_map(R1, maps.original_by_cookie);
-    a.mov(R2, R10);
-    a.add(R2, kCookieKey);
-    a.call(kHelperMapLookup);
+    call_map_with_stack_key(a, kHelperMapLookup, maps.original_by_cookie, kCookieKey);
     a.jeq64(R0, 0, missing);
     // Copied to the stack: the value pointer dies with the delete below.
     for (int i = 0; i < 6; ++i) {
         a.load32(R1, R0, static_cast<int16_t>(4 * i));
         a.store32(R10, static_cast<int16_t>(kOriginal + 4 * i), R1);
     }
-    a.load_map(R1, maps.original_by_client);
-    a.mov(R2, R10);
-    a.add(R2, kClientKey);
-    a.mov(R3, R10);
-    a.add(R3, kOriginal);
-    a.mov(R4, BPF_ANY);
-    a.call(kHelperMapUpdate);
-    a.load_map(R1, maps.original_by_cookie);
-    a.mov(R2, R10);
-    a.add(R2, kCookieKey);
-    a.call(kHelperMapDelete);
+    map_update_from_stack(a, maps.original_by_client, kClientKey, kOriginal);
+    call_map_with_stack_key(a, kHelperMapDelete, maps.original_by_cookie, kCookieKey);
     a.jump(out);
     a.bind(missing);
-    a.load_map(R1, maps.original_by_client);
-    a.mov(R2, R10);
-    a.add(R2, kClientKey);
-    a.call(kHelperMapDelete);
+    call_map_with_stack_key(a, kHelperMapDelete, maps.original_by_client, kClientKey);
     a.bind(out);
     a.mov(R0, 1);
     a.exit();
