@@ -147,16 +147,6 @@ remove_runtime_dir() {
     rm -rf "/run/user/$1"
 }
 
-d() {
-    bounded "$DOCKER_CLI" "$@"
-}
-
-remove_docker_containers() {
-    local ids
-    ids=$(bounded "$DOCKER_CLI" ps -aq 2>/dev/null) || return 0
-    [[ -z $ids ]] || bounded "$DOCKER_CLI" rm -f $ids >/dev/null 2>&1 || true
-}
-
 # write_policy JSON: tether-sandbox's --default-policy, read at each create.
 write_policy() {
     echo "$1" >"$ROOTLESS_DIR/policy.json"
