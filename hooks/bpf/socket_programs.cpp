@@ -208,10 +208,7 @@ private:
 
     void destination_v6() {
         Label v4 = a_.new_label(), not_mapped = a_.new_label(), loopback = a_.new_label(), elsewhere = a_.new_label();
-        load_ip6_words();
-        a_.jne(R2, 0, not_mapped);
-        a_.jne(R3, 0, not_mapped);
-        a_.jne(R4, kMappedPrefix, not_mapped);
+        load_ip6_unless_mapped(not_mapped);
         // ::ffff:a.b.c.d reaches a.b.c.d: the IPv4 rules decide.
         a_.mov(R7, R5);
         a_.jump(v4);
@@ -241,6 +238,15 @@ private:
         });
         a_.bind(v4);
         destination_v4();
+    }
+
+    // load_ip6_words, then a jump to `not_mapped` unless the address is
+    // v4-mapped (::ffff:a.b.c.d, its a.b.c.d word in R5).
+    void load_ip6_unless_mapped(Label not_mapped) {
+        load_ip6_words();
+        a_.jne(R2, 0, not_mapped);
+        a_.jne(R3, 0, not_mapped);
+        a_.jne(R4, kMappedPrefix, not_mapped);
     }
 
     void load_ip6_words() {
@@ -320,10 +326,7 @@ private:
 
     void bind_host_v6() {
         Label not_mapped = a_.new_label(), wildcard = a_.new_label();
-        load_ip6_words();
-        a_.jne(R2, 0, not_mapped);
-        a_.jne(R3, 0, not_mapped);
-        a_.jne(R4, kMappedPrefix, not_mapped);
+        load_ip6_unless_mapped(not_mapped);
         a_.mov(R7, R5);
         bind_host_v4(kUserIp6 + 12);
         a_.bind(not_mapped);
@@ -385,10 +388,7 @@ private:
             // ::ffff:a.b.c.d goes to ::ffff:127.0.0.1 (the IPv4 listener,
             // which a v4-mapped connect reaches), anything else to ::1.
             Label native = a_.new_label(), port = a_.new_label();
-            load_ip6_words();
-            a_.jne(R2, 0, native);
-            a_.jne(R3, 0, native);
-            a_.jne(R4, kMappedPrefix, native);
+            load_ip6_unless_mapped(native);
             a_.mov(R1, kIpv4Loopback);
             a_.store32(R6, kUserIp6 + 12, R1);
             a_.jump(port);
