@@ -251,6 +251,20 @@ sandbox_probe_cmd() {
     echo "echo | nc 127.0.0.1 $1 && echo reached-listed; echo | nc 127.0.0.1 $2 2>&1 | tail -n1; grep '^Seccomp_filters:' /proc/self/status"
 }
 
+# assert_probe_reached_both / assert_probe_reached_listed_only: the
+# sandbox_probe_cmd just run succeeded, and both of its ports answered (the
+# control, without a policy) or only the listed one did.
+assert_probe_reached_both() {
+    assert_success
+    assert_line reached-listed
+    refute_line --partial "Connection refused"
+}
+assert_probe_reached_listed_only() {
+    assert_success
+    assert_line reached-listed
+    assert_line --partial "Connection refused"
+}
+
 # ---------------------------------------------------------- rootless users
 # The rootless tests (podman-rootless.bats, docker-rootless.bats) each make a
 # user of their own with subordinate id ranges, and remove all of it after.
