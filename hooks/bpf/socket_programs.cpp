@@ -47,6 +47,25 @@ int32_t loaded_word(const uint8_t* bytes) {
     std::memcpy(&word, bytes, 4);
     return static_cast<int32_t>(word);
 }
+// The map helpers with their key, and an update's value, on the stack (at
+// these offsets from R10): R1 = the map, R2 = &key, R3 = &value, R4 = flags.
+// A lookup leaves the value pointer (or 0) in R0.
+void call_map_with_stack_key(Assembler& a, int32_t helper, int map_fd, int16_t key) {
+    a.load_map(R1, map_fd);
+    a.mov(R2, R10);
+    a.add(R2, key);
+    a.call(helper);
+}
+void map_update_from_stack(Assembler& a, int map_fd, int16_t key, int16_t value) {
+    a.load_map(R1, map_fd);
+    a.mov(R2, R10);
+    a.add(R2, key);
+    a.mov(R3, R10);
+    a.add(R3, value);
+    a.mov(R4, BPF_ANY);
+    a.call(kHelperMapUpdate);
+}
+
 constexpr int32_t kMappedPrefix = static_cast<int32_t>(0xffff0000);  // bytes 00 00 ff ff
 constexpr int32_t kIpv6Loopback = 0x01000000;                       // bytes 00 00 00 01
 constexpr int32_t kIpv4Loopback = 0x0100007f;                       // 127.0.0.1
@@ -190,10 +209,7 @@ private:
 
     void destination_v6() {
         Label v4 = a_.new_label(), not_mapped = a_.new_label(), loopback = a_.new_label(), elsewhere = a_.new_label();
-        load_ip6_words();
-        a_.jne(R2, 0, not_mapped);
-        a_.jne(R3, 0, not_mapped);
-        a_.jne(R4, kMappedPrefix, not_mapped);
+        load_ip6_unless_mapped(not_mapped);
         // ::ffff:a.b.c.d reaches a.b.c.d: the IPv4 rules decide.
         a_.mov(R7, R5);
         a_.jump(v4);
@@ -223,6 +239,15 @@ private:
         });
         a_.bind(v4);
         destination_v4();
+    }
+
+    // load_ip6_words, then a jump to `not_mapped` unless the address is
+    // v4-mapped (::ffff:a.b.c.d, its a.b.c.d word in R5).
+    void load_ip6_unless_mapped(Label not_mapped) {
+        load_ip6_words();
+        a_.jne(R2, 0, not_mapped);
+        a_.jne(R3, 0, not_mapped);
+        a_.jne(R4, kMappedPrefix, not_mapped);
     }
 
     void load_ip6_words() {
@@ -256,10 +281,7 @@ private:
     // the verifier sees every offset inside the 8 KiB value.
     void bound_port_word(Reg port, Label missing) {
         a_.store32(R10, kMapKey, 0);
-        a_.load_map(R1, maps_.bound_ports);
-        a_.mov(R2, R10);
-        a_.add(R2, kMapKey);
-        a_.call(kHelperMapLookup);
+        call_map_with_stack_key(a_, kHelperMapLookup, maps_.bound_ports, kMapKey);
         a_.jeq64(R0, 0, missing);
         a_.mov(R1, port);
         a_.rsh(R1, 5);
@@ -305,10 +327,7 @@ private:
 
     void bind_host_v6() {
         Label not_mapped = a_.new_label(), wildcard = a_.new_label();
-        load_ip6_words();
-        a_.jne(R2, 0, not_mapped);
-        a_.jne(R3, 0, not_mapped);
-        a_.jne(R4, kMappedPrefix, not_mapped);
+        load_ip6_unless_mapped(not_mapped);
         a_.mov(R7, R5);
         bind_host_v4(kUserIp6 + 12);
         a_.bind(not_mapped);
@@ -376,15 +395,9 @@ private:
         a_.load32(R1, R6, kUserPort);
         a_.store32(R10, field(offsetof(OriginalDestination, port_be)), R1);
         a_.store32(R10, field(offsetof(OriginalDestination, family)), family_ == Family::v4 ? 4 : 6);
-        a_.load_map(R1, map);
-        a_.mov(R2, R10);
-        a_.add(R2, kCookieKey);
-        a_.mov(R3, R10);
-        a_.add(R3, kOriginal);
-        a_.mov(R4, BPF_ANY);
         // A failed update leaves the proxy without an original destination:
         // it then refuses the connection, so the result needs no check.
-        a_.call(kHelperMapUpdate);
+        map_update_from_stack(a_, map, kCookieKey, kOriginal);
 
         if (family_ == Family::v4) {
             a_.mov(R1, kIpv4Loopback);
@@ -393,10 +406,7 @@ private:
             // ::ffff:a.b.c.d goes to ::ffff:127.0.0.1 (the IPv4 listener,
             // which a v4-mapped connect reaches), anything else to ::1.
             Label native = a_.new_label(), port = a_.new_label();
-            load_ip6_words();
-            a_.jne(R2, 0, native);
-            a_.jne(R3, 0, native);
-            a_.jne(R4, kMappedPrefix, native);
+            load_ip6_unless_mapped(native);
             a_.mov(R1, kIpv4Loopback);
             a_.store32(R6, kUserIp6 + 12, R1);
             a_.jump(port);
@@ -515,33 +525,18 @@ std::vector<bpf_insn> handoff_program(const ProgramMaps& maps) {
     a.load32(R1, R6, kOpsLocalPort);
     a.store32(R10, key_word(4), R1);
 
-    a.load_map(R1, maps.original_by_cookie);
-    a.mov(R2, R10);
-    a.add(R2, kCookieKey);
-    a.call(kHelperMapLookup);
+    call_map_with_stack_key(a, kHelperMapLookup, maps.original_by_cookie, kCookieKey);
     a.jeq64(R0, 0, missing);
     // Copied to the stack: the value pointer dies with the delete below.
     for (int i = 0; i < 6; ++i) {
         a.load32(R1, R0, static_cast<int16_t>(4 * i));
         a.store32(R10, static_cast<int16_t>(kOriginal + 4 * i), R1);
     }
-    a.load_map(R1, maps.original_by_client);
-    a.mov(R2, R10);
-    a.add(R2, kClientKey);
-    a.mov(R3, R10);
-    a.add(R3, kOriginal);
-    a.mov(R4, BPF_ANY);
-    a.call(kHelperMapUpdate);
-    a.load_map(R1, maps.original_by_cookie);
-    a.mov(R2, R10);
-    a.add(R2, kCookieKey);
-    a.call(kHelperMapDelete);
+    map_update_from_stack(a, maps.original_by_client, kClientKey, kOriginal);
+    call_map_with_stack_key(a, kHelperMapDelete, maps.original_by_cookie, kCookieKey);
     a.jump(out);
     a.bind(missing);
-    a.load_map(R1, maps.original_by_client);
-    a.mov(R2, R10);
-    a.add(R2, kClientKey);
-    a.call(kHelperMapDelete);
+    call_map_with_stack_key(a, kHelperMapDelete, maps.original_by_client, kClientKey);
     a.bind(out);
     a.mov(R0, 1);
     a.exit();

@@ -1,26 +1,21 @@
 #include "hooks/proxy/egress_proxy.hpp"
 
-#include <sys/epoll.h>
 #include <sys/socket.h>
-
-#include <algorithm>
 
 #include "hooks/net/socket_util.hpp"
 #include "runtime/core/error.hpp"
 
 namespace tether::hooks {
 
-EgressProxy::EgressProxy(EventLoop& loop, ProxyConfig config) : loop_(loop) {
+EgressProxy::EgressProxy(EventLoop& loop, ProxyConfig config)
+    : loop_(loop), listeners_(loop, [this](int listener_fd) { accept_all(listener_fd); }) {
     ResolveFunction resolve = config.resolve ? config.resolve : resolve_with_getaddrinfo;
     DialFunction dial = config.dial ? config.dial : start_connect;
     context_ = std::unique_ptr<ProxyContext>(new ProxyContext{loop, DestinationPolicy(config),
                                                               ResolverPool(loop, resolve, config.resolver_threads),
                                                               std::move(dial), std::move(config.on_decision),
                                                               config.timeouts});
-    using std::chrono::milliseconds;
-    milliseconds tick = std::clamp(std::min(config.timeouts.request_head, config.timeouts.idle) / 10, milliseconds(10),
-                                   milliseconds(1000));
-    timeout_tick_ = std::make_unique<PeriodicTimer>(loop, tick, [this] { check_timeouts(); });
+    timeout_tick_ = std::make_unique<PeriodicTimer>(loop, config.timeouts.tick(), [this] { check_timeouts(); });
 }
 
 // Finished connections and tunnels wait for their posted erase: they are
@@ -39,28 +34,18 @@ void EgressProxy::check_timeouts() {
 
 EgressProxy::~EgressProxy() {
     timeout_tick_.reset();
-    for (auto& listener : listeners_) loop_.unwatch(listener->token);
+    listeners_.clear();
     // Connections and tunnels unwatch themselves; the resolver threads stop with the context.
     tunnels_.clear();
     connections_.clear();
 }
 
-void EgressProxy::add_listener(UniqueFd fd) {
-    auto listener = std::make_unique<Listener>();
-    listener->fd = std::move(fd);
-    Listener* raw = listener.get();
-    raw->token = loop_.watch(raw->fd.get(), [this, raw](uint32_t) { accept_all(*raw); });
-    loop_.set_events(raw->token, EPOLLIN);
-    listeners_.push_back(std::move(listener));
-}
+void EgressProxy::add_listener(UniqueFd fd) { listeners_.add(std::move(fd)); }
 
-void EgressProxy::accept_all(Listener& listener) {
+void EgressProxy::accept_all(int listener_fd) {
     for (;;) {
-        int fd = accept4(listener.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED) continue;
-            return;
-        }
+        int fd = accept_next(listener_fd);
+        if (fd < 0) return;
         std::weak_ptr<bool> alive = alive_;
         auto connection = std::make_unique<ProxyConnection>(
             *context_, UniqueFd(fd),

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "hooks/net/event_loop.hpp"
+#include "hooks/net/listener_set.hpp"
 #include "hooks/net/periodic_timer.hpp"
 #include "hooks/net/splice_relay.hpp"
 #include "hooks/proxy/proxy_config.hpp"
@@ -47,22 +48,18 @@ public:
     size_t active_connections() const { return connections_.size() + tunnels_.size(); }
 
 private:
-    struct Listener {
-        UniqueFd fd;
-        EventLoop::Token token = 0;
-    };
     struct Tunnel {
         std::unique_ptr<SpliceRelay> relay;
         IdleWatch idle;
         bool timed_out = false;  // closed by the idle timeout (its decision says so)
     };
-    void accept_all(Listener& listener);
+    void accept_all(int listener_fd);
     void start_tunnel(ProxyTunnel tunnel);
     void check_timeouts();
 
     EventLoop& loop_;
     std::unique_ptr<ProxyContext> context_;
-    std::vector<std::unique_ptr<Listener>> listeners_;
+    ListenerSet listeners_;
     std::unordered_map<ProxyConnection*, std::unique_ptr<ProxyConnection>> connections_;
     std::unordered_map<SpliceRelay*, Tunnel> tunnels_;
     std::unique_ptr<PeriodicTimer> timeout_tick_;

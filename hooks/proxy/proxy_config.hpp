@@ -2,6 +2,7 @@
 // is parsed in spec/), and what it reports back for the decision log.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -47,6 +48,13 @@ struct ProxyTimeouts {
     // exchange, a CONNECT or SOCKS5 tunnel, a 403 being drained): closed when
     // no byte moved in either direction for this long.
     std::chrono::milliseconds idle = std::chrono::minutes(10);
+
+    // How often the servers look at their connections' clocks: a tenth of
+    // the shorter limit, between 10 ms and 1 s.
+    std::chrono::milliseconds tick() const {
+        using std::chrono::milliseconds;
+        return std::clamp(std::min(request_head, idle) / 10, milliseconds(10), milliseconds(1000));
+    }
 };
 
 // A run.tether.network.allowedHosts entry: a name (or IP literal) and the one

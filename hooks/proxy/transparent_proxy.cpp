@@ -1,19 +1,15 @@
 #include "hooks/proxy/transparent_proxy.hpp"
 
-#include <sys/epoll.h>
 #include <sys/socket.h>
-
-#include <algorithm>
 
 namespace tether::hooks {
 
 TransparentProxy::TransparentProxy(EventLoop& loop, EgressProxy& proxy, OriginalLookup lookup)
-    : loop_(loop), proxy_(proxy), lookup_(std::move(lookup)) {
-    using std::chrono::milliseconds;
-    const ProxyTimeouts& timeouts = proxy_.context().timeouts;
-    milliseconds tick = std::clamp(std::min(timeouts.request_head, timeouts.idle) / 10, milliseconds(10),
-                                   milliseconds(1000));
-    tick_ = std::make_unique<PeriodicTimer>(loop, tick, [this] {
+    : loop_(loop),
+      proxy_(proxy),
+      lookup_(std::move(lookup)),
+      listeners_(loop, [this](int listener_fd) { accept_all(listener_fd); }) {
+    tick_ = std::make_unique<PeriodicTimer>(loop, proxy_.context().timeouts.tick(), [this] {
         auto now = IdleWatch::Clock::now();
         for (auto& [raw, connection] : connections_) connection->on_tick(now);
     });
@@ -21,29 +17,18 @@ TransparentProxy::TransparentProxy(EventLoop& loop, EgressProxy& proxy, Original
 
 TransparentProxy::~TransparentProxy() {
     tick_.reset();
-    for (auto& listener : listeners_) loop_.unwatch(listener->token);
+    listeners_.clear();
     connections_.clear();
 }
 
-void TransparentProxy::add_listener(UniqueFd fd) {
-    auto listener = std::make_unique<Listener>();
-    listener->fd = std::move(fd);
-    Listener* raw = listener.get();
-    raw->token = loop_.watch(raw->fd.get(), [this, raw](uint32_t) { accept_all(*raw); });
-    loop_.set_events(raw->token, EPOLLIN);
-    listeners_.push_back(std::move(listener));
-}
+void TransparentProxy::add_listener(UniqueFd fd) { listeners_.add(std::move(fd)); }
 
-void TransparentProxy::accept_all(Listener& listener) {
+void TransparentProxy::accept_all(int listener_fd) {
     for (;;) {
         sockaddr_storage peer{};
         socklen_t length = sizeof peer;
-        int fd = ::accept4(listener.fd.get(), reinterpret_cast<sockaddr*>(&peer), &length,
-                           SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EINTR || errno == ECONNABORTED) continue;
-            return;
-        }
+        int fd = accept_next(listener_fd, reinterpret_cast<sockaddr*>(&peer), &length);
+        if (fd < 0) return;
         auto original = lookup_(SocketAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&peer), length));
         std::weak_ptr<bool> alive = alive_;
         auto erase_later = [this, alive](TransparentConnection& done) {

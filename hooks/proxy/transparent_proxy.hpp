@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "hooks/net/listener_set.hpp"
 #include "hooks/net/periodic_timer.hpp"
 #include "hooks/proxy/egress_proxy.hpp"
 #include "hooks/proxy/transparent_connection.hpp"
@@ -35,16 +36,12 @@ public:
     size_t active_connections() const { return connections_.size(); }
 
 private:
-    struct Listener {
-        UniqueFd fd;
-        EventLoop::Token token = 0;
-    };
-    void accept_all(Listener& listener);
+    void accept_all(int listener_fd);
 
     EventLoop& loop_;
     EgressProxy& proxy_;
     OriginalLookup lookup_;
-    std::vector<std::unique_ptr<Listener>> listeners_;
+    ListenerSet listeners_;
     std::unordered_map<TransparentConnection*, std::unique_ptr<TransparentConnection>> connections_;
     std::unique_ptr<PeriodicTimer> tick_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -5,22 +5,12 @@
 namespace tether::hooks {
 
 const std::string& CommCache::get(pid_t tid, Clock::time_point now) {
-    Entry* slot = nullptr;
-    for (auto& entry : entries_) {
-        if (entry.tid == tid) {
-            if (now - entry.read_at < kMaxAge) return entry.comm;
-            slot = &entry;
-            break;
-        }
-    }
-    if (!slot) {
-        slot = &entries_[next_victim_];
-        next_victim_ = (next_victim_ + 1) % entries_.size();
-    }
-    slot->tid = tid;
-    slot->read_at = now;
-    slot->comm = target_comm(tid);
-    return slot->comm;
+    Entry& slot = entries_.find_or_evict([tid](const Entry& entry) { return entry.tid == tid; });
+    if (slot.tid == tid && now - slot.read_at < kMaxAge) return slot.comm;
+    slot.tid = tid;
+    slot.read_at = now;
+    slot.comm = target_comm(tid);
+    return slot.comm;
 }
 
 }  // namespace tether::hooks

@@ -19,6 +19,8 @@
 #include <cstddef>
 #include <string>
 
+#include "hooks/supervisor/cache_slots.hpp"
+
 namespace tether::hooks {
 
 class CommCache {
@@ -35,8 +37,7 @@ private:
         Clock::time_point read_at;
         std::string comm;
     };
-    std::array<Entry, 32> entries_;
-    size_t next_victim_ = 0;
+    CacheSlots<Entry, 32> entries_;
 };
 
 }  // namespace tether::hooks

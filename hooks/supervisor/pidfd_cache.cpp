@@ -44,20 +44,10 @@ PidfdCache::Lookup PidfdCache::open_and_remember(pid_t tid) {
         result.uncached = std::move(fd);
         return result;
     }
-    Entry* slot = nullptr;
-    for (auto& entry : entries_) {
-        if (!entry.pidfd) {
-            slot = &entry;
-            break;
-        }
-    }
-    if (!slot) {
-        slot = &entries_[next_victim_];
-        next_victim_ = (next_victim_ + 1) % entries_.size();
-    }
-    slot->tid = tid;
-    slot->pidfd = std::move(fd);
-    result.pidfd = slot->pidfd.get();
+    Entry& slot = entries_.find_or_evict([](const Entry& entry) { return !entry.pidfd; });
+    slot.tid = tid;
+    slot.pidfd = std::move(fd);
+    result.pidfd = slot.pidfd.get();
     return result;
 }
 

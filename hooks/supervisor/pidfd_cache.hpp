@@ -29,6 +29,7 @@
 #include <array>
 #include <cstddef>
 
+#include "hooks/supervisor/cache_slots.hpp"
 #include "runtime/core/unique_fd.hpp"
 
 namespace tether::hooks {
@@ -59,8 +60,7 @@ private:
     // Few threads of a container connect at once; a small table scanned
     // linearly beats a map, and round-robin eviction bounds the fds held for
     // threads that have exited (each pins only a struct pid).
-    std::array<Entry, 32> entries_;
-    size_t next_victim_ = 0;
+    CacheSlots<Entry, 32> entries_;
 };
 
 }  // namespace tether::hooks

@@ -32,6 +32,13 @@ struct GlobalOptions {
 // return value is the process exit code.
 using Action = std::function<int()>;
 
+// A verb whose one argument is the container id (start, state, pause,
+// resume): `name ID` runs run(store, id) once the whole command line is
+// parsed, so that --root is known (runtime/cli/id_verb.cpp).
+using IdVerb = std::function<void(const StateStore& store, const std::string& id)>;
+void add_id_verb(CLI::App& app, const GlobalOptions& global, Action& action, const std::string& name,
+                 const std::string& description, IdVerb run);
+
 // One registration function per verb (runtime/cli/<verb>.cpp).
 void add_create(CLI::App& app, const GlobalOptions& global, Action& action);
 void add_start(CLI::App& app, const GlobalOptions& global, Action& action);

@@ -6,15 +6,8 @@
 namespace tether::cli {
 
 void add_pause(CLI::App& app, const GlobalOptions& global, Action& action) {
-    auto id = std::make_shared<std::string>();
-    CLI::App* cmd = app.add_subcommand("pause", "suspend all processes of a container");
-    cmd->add_option("id", *id, "container id")->required();
-    cmd->callback([&global, &action, id] {
-        action = [&global, id] {
-            pause_container(global.store(), *id);
-            return 0;
-        };
-    });
+    add_id_verb(app, global, action, "pause", "suspend all processes of a container",
+                [](const StateStore& store, const std::string& id) { pause_container(store, id); });
 }
 
 }  // namespace tether::cli

@@ -5,15 +5,8 @@
 namespace tether::cli {
 
 void add_resume(CLI::App& app, const GlobalOptions& global, Action& action) {
-    auto id = std::make_shared<std::string>();
-    CLI::App* cmd = app.add_subcommand("resume", "resume all processes of a paused container");
-    cmd->add_option("id", *id, "container id")->required();
-    cmd->callback([&global, &action, id] {
-        action = [&global, id] {
-            resume_container(global.store(), *id);
-            return 0;
-        };
-    });
+    add_id_verb(app, global, action, "resume", "resume all processes of a paused container",
+                [](const StateStore& store, const std::string& id) { resume_container(store, id); });
 }
 
 }  // namespace tether::cli

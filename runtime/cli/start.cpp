@@ -5,15 +5,8 @@
 namespace tether::cli {
 
 void add_start(CLI::App& app, const GlobalOptions& global, Action& action) {
-    auto id = std::make_shared<std::string>();
-    CLI::App* cmd = app.add_subcommand("start", "start a created container");
-    cmd->add_option("id", *id, "container id")->required();
-    cmd->callback([&global, &action, id] {
-        action = [&global, id] {
-            start_container(global.store(), *id);
-            return 0;
-        };
-    });
+    add_id_verb(app, global, action, "start", "start a created container",
+                [](const StateStore& store, const std::string& id) { start_container(store, id); });
 }
 
 }  // namespace tether::cli

@@ -7,17 +7,12 @@
 namespace tether::cli {
 
 void add_state(CLI::App& app, const GlobalOptions& global, Action& action) {
-    auto id = std::make_shared<std::string>();
-    CLI::App* cmd = app.add_subcommand("state", "print the state of a container");
-    cmd->add_option("id", *id, "container id")->required();
-    cmd->callback([&global, &action, id] {
-        action = [&global, id] {
-            std::string json = container_state_json(global.store(), *id);
-            std::fputs(json.c_str(), stdout);
-            std::fputs("\n", stdout);
-            return 0;
-        };
-    });
+    add_id_verb(app, global, action, "state", "print the state of a container",
+                [](const StateStore& store, const std::string& id) {
+                    std::string json = container_state_json(store, id);
+                    std::fputs(json.c_str(), stdout);
+                    std::fputs("\n", stdout);
+                });
 }
 
 }  // namespace tether::cli

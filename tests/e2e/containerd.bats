@@ -12,10 +12,8 @@ setup_file() {
     require_client containerd ctr containerd-shim-runc-v2
     require_runtime
     ensure_image
-    # Unix socket paths are short (108 bytes): not under BATS_FILE_TMPDIR.
-    CTRD_DIR=$(mktemp -d /tmp/tether-e2e-ctrd.XXXXXX)
-    echo "$CTRD_DIR" >"$BATS_FILE_TMPDIR/ctrd-dir"
-    export CTRD_DIR CTRD_SOCK=$CTRD_DIR/containerd.sock RUNC_ROOT=$CTRD_DIR/runc
+    new_private_containerd_dir ctrd
+    export RUNC_ROOT=$CTRD_DIR/runc
     cgroup_snapshot "$NS" "$BATS_FILE_TMPDIR/cgroups-before"
     cat >"$CTRD_DIR/config.toml" <<EOF
 version = 2
@@ -27,26 +25,14 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [plugins."io.containerd.internal.v1.opt"]
   path = "$CTRD_DIR/opt"
 EOF
-    containerd --config "$CTRD_DIR/config.toml" </dev/null >"$CTRD_DIR/containerd.log" 2>&1 3>&- &
-    echo $! >"$CTRD_DIR/containerd.pid"
-    retry_until 30 ctr --address "$CTRD_SOCK" version >/dev/null 2>&1 ||
-        fail "containerd did not come up: $(tail -n 20 "$CTRD_DIR/containerd.log")"
+    start_private_containerd ctr --address "$CTRD_SOCK" version
     bounded ctr --address "$CTRD_SOCK" -n "$NS" image import "$IMAGE_CACHE/oci.tar" >/dev/null
 }
 
 teardown_file() {
-    local dir pid
-    dir=$(cat "$BATS_FILE_TMPDIR/ctrd-dir" 2>/dev/null) || return 0
-    [[ -d $dir ]] || return 0
-    CTRD_DIR=$dir CTRD_SOCK=$dir/containerd.sock
+    find_private_containerd || return 0
     remove_ctr_containers
-    stop_pid "$(cat "$dir/containerd.pid" 2>/dev/null)"
-    # Shims outlive containerd by design; ours name our socket.
-    for pid in $(grep -lsF -- "$CTRD_SOCK" /proc/[0-9]*/cmdline | cut -d/ -f3); do
-        stop_pid "$pid" 5
-    done
-    unmount_under "$dir"
-    rm -rf "$dir"
+    stop_private_containerd
     remove_new_cgroups "$NS" "$BATS_FILE_TMPDIR/cgroups-before"
 }
 
@@ -183,17 +169,13 @@ start_service() {
     listed=$(start_loopback_listener)
     unlisted=$(start_loopback_listener)
     run ctr_run --rm --net-host "$IMAGE_NAME" "e2e-$RANDOM" sh -c "$(sandbox_probe_cmd "$listed" "$unlisted")"
-    assert_success
-    assert_line reached-listed
-    refute_line --partial "Connection refused"
+    assert_probe_reached_both
     plain=$(grep '^Seccomp_filters:' <<<"$output" | cut -d: -f2)
 
     run ctr_run --rm --net-host --annotation run.tether.network.allowLocalOutboundPorts="$listed" \
         "$IMAGE_NAME" "e2e-$RANDOM" sh -c "$(sandbox_probe_cmd "$listed" "$unlisted")"
     stop_loopback_listeners
-    assert_success
-    assert_line reached-listed
-    assert_line --partial "Connection refused"
+    assert_probe_reached_listed_only
     # The closures only: no notify filter, the kernel decides.
     [[ $(($(grep '^Seccomp_filters:' <<<"$output" | cut -d: -f2))) == $((plain + 1)) ]] ||
         fail "expected $((plain + 1)) seccomp filters: $output"

@@ -31,32 +31,19 @@ setup_file() {
     require_runtime
     ensure_image
     ensure_pause_image
-    CTRD_DIR=$(mktemp -d /tmp/tether-e2e-cri.XXXXXX)
-    echo "$CTRD_DIR" >"$BATS_FILE_TMPDIR/ctrd-dir"
-    export CTRD_DIR CTRD_SOCK=$CTRD_DIR/containerd.sock TETHER_ROOT=$CTRD_DIR/tether
+    new_private_containerd_dir cri
+    export TETHER_ROOT=$CTRD_DIR/tether
     cgroup_snapshot "$CG_PARENT" "$BATS_FILE_TMPDIR/cgroups-before"
     write_containerd_config >"$CTRD_DIR/config.toml"
-    containerd --config "$CTRD_DIR/config.toml" </dev/null >"$CTRD_DIR/containerd.log" 2>&1 3>&- &
-    echo $! >"$CTRD_DIR/containerd.pid"
-    retry_until 30 cri Version >/dev/null 2>&1 ||
-        fail "containerd's CRI did not come up: $(tail -n 20 "$CTRD_DIR/containerd.log")"
+    start_private_containerd cri Version
     c images import "$IMAGE_CACHE/oci.tar" >/dev/null
     c images import "$PAUSE_CACHE/oci.tar" >/dev/null
 }
 
 teardown_file() {
-    local dir pid
-    dir=$(cat "$BATS_FILE_TMPDIR/ctrd-dir" 2>/dev/null) || return 0
-    [[ -d $dir ]] || return 0
-    CTRD_DIR=$dir CTRD_SOCK=$dir/containerd.sock
+    find_private_containerd || return 0
     remove_all_pods
-    stop_pid "$(cat "$dir/containerd.pid" 2>/dev/null)"
-    # Shims outlive containerd by design; ours name our socket.
-    for pid in $(grep -lsF -- "$CTRD_SOCK" /proc/[0-9]*/cmdline | cut -d/ -f3); do
-        stop_pid "$pid" 5
-    done
-    unmount_under "$dir"
-    rm -rf "$dir"
+    stop_private_containerd
     remove_new_cgroups "$CG_PARENT" "$BATS_FILE_TMPDIR/cgroups-before"
     local id
     [[ -f $BATS_FILE_TMPDIR/ids ]] || return 0

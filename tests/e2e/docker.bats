@@ -55,16 +55,6 @@ teardown() {
     remove_docker_containers
 }
 
-d() {
-    bounded "$DOCKER_CLI" "$@"
-}
-
-remove_docker_containers() {
-    local ids
-    ids=$(bounded "$DOCKER_CLI" ps -aq 2>/dev/null) || return 0
-    [[ -z $ids ]] || bounded "$DOCKER_CLI" rm -f $ids >/dev/null 2>&1 || true
-}
-
 drun() {
     d run --runtime tether "$@"
 }

@@ -159,9 +159,17 @@ remove_new_cgroups() {
 # namespace), else in this shell's. Its pid goes to
 # $BATS_TEST_TMPDIR/listeners, which stop_loopback_listeners ends.
 start_loopback_listener() {
-    local ready=$BATS_TEST_TMPDIR/listener.$RANDOM enter=()
+    local enter=()
     [[ -n ${1:-} ]] && enter=(nsenter "--net=$1")
-    "${enter[@]}" python3 -c '
+    loopback_listener_via "${enter[@]}"
+}
+
+# loopback_listener_via [CMD...]: start_loopback_listener's server, its
+# python3 run through CMD (a command that enters another network namespace,
+# or none); prints the port.
+loopback_listener_via() {
+    local ready=$BATS_TEST_TMPDIR/listener.$RANDOM
+    "$@" python3 -c '
 import socket, sys
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
@@ -182,11 +190,79 @@ stop_loopback_listeners() {
     rm -f "$BATS_TEST_TMPDIR/listeners"
 }
 
+# ---------------------------------------------------------------- containerd
+# new_private_containerd_dir NAME: a fresh $CTRD_DIR and its socket path
+# $CTRD_SOCK, both exported, for a containerd of the test's own. Unix socket
+# paths are short (108 bytes): under /tmp, not under BATS_FILE_TMPDIR.
+new_private_containerd_dir() {
+    CTRD_DIR=$(mktemp -d "/tmp/tether-e2e-$1.XXXXXX")
+    echo "$CTRD_DIR" >"$BATS_FILE_TMPDIR/ctrd-dir"
+    export CTRD_DIR CTRD_SOCK=$CTRD_DIR/containerd.sock
+}
+
+# find_private_containerd: CTRD_DIR and CTRD_SOCK again, in teardown_file;
+# false when setup_file made no directory.
+find_private_containerd() {
+    local dir
+    dir=$(cat "$BATS_FILE_TMPDIR/ctrd-dir" 2>/dev/null) || return 1
+    [[ -d $dir ]] || return 1
+    CTRD_DIR=$dir CTRD_SOCK=$dir/containerd.sock
+}
+
+# start_private_containerd READY-CMD...: a containerd on $CTRD_DIR/config.toml
+# (its log and pid in $CTRD_DIR), waited for until READY-CMD succeeds.
+start_private_containerd() {
+    containerd --config "$CTRD_DIR/config.toml" </dev/null >"$CTRD_DIR/containerd.log" 2>&1 3>&- &
+    echo $! >"$CTRD_DIR/containerd.pid"
+    retry_until 30 "$@" >/dev/null 2>&1 ||
+        fail "containerd did not come up: $(tail -n 20 "$CTRD_DIR/containerd.log")"
+}
+
+# stop_private_containerd: stops the containerd of start_private_containerd
+# and the shims that name its socket $CTRD_SOCK, then removes $CTRD_DIR.
+stop_private_containerd() {
+    local pid
+    stop_pid "$(cat "$CTRD_DIR/containerd.pid" 2>/dev/null)"
+    # Shims outlive containerd by design; ours name our socket.
+    for pid in $(grep -lsF -- "$CTRD_SOCK" /proc/[0-9]*/cmdline | cut -d/ -f3); do
+        stop_pid "$pid" 5
+    done
+    unmount_under "$CTRD_DIR"
+    rm -rf "$CTRD_DIR"
+}
+
+# ---------------------------------------------------------------- docker
+# d ARGS...: the docker client ($DOCKER_CLI) of docker.bats and
+# docker-rootless.bats, bounded.
+d() {
+    bounded "$DOCKER_CLI" "$@"
+}
+
+remove_docker_containers() {
+    local ids
+    ids=$(bounded "$DOCKER_CLI" ps -aq 2>/dev/null) || return 0
+    [[ -z $ids ]] || bounded "$DOCKER_CLI" rm -f $ids >/dev/null 2>&1 || true
+}
+
 # The command a sandboxed e2e container runs: connect to two host loopback
 # ports with busybox nc, then print its seccomp filter count (the closures
 # add one; the supervisor fallback would add a notify filter too).
 sandbox_probe_cmd() {
     echo "echo | nc 127.0.0.1 $1 && echo reached-listed; echo | nc 127.0.0.1 $2 2>&1 | tail -n1; grep '^Seccomp_filters:' /proc/self/status"
+}
+
+# assert_probe_reached_both / assert_probe_reached_listed_only: the
+# sandbox_probe_cmd just run succeeded, and both of its ports answered (the
+# control, without a policy) or only the listed one did.
+assert_probe_reached_both() {
+    assert_success
+    assert_line reached-listed
+    refute_line --partial "Connection refused"
+}
+assert_probe_reached_listed_only() {
+    assert_success
+    assert_line reached-listed
+    assert_line --partial "Connection refused"
 }
 
 # ---------------------------------------------------------- rootless users

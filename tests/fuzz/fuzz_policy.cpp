@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
-#include "spec/parse_error.hpp"
 #include "spec/policy.hpp"
+#include "tests/fuzz/parse_target.hpp"
 
 namespace {
 
@@ -44,13 +44,10 @@ Input split_input(std::string_view text) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    std::string_view text(reinterpret_cast<const char*>(data), size);
-    Input input = split_input(text);
-    std::string file_contents = input.default_policy.value_or("{}");
-    auto read_file = [&](const std::string&) { return file_contents; };
-    try {
-        (void)tether::spec::parse_policy(input.annotations, input.default_policy, read_file);
-    } catch (const tether::spec::ParseError&) {
-    }
-    return 0;
+    return tether::fuzz::only_parse_errors_escape(data, size, [](std::string_view text) {
+        Input input = split_input(text);
+        std::string file_contents = input.default_policy.value_or("{}");
+        auto read_file = [&](const std::string&) { return file_contents; };
+        return tether::spec::parse_policy(input.annotations, input.default_policy, read_file);
+    });
 }

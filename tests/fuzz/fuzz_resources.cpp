@@ -5,13 +5,9 @@
 #include <string_view>
 
 #include "spec/config.hpp"
-#include "spec/parse_error.hpp"
+#include "tests/fuzz/parse_target.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    std::string_view text(reinterpret_cast<const char*>(data), size);
-    try {
-        (void)tether::spec::parse_resources(text);
-    } catch (const tether::spec::ParseError&) {
-    }
-    return 0;
+    return tether::fuzz::only_parse_errors_escape(data, size,
+                                                  [](std::string_view text) { return tether::spec::parse_resources(text); });
 }

@@ -381,6 +381,22 @@ require_netd() {
     [[ -x $NETD ]] || fail "tether-netd not found next to $RUNTIME (build the tether-netd target)"
 }
 
+# setup_netd_bundle / teardown_netd_bundle: setup and teardown of the files
+# whose containers reach host-side servers through tether-netd
+# (sandbox_bridge, sandbox_proxy, reliability/netd_leaks): the runtime and
+# the daemon present, a bundle, no servers yet; afterwards the servers in
+# SERVER_PIDS stopped and the bundle removed.
+setup_netd_bundle() {
+    require_runtime
+    require_netd
+    setup_bundle
+    SERVER_PIDS=()
+}
+teardown_netd_bundle() {
+    stop_servers
+    teardown_bundle
+}
+
 # stop_servers: kill and reap the host-side servers a test started and
 # recorded in SERVER_PIDS.
 stop_servers() {

@@ -10,17 +10,10 @@ load helpers
 PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 
 setup() {
-    require_runtime
-    require_netd
-    setup_bundle
-    SERVER_PIDS=()
+    setup_netd_bundle
     write_servers
 }
-
-teardown() {
-    stop_servers
-    teardown_bundle
-}
+teardown() { teardown_netd_bundle; }
 
 # Host-side test servers (127.0.0.1 only, a free port each, printed to a
 # file). Every accepted connection appends a line to <portfile>.accepted.

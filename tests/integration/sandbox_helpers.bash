@@ -71,6 +71,16 @@ netd_pids_of_test() {
     return 0
 }
 
+# assert_refused_leaving_nothing TEXT...: the command just run (a create)
+# failed, its output names every TEXT, and it left no state and no tether-netd.
+assert_refused_leaving_nothing() {
+    local text
+    assert_failure
+    for text in "$@"; do assert_output --partial "$text"; done
+    [[ -z $(ls -A "$ROOT") ]] || fail "state left in $ROOT: $(ls -A "$ROOT")"
+    [[ -z $(netd_pids_of_test) ]]
+}
+
 # update_config with extra jq arguments (helpers' update_config takes none).
 _jq_config() {
     local expr=$1 tmp
@@ -131,14 +141,16 @@ free_port() {
 
 # _start_server NAME SCRIPT ARGS...: a python3 server in the background that
 # writes $TEST_DIR/NAME.ready once it listens and keeps a count of what
-# reached it in $TEST_DIR/NAME.count.
+# reached it in $TEST_DIR/NAME.count. SERVER_PYTHON, when set, names the
+# command (or function) that runs it instead of python3, e.g. one that
+# enters another network namespace first.
 _start_server() {
     local name=$1 i
     shift
     command -v python3 >/dev/null || skip "python3 is needed for the host-side servers"
     rm -f "$TEST_DIR/$name.ready"
     echo 0 >"$TEST_DIR/$name.count"
-    python3 -c "$@" "$TEST_DIR/$name" </dev/null >"$TEST_DIR/$name.log" 2>&1 3>&- &
+    "${SERVER_PYTHON:-python3}" -c "$@" "$TEST_DIR/$name" </dev/null >"$TEST_DIR/$name.log" 2>&1 3>&- &
     echo $! >>"$TEST_DIR/server-pids"
     for ((i = 0; i < 100; i++)); do
         [[ -f $TEST_DIR/$name.ready ]] && return 0
@@ -148,10 +160,33 @@ _start_server() {
     fail "server $name never listened"
 }
 
+# The python the counting servers start with: count_one() records one more
+# connection (or datagram) in <base>.count, replaced whole so that
+# server_count never reads half a number; accept_and_count(s, serve) says
+# the listener s is ready, then counts each connection and hands it to
+# serve (by default: closes it). `base` is the script's last argument,
+# $TEST_DIR/NAME.
+_COUNTER='
+import os
+count = 0
+def count_one():
+    global count
+    count += 1
+    with open(base + ".count.tmp", "w") as f:
+        f.write(str(count))
+    os.replace(base + ".count.tmp", base + ".count")
+def accept_and_count(s, serve=lambda c: c.close()):
+    open(base + ".ready", "w").close()
+    while True:
+        c, _ = s.accept()
+        count_one()
+        serve(c)
+'
+
 # A TCP server that accepts and closes, counting connections. The address
 # "::" listens on IPv6 and IPv4 (dual stack), so 127.0.0.1, 127.0.0.2, ::1
 # and ::ffff:127.0.0.1 all reach it.
-_TCP_SERVER='
+_TCP_SERVER=$_COUNTER'
 import socket, sys, os
 addr, port, base = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 family = socket.AF_INET6 if ":" in addr else socket.AF_INET
@@ -161,15 +196,7 @@ if family == socket.AF_INET6:
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
 s.bind((addr, port))
 s.listen(128)
-open(base + ".ready", "w").close()
-count = 0
-while True:
-    c, _ = s.accept()
-    c.close()
-    count += 1
-    with open(base + ".count.tmp", "w") as f:
-        f.write(str(count))
-    os.replace(base + ".count.tmp", base + ".count")
+accept_and_count(s)
 '
 
 # start_tcp_server NAME ADDR PORT
@@ -177,7 +204,7 @@ start_tcp_server() {
     _start_server "$1" "$_TCP_SERVER" "$2" "$3"
 }
 
-_UDP_SERVER='
+_UDP_SERVER=$_COUNTER'
 import socket, sys, os
 addr, port, base = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 family = socket.AF_INET6 if ":" in addr else socket.AF_INET
@@ -186,13 +213,9 @@ if family == socket.AF_INET6:
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
 s.bind((addr, port))
 open(base + ".ready", "w").close()
-count = 0
 while True:
     s.recvfrom(65536)
-    count += 1
-    with open(base + ".count.tmp", "w") as f:
-        f.write(str(count))
-    os.replace(base + ".count.tmp", base + ".count")
+    count_one()
 '
 
 # start_udp_server NAME ADDR PORT
@@ -228,21 +251,13 @@ start_stuck_server() {
     _start_server "$1" "$_STUCK_SERVER" 127.0.0.1 "$2"
 }
 
-_ABSTRACT_SERVER='
+_ABSTRACT_SERVER=$_COUNTER'
 import socket, sys, os
 name, base = sys.argv[1], sys.argv[2]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.bind("\0" + name)
 s.listen(16)
-open(base + ".ready", "w").close()
-count = 0
-while True:
-    c, _ = s.accept()
-    c.close()
-    count += 1
-    with open(base + ".count.tmp", "w") as f:
-        f.write(str(count))
-    os.replace(base + ".count.tmp", base + ".count")
+accept_and_count(s)
 '
 
 # start_abstract_server NAME SOCKETNAME: a unix socket @SOCKETNAME on the host.

@@ -80,11 +80,7 @@ load sandbox_helpers
 @test "sandbox landlock: TETHER_TEST_LANDLOCK_ABI=3 with a network policy fails create naming what is missing" {
     annotate run.tether.network.allowLocalOutboundPorts 5432
     TETHER_TEST_LANDLOCK_ABI=3 runtime create --bundle "$BUNDLE" "$ID"
-    assert_failure
-    assert_output --partial "Landlock ABI 4"
-    assert_output --partial "run.tether.sandbox.bestEffort"
-    [[ -z $(ls -A "$ROOT") ]] || fail "state left in $ROOT: $(ls -A "$ROOT")"
-    [[ -z $(netd_pids_of_test) ]]
+    assert_refused_leaving_nothing "Landlock ABI 4" "run.tether.sandbox.bestEffort"
 }
 
 @test "sandbox landlock: TETHER_TEST_LANDLOCK_ABI=3 with bestEffort=true runs" {

@@ -14,21 +14,13 @@ status_probes() {
 @test "sandbox: an unknown run.tether key fails create, names the annotation and leaves nothing" {
     annotate run.tether.bogus 1
     runtime create --bundle "$BUNDLE" "$ID"
-    assert_failure
-    assert_output --partial "run.tether.bogus"
-    assert_output --partial "unknown annotation"
-    [[ -z $(ls -A "$ROOT") ]] || fail "state left in $ROOT: $(ls -A "$ROOT")"
-    [[ -z $(netd_pids_of_test) ]]
+    assert_refused_leaving_nothing "run.tether.bogus" "unknown annotation"
 }
 
 @test "sandbox: a bad port fails create, names the annotation and the item, and leaves nothing" {
     annotate run.tether.network.allowLocalOutboundPorts "5432,70000"
     runtime create --bundle "$BUNDLE" "$ID"
-    assert_failure
-    assert_output --partial "run.tether.network.allowLocalOutboundPorts"
-    assert_output --partial '"70000"'
-    [[ -z $(ls -A "$ROOT") ]] || fail "state left in $ROOT: $(ls -A "$ROOT")"
-    [[ -z $(netd_pids_of_test) ]]
+    assert_refused_leaving_nothing "run.tether.network.allowLocalOutboundPorts" '"70000"'
 }
 
 @test "sandbox: an annotation outside run.tether. is not a policy (no error, no sandbox)" {
@@ -110,11 +102,7 @@ EOF
         "syscalls": [ { "names": ["mkdirat"], "action": "SCMP_ACT_NOTIFY" } ] }'
     annotate run.tether.network.allowLocalOutboundPorts 5432
     runtime create --bundle "$BUNDLE" "$ID"
-    assert_failure
-    assert_output --partial "SCMP_ACT_NOTIFY"
-    assert_output --partial "run.tether.network"
-    [[ -z $(ls -A "$ROOT") ]] || fail "state left in $ROOT: $(ls -A "$ROOT")"
-    [[ -z $(netd_pids_of_test) ]]
+    assert_refused_leaving_nothing "SCMP_ACT_NOTIFY" "run.tether.network"
 }
 
 @test "sandbox: tether-netd runs for a network policy and is gone after delete" {

@@ -11,10 +11,7 @@ load helpers
 PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 
 setup() {
-    require_runtime
-    require_netd
-    setup_bundle
-    SERVER_PIDS=()
+    setup_netd_bundle
 
     cat >"$TEST_DIR/hosts" <<'HOSTS'
 127.0.0.1 localhost
@@ -47,10 +44,7 @@ server.serve_forever()' "$TEST_DIR/www" "$TEST_DIR/http.port" 2>/dev/null &
         | .root.readonly = false'
 }
 
-teardown() {
-    stop_servers
-    teardown_bundle
-}
+teardown() { teardown_netd_bundle; }
 
 wait_for_file() {
     local i

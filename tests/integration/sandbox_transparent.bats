@@ -58,34 +58,21 @@ in_testnet() {
 
 # ns_server NAME SCRIPT ARGS...: _start_server, in the test's namespace.
 ns_server() {
-    local name=$1 script=$2 i
-    shift 2
-    rm -f "$TEST_DIR/$name.ready"
-    echo 0 >"$TEST_DIR/$name.count"
-    in_testnet "$PYTHON" -c "$script" "$@" "$TEST_DIR/$name" </dev/null >"$TEST_DIR/$name.log" 2>&1 3>&- &
-    echo $! >>"$TEST_DIR/server-pids"
-    for ((i = 0; i < 100; i++)); do
-        [[ -f $TEST_DIR/$name.ready ]] && return 0
-        sleep 0.1
-    done
-    cat "$TEST_DIR/$name.log" >&2
-    fail "server $name never listened"
+    SERVER_PYTHON=_testnet_python _start_server "$@"
+}
+_testnet_python() {
+    in_testnet "$PYTHON" "$@"
 }
 
 # An HTTP server for $TEST_DIR/www that counts the requests it answered.
-_HTTP_SERVER='
+_HTTP_SERVER=$_COUNTER'
 import http.server, functools, os, sys
 addr, port, root, base = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-count = 0
 class Handler(http.server.SimpleHTTPRequestHandler):
     def __init__(self, *a, **k):
         super().__init__(*a, directory=root, **k)
     def do_GET(self):
-        global count
-        count += 1
-        with open(base + ".count.tmp", "w") as f:
-            f.write(str(count))
-        os.replace(base + ".count.tmp", base + ".count")
+        count_one()
         super().do_GET()
 server = http.server.HTTPServer((addr, port), Handler)
 open(base + ".ready", "w").close()
@@ -94,25 +81,19 @@ server.serve_forever()
 
 # An ssh-like server: says its banner first, then answers the client's
 # first line with "ECHO <line>" (the client need not speak first).
-_BANNER_SERVER='
+_BANNER_SERVER=$_COUNTER'
 import socket, sys, os
 addr, port, base = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind((addr, port))
 s.listen(16)
-open(base + ".ready", "w").close()
-count = 0
-while True:
-    c, _ = s.accept()
-    count += 1
-    with open(base + ".count.tmp", "w") as f:
-        f.write(str(count))
-    os.replace(base + ".count.tmp", base + ".count")
+def banner_then_echo(c):
     c.sendall(b"SSH-2.0-tether_test\r\n")
     line = c.makefile("rb").readline()
     c.sendall(b"ECHO " + line)
     c.close()
+accept_and_count(s, banner_then_echo)
 '
 
 http_server() { ns_server "$1" "$_HTTP_SERVER" "$2" "$3" "$TEST_DIR/www"; }

@@ -22,17 +22,10 @@ load reliability_helpers
 PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 
 setup() {
-    require_runtime
-    require_netd
+    setup_netd_bundle
     [[ -n $PYTHON ]] || skip "python3 is needed for the server and the clients"
-    setup_bundle
-    SERVER_PIDS=()
 }
-
-teardown() {
-    stop_servers
-    teardown_bundle
-}
+teardown() { teardown_netd_bundle; }
 
 # The upstream on the host's 127.0.0.1: reads an HTTP request head, then
 # answers /fixed with 64 KiB and closes, /stream with data until the peer

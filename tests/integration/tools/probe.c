@@ -142,6 +142,23 @@ static socklen_t make_address(const char *addr, const char *port, struct sockadd
     return 0;
 }
 
+/* A probe's destination and a socket of its family (protocol 0). */
+struct target {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int fd;
+};
+
+/* Fills t; returns -1 when it could, else the exit status already due (a
+ * bad address: usage; no socket: its errno, reported). */
+static int open_target(const char *addr, const char *port, int type, struct target *t) {
+    t->len = make_address(addr, port, &t->ss);
+    if (!t->len) return usage();
+    t->fd = socket(t->ss.ss_family, type, 0);
+    if (t->fd < 0) return report(0, errno);
+    return -1;
+}
+
 static int do_connect(const char *addr, const char *port, int protocol, int want_v6) {
     struct sockaddr_storage ss;
     socklen_t len = make_address(addr, port, &ss);
@@ -153,21 +170,19 @@ static int do_connect(const char *addr, const char *port, int protocol, int want
 }
 
 static int do_nbconnect(const char *addr, const char *port) {
-    struct sockaddr_storage ss;
-    socklen_t len = make_address(addr, port, &ss);
-    if (!len) return usage();
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (fd < 0) return report(0, errno);
-    int rc = connect(fd, (struct sockaddr *)&ss, len);
+    struct target t;
+    int status = open_target(addr, port, SOCK_STREAM | SOCK_NONBLOCK, &t);
+    if (status >= 0) return status;
+    int rc = connect(t.fd, (struct sockaddr *)&t.ss, t.len);
     int first = rc == 0 ? 0 : errno;
     int final = first;
     if (rc != 0 && first == EINPROGRESS) {
-        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        struct pollfd pfd = {.fd = t.fd, .events = POLLOUT};
         if (poll(&pfd, 1, 10000) != 1) {
             final = ETIMEDOUT;
         } else {
             socklen_t l = sizeof final;
-            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &final, &l) != 0) final = errno;
+            if (getsockopt(t.fd, SOL_SOCKET, SO_ERROR, &final, &l) != 0) final = errno;
         }
     }
     printf("%s %s\n", first ? errno_name(first) : "OK", final ? errno_name(final) : "OK");
@@ -175,43 +190,37 @@ static int do_nbconnect(const char *addr, const char *port) {
 }
 
 static int do_udp(const char *addr, const char *port) {
-    struct sockaddr_storage ss;
-    socklen_t len = make_address(addr, port, &ss);
-    if (!len) return usage();
-    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
-    if (fd < 0) return report(0, errno);
-    ssize_t n = sendto(fd, "probe", 5, 0, (struct sockaddr *)&ss, len);
+    struct target t;
+    int status = open_target(addr, port, SOCK_DGRAM, &t);
+    if (status >= 0) return status;
+    ssize_t n = sendto(t.fd, "probe", 5, 0, (struct sockaddr *)&t.ss, t.len);
     return report(n == 5, errno);
 }
 
 static int do_udpsendmsg(const char *addr, const char *port) {
-    struct sockaddr_storage ss;
-    socklen_t len = make_address(addr, port, &ss);
-    if (!len) return usage();
-    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
-    if (fd < 0) return report(0, errno);
+    struct target t;
+    int status = open_target(addr, port, SOCK_DGRAM, &t);
+    if (status >= 0) return status;
     struct iovec iov = {.iov_base = "probe", .iov_len = 5};
-    struct msghdr msg = {.msg_name = &ss, .msg_namelen = len, .msg_iov = &iov, .msg_iovlen = 1};
-    ssize_t n = sendmsg(fd, &msg, 0);
+    struct msghdr msg = {.msg_name = &t.ss, .msg_namelen = t.len, .msg_iov = &iov, .msg_iovlen = 1};
+    ssize_t n = sendmsg(t.fd, &msg, 0);
     return report(n == 5, errno);
 }
 
 static int do_udpsendmmsg(const char *addr, const char *port) {
-    struct sockaddr_storage ss;
-    socklen_t len = make_address(addr, port, &ss);
-    if (!len) return usage();
-    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
-    if (fd < 0) return report(0, errno);
+    struct target t;
+    int status = open_target(addr, port, SOCK_DGRAM, &t);
+    if (status >= 0) return status;
     struct iovec iov = {.iov_base = "probe", .iov_len = 5};
     struct mmsghdr msgs[2];
     memset(msgs, 0, sizeof msgs);
     for (int i = 0; i < 2; i++) {
-        msgs[i].msg_hdr.msg_name = &ss;
-        msgs[i].msg_hdr.msg_namelen = len;
+        msgs[i].msg_hdr.msg_name = &t.ss;
+        msgs[i].msg_hdr.msg_namelen = t.len;
         msgs[i].msg_hdr.msg_iov = &iov;
         msgs[i].msg_hdr.msg_iovlen = 1;
     }
-    int rc = sendmmsg(fd, msgs, 2, 0);
+    int rc = sendmmsg(t.fd, msgs, 2, 0);
     if (rc >= 0 && rc < 2) {
         /* a partial send leaves errno unset: say how many went */
         printf("PARTIAL%d\n", rc);
@@ -257,41 +266,35 @@ static int do_dnsflood(const char *addr, const char *count) {
 }
 
 static int do_udpconnect(const char *addr, const char *port) {
-    struct sockaddr_storage ss;
-    socklen_t len = make_address(addr, port, &ss);
-    if (!len) return usage();
-    int fd = socket(ss.ss_family, SOCK_DGRAM, 0);
-    if (fd < 0) return report(0, errno);
-    if (connect(fd, (struct sockaddr *)&ss, len) != 0) return report(0, errno);
-    ssize_t n = send(fd, "probe", 5, 0);
+    struct target t;
+    int status = open_target(addr, port, SOCK_DGRAM, &t);
+    if (status >= 0) return status;
+    if (connect(t.fd, (struct sockaddr *)&t.ss, t.len) != 0) return report(0, errno);
+    ssize_t n = send(t.fd, "probe", 5, 0);
     return report(n == 5, errno);
 }
 
 static int do_tfo(const char *addr, const char *port) {
-    struct sockaddr_storage ss;
-    socklen_t len = make_address(addr, port, &ss);
-    if (!len) return usage();
-    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
-    if (fd < 0) return report(0, errno);
+    struct target t;
+    int status = open_target(addr, port, SOCK_STREAM, &t);
+    if (status >= 0) return status;
     /* Blocking: without a cookie this is a normal handshake, then the data. */
-    ssize_t n = sendto(fd, "probe", 5, MSG_FASTOPEN, (struct sockaddr *)&ss, len);
+    ssize_t n = sendto(t.fd, "probe", 5, MSG_FASTOPEN, (struct sockaddr *)&t.ss, t.len);
     return report(n >= 0, errno);
 }
 
 static int do_bind(const char *port, const char *addr, int then_connect) {
-    struct sockaddr_storage ss;
-    socklen_t len = make_address(addr, port, &ss);
-    if (!len) return usage();
-    int fd = socket(ss.ss_family, SOCK_STREAM, 0);
-    if (fd < 0) return report(0, errno);
+    struct target t;
+    int status = open_target(addr, port, SOCK_STREAM, &t);
+    if (status >= 0) return status;
     int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (bind(fd, (struct sockaddr *)&ss, len) != 0) return report(0, errno);
-    if (listen(fd, 8) != 0) return report(0, errno);
+    setsockopt(t.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (bind(t.fd, (struct sockaddr *)&t.ss, t.len) != 0) return report(0, errno);
+    if (listen(t.fd, 8) != 0) return report(0, errno);
     if (!then_connect) return report(1, 0);
-    int client = socket(ss.ss_family, SOCK_STREAM, 0);
+    int client = socket(t.ss.ss_family, SOCK_STREAM, 0);
     if (client < 0) return report(0, errno);
-    return report(connect(client, (struct sockaddr *)&ss, len) == 0, errno);
+    return report(connect(client, (struct sockaddr *)&t.ss, t.len) == 0, errno);
 }
 
 static int do_iouring(void) {

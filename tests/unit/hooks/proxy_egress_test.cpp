@@ -1,14 +1,13 @@
 // The egress proxy on real loopback sockets: names come from a stub resolver
 // pointing at test servers on 127.0.0.1 (allowed through allowPrivateUpstreams
-// 127.0.0.0/8, as the e2e tests do with a private /etc/hosts).
+// 127.0.0.0/8, as the e2e tests do with a private /etc/hosts); the fixture is
+// loopback_proxy_fixture.hpp.
 #include <gtest/gtest.h>
 
-#include <map>
 #include <memory>
-#include <mutex>
 
-#include "bridge_test_support.hpp"
 #include "hooks/proxy/egress_proxy.hpp"
+#include "loopback_proxy_fixture.hpp"
 #include "hooks/proxy/socks5.hpp"
 
 namespace tether::hooks {
@@ -23,52 +22,16 @@ ProxyConfig rules(std::vector<std::string> allowed, std::vector<std::string> den
     return config;
 }
 
-class EgressProxyTest : public ::testing::Test {
+class EgressProxyTest : public LoopbackProxyFixture {
 protected:
-    void TearDown() override {
-        loop_.stop();
-        proxy_.reset();
-    }
-
     // Starts the proxy on 127.0.0.1:<ephemeral>.
     void start_proxy(ProxyConfig config) {
-        config.allow_private_upstreams = {"127.0.0.0/8"};
-        config.resolve = [this](const std::string& name, uint16_t port) {
-            ++resolutions_;
-            std::vector<SocketAddress> result;
-            std::lock_guard lock(mutex_);
-            if (auto it = hosts_.find(name); it != hosts_.end())
-                result.push_back(*SocketAddress::parse_ip(it->second, port));
-            return result;
-        };
-        config.dial = [this](const SocketAddress& address) {
-            ++dials_;
-            // Even a faulty proxy must not send a packet off this host from a unit test.
-            if (classify_address(address) != AddressClass::loopback) return ConnectAttempt{UniqueFd(), ENETUNREACH};
-            return start_connect(address);
-        };
-        config.on_decision = [this](const ProxyDecision& decision) {
-            std::lock_guard lock(mutex_);
-            decisions_.push_back(decision);
-        };
-        proxy_ = std::make_unique<EgressProxy>(loop_.loop(), std::move(config));
-        UniqueFd listener = listen_tcp(loopback_v4(0));
-        proxy_port_ = local_port(listener.get());
-        proxy_->add_listener(std::move(listener));
+        make_proxy(std::move(config));
+        proxy_->add_listener(listen_loopback(proxy_port_));
         loop_.start();
     }
 
-    void add_host(const std::string& name, const std::string& ip) {
-        std::lock_guard lock(mutex_);
-        hosts_[name] = ip;
-    }
-
-    UniqueFd connect_proxy() {
-        UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        set_receive_timeout(fd.get(), 30);
-        EXPECT_TRUE(connect_to(fd.get(), loopback_v4(proxy_port_)));
-        return fd;
-    }
+    UniqueFd connect_proxy() { return connect_loopback(proxy_port_, 30); }
 
     // Reads one response head plus a Content-Length body.
     static std::string read_http_response(int fd) {
@@ -81,19 +44,7 @@ protected:
         return data + read_exactly(fd, length);
     }
 
-    std::vector<ProxyDecision> decisions() {
-        std::lock_guard lock(mutex_);
-        return decisions_;
-    }
-
-    LoopThread loop_;
-    std::unique_ptr<EgressProxy> proxy_;
     uint16_t proxy_port_ = 0;
-    std::mutex mutex_;
-    std::map<std::string, std::string> hosts_;
-    std::vector<ProxyDecision> decisions_;
-    std::atomic<int> resolutions_{0};
-    std::atomic<int> dials_{0};
 };
 
 TEST_F(EgressProxyTest, ConnectToAllowedNameRelaysBytes) {

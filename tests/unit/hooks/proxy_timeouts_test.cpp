@@ -5,12 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <map>
-#include <mutex>
 #include <thread>
 
-#include "bridge_test_support.hpp"
 #include "hooks/proxy/egress_proxy.hpp"
+#include "loopback_proxy_fixture.hpp"
 
 namespace tether::hooks {
 namespace {
@@ -28,43 +26,21 @@ void silent_session(UniqueFd fd) {
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-class ProxyTimeoutsTest : public ::testing::Test {
+class ProxyTimeoutsTest : public LoopbackProxyFixture {
 protected:
-    void TearDown() override {
-        loop_.stop();
-        proxy_.reset();
-    }
-
+    // Every name resolves to 127.0.0.1, where the tests' servers listen.
     void start_proxy(ProxyTimeouts timeouts) {
         ProxyConfig config;
         config.allowed_domains = {"*.allowed.test"};
-        config.allow_private_upstreams = {"127.0.0.0/8"};
         config.timeouts = timeouts;
-        config.resolve = [](const std::string&, uint16_t port) {
-            return std::vector<SocketAddress>{*SocketAddress::parse_ip("127.0.0.1", port)};
-        };
-        config.dial = [](const SocketAddress& address) {
-            // A unit test never sends a packet off this host, even through a faulty proxy.
-            if (classify_address(address) != AddressClass::loopback) return ConnectAttempt{UniqueFd(), ENETUNREACH};
-            return start_connect(address);
-        };
-        config.on_decision = [this](const ProxyDecision& decision) {
-            std::lock_guard lock(mutex_);
-            decisions_.push_back(decision);
-        };
-        proxy_ = std::make_unique<EgressProxy>(loop_.loop(), std::move(config));
-        UniqueFd listener = listen_tcp(loopback_v4(0));
-        proxy_port_ = local_port(listener.get());
-        proxy_->add_listener(std::move(listener));
+        resolve_every_name_to("127.0.0.1");
+        make_proxy(std::move(config));
+        proxy_->add_listener(listen_loopback(proxy_port_));
         loop_.start();
     }
 
-    UniqueFd connect_proxy() {
-        UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        set_receive_timeout(fd.get(), 20);  // a proxy without timeouts fails the test, never hangs it
-        EXPECT_TRUE(connect_to(fd.get(), loopback_v4(proxy_port_)));
-        return fd;
-    }
+    // A proxy without timeouts fails the test, never hangs it.
+    UniqueFd connect_proxy() { return connect_loopback(proxy_port_, 20); }
 
     // A CONNECT tunnel through the proxy to a server on 127.0.0.1.
     UniqueFd open_tunnel(uint16_t server_port) {
@@ -82,16 +58,7 @@ protected:
         return n < 0 && errno == EAGAIN;
     }
 
-    std::vector<ProxyDecision> decisions() {
-        std::lock_guard lock(mutex_);
-        return decisions_;
-    }
-
-    LoopThread loop_;
-    std::unique_ptr<EgressProxy> proxy_;
     uint16_t proxy_port_ = 0;
-    std::mutex mutex_;
-    std::vector<ProxyDecision> decisions_;
 };
 
 TEST_F(ProxyTimeoutsTest, HalfARequestHeadIsAnswered408AndClosedAfterTheHeadTimeout) {

@@ -5,14 +5,13 @@
 // socket_bpf_live_test.cpp and tests/integration/sandbox_transparent.bats.
 #include <gtest/gtest.h>
 
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 
-#include "bridge_test_support.hpp"
 #include "hooks/proxy/egress_proxy.hpp"
 #include "hooks/proxy/transparent_proxy.hpp"
+#include "loopback_proxy_fixture.hpp"
 #include "tests/unit/hooks/tls_hello_support.hpp"
 
 namespace tether::hooks {
@@ -20,7 +19,7 @@ namespace {
 
 using namespace testing;
 
-class TransparentProxyTest : public ::testing::Test {
+class TransparentProxyTest : public LoopbackProxyFixture {
 protected:
     void TearDown() override {
         loop_.stop();
@@ -29,50 +28,22 @@ protected:
     }
 
     void start(ProxyConfig config) {
-        config.allow_private_upstreams = {"127.0.0.0/8"};
         config.timeouts.request_head = std::chrono::milliseconds(300);
-        config.resolve = [this](const std::string& name, uint16_t port) {
-            std::vector<SocketAddress> result;
-            std::lock_guard lock(mutex_);
-            if (auto it = hosts_.find(name); it != hosts_.end())
-                result.push_back(*SocketAddress::parse_ip(it->second, port));
-            return result;
-        };
-        config.dial = [this](const SocketAddress& address) {
-            ++dials_;
-            if (classify_address(address) != AddressClass::loopback) return ConnectAttempt{UniqueFd(), ENETUNREACH};
-            return start_connect(address);
-        };
-        config.on_decision = [this](const ProxyDecision& decision) {
-            std::lock_guard lock(mutex_);
-            decisions_.push_back(decision);
-        };
-        proxy_ = std::make_unique<EgressProxy>(loop_.loop(), std::move(config));
+        make_proxy(std::move(config));
         transparent_ = std::make_unique<TransparentProxy>(loop_.loop(), *proxy_, [this](const SocketAddress&) {
             std::lock_guard lock(mutex_);
             return original_;
         });
-        UniqueFd listener = listen_tcp(loopback_v4(0));
-        port_ = local_port(listener.get());
-        transparent_->add_listener(std::move(listener));
+        transparent_->add_listener(listen_loopback(port_));
         loop_.start();
     }
 
-    void add_host(const std::string& name, const std::string& ip) {
-        std::lock_guard lock(mutex_);
-        hosts_[name] = ip;
-    }
     void set_original(std::optional<SocketAddress> original) {
         std::lock_guard lock(mutex_);
         original_ = std::move(original);
     }
 
-    UniqueFd connect_listener() {
-        UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        set_receive_timeout(fd.get(), 10);
-        EXPECT_TRUE(connect_to(fd.get(), loopback_v4(port_)));
-        return fd;
-    }
+    UniqueFd connect_listener() { return connect_loopback(port_, 10); }
 
     ProxyDecision last_decision() {
         for (int i = 0; i < 200; ++i) {
@@ -85,15 +56,9 @@ protected:
         return {};
     }
 
-    LoopThread loop_;
-    std::unique_ptr<EgressProxy> proxy_;
     std::unique_ptr<TransparentProxy> transparent_;
     uint16_t port_ = 0;
-    std::mutex mutex_;
-    std::map<std::string, std::string> hosts_;
     std::optional<SocketAddress> original_;
-    std::vector<ProxyDecision> decisions_;
-    std::atomic<int> dials_{0};
 };
 
 ProxyConfig domains(std::vector<std::string> allowed) {

@@ -14,21 +14,15 @@
 namespace tether::hooks::bpf {
 namespace {
 
-Endpoint v4(const char* text, uint16_t port) {
+Endpoint endpoint(int family, const char* text, uint16_t port) {
     Endpoint e;
-    e.family = AF_INET;
-    inet_pton(AF_INET, text, e.bytes.data());
+    e.family = static_cast<decltype(e.family)>(family);
+    inet_pton(family, text, e.bytes.data());
     e.port = port;
     return e;
 }
-
-Endpoint v6(const char* text, uint16_t port) {
-    Endpoint e;
-    e.family = AF_INET6;
-    inet_pton(AF_INET6, text, e.bytes.data());
-    e.port = port;
-    return e;
-}
+Endpoint v4(const char* text, uint16_t port) { return endpoint(AF_INET, text, port); }
+Endpoint v6(const char* text, uint16_t port) { return endpoint(AF_INET6, text, port); }
 
 TEST(SocketRules, PortSetsBecomeMergedSpans) {
     EXPECT_EQ(port_spans({}), std::vector<PortSpan>{});

@@ -30,6 +30,14 @@ struct TempDir {
     ~TempDir() { std::filesystem::remove_all(path); }
 };
 
+// The closures' compile, counting in `calls` how often the cache ran it.
+auto counted_compile(int& calls) {
+    return [&calls] {
+        ++calls;
+        return compile_seccomp_closures(false);
+    };
+}
+
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -82,10 +90,7 @@ TEST(SeccompCache, StoresOnAMissAndReadsOnAHit) {
     TempDir tmp;
     const SeccompCache cache(seccomp_cache_dir(tmp.path));
     int compiled = 0;
-    auto compile = [&] {
-        ++compiled;
-        return compile_seccomp_closures(false);
-    };
+    auto compile = counted_compile(compiled);
     const SeccompProgram first = cache.get_or_compile("closures", "audit=0", compile);
     const SeccompProgram second = cache.get_or_compile("closures", "audit=0", compile);
     EXPECT_EQ(compiled, 1);
@@ -143,10 +148,7 @@ TEST(SeccompCache, ACorruptedFileIsCompiledAndRewritten) {
     TempDir tmp;
     const SeccompCache cache(seccomp_cache_dir(tmp.path));
     int compiled = 0;
-    auto compile = [&] {
-        ++compiled;
-        return compile_seccomp_closures(false);
-    };
+    auto compile = counted_compile(compiled);
     cache.get_or_compile("closures", "audit=0", compile);
     const std::string file = seccomp_cache_dir(tmp.path) + "/closures";
     const std::string good = read_file(file);
@@ -165,10 +167,7 @@ TEST(SeccompCache, TheEnvironmentKnobTurnsItOff) {
     const SeccompCache cache(seccomp_cache_dir(tmp.path));
     ::unsetenv("TETHER_SECCOMP_CACHE");
     int compiled = 0;
-    for (int i = 0; i < 2; ++i) cache.get_or_compile("closures", "audit=0", [&] {
-        ++compiled;
-        return compile_seccomp_closures(false);
-    });
+    for (int i = 0; i < 2; ++i) cache.get_or_compile("closures", "audit=0", counted_compile(compiled));
     EXPECT_EQ(compiled, 2);
     EXPECT_FALSE(std::filesystem::exists(seccomp_cache_dir(tmp.path)));
 }

@@ -12,6 +12,7 @@
 
 #include "runtime/core/error.hpp"
 #include "runtime/security/seccomp_listener.hpp"
+#include "receive_with_fd.hpp"
 #include "spec/process_state.hpp"
 
 namespace tether::security {
@@ -74,34 +75,15 @@ TEST(SeccompListener, SendsTheFdAndTheStateInOneMessage) {
 
     int conn = accept4(server, nullptr, nullptr, SOCK_CLOEXEC);
     ASSERT_GE(conn, 0);
-    std::string received;
-    int received_fd = -1;
-    bool fd_with_first_bytes = false;
-    for (;;) {
-        char buffer[65536];
-        iovec iov{buffer, sizeof buffer};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-        msghdr message{};
-        message.msg_iov = &iov;
-        message.msg_iovlen = 1;
-        message.msg_control = control;
-        message.msg_controllen = sizeof control;
-        ssize_t n = recvmsg(conn, &message, MSG_CMSG_CLOEXEC);
-        if (n <= 0) break;
-        for (cmsghdr* h = CMSG_FIRSTHDR(&message); h; h = CMSG_NXTHDR(&message, h))
-            if (h->cmsg_type == SCM_RIGHTS) {
-                std::memcpy(&received_fd, CMSG_DATA(h), sizeof(int));
-                fd_with_first_bytes = received.empty();
-            }
-        received.append(buffer, static_cast<size_t>(n));
-    }
+    test::ReceivedWithFd received = test::receive_to_eof_with_fd(conn);
+    int received_fd = received.fd;
     sender.join();
     close(conn);
     close(server);
 
-    EXPECT_EQ(received, state);
+    EXPECT_EQ(received.text, state);
     ASSERT_GE(received_fd, 0);
-    EXPECT_TRUE(fd_with_first_bytes);
+    EXPECT_TRUE(received.fd_with_first_bytes);
     // The received fd is the same pipe: what goes in comes out.
     ASSERT_EQ(write(received_fd, "x", 1), 1);
     char c = 0;

@@ -16,6 +16,8 @@
 #include "runtime/security/seccomp_filter.hpp"
 #include "runtime/security/seccomp_listener.hpp"
 #include "seccomp_profile_json.hpp"
+#include "receive_with_fd.hpp"
+#include "seccomp_rules.hpp"
 
 namespace tether::security {
 namespace {
@@ -24,23 +26,8 @@ using test::Child;
 using test::run_in_child;
 using ::testing::HasSubstr;
 
-spec::SeccompSyscall rule(std::vector<std::string> names, std::string action,
-                          std::vector<spec::SeccompArg> args = {},
-                          std::optional<uint32_t> errno_ret = std::nullopt) {
-    spec::SeccompSyscall r;
-    r.names = std::move(names);
-    r.action = std::move(action);
-    r.args = std::move(args);
-    r.errno_ret = errno_ret;
-    return r;
-}
-
-spec::Seccomp allow_by_default(std::vector<spec::SeccompSyscall> rules) {
-    spec::Seccomp s;
-    s.default_action = "SCMP_ACT_ALLOW";
-    s.syscalls = std::move(rules);
-    return s;
-}
+using test::allow_by_default;
+using test::rule;
 
 void load(const spec::Seccomp& seccomp) {
     Warnings warnings;
@@ -183,26 +170,9 @@ struct ListenSocket {
 std::pair<std::string, int> receive_fd_and_text(int listen_fd) {
     int conn = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
     if (conn < 0) return {"accept failed", -1};
-    std::string text;
-    int received_fd = -1;
-    for (;;) {
-        char buffer[4096];
-        iovec iov{buffer, sizeof buffer};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-        msghdr message{};
-        message.msg_iov = &iov;
-        message.msg_iovlen = 1;
-        message.msg_control = control;
-        message.msg_controllen = sizeof control;
-        ssize_t n = recvmsg(conn, &message, MSG_CMSG_CLOEXEC);
-        if (n <= 0) break;
-        for (cmsghdr* h = CMSG_FIRSTHDR(&message); h; h = CMSG_NXTHDR(&message, h))
-            if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS)
-                std::memcpy(&received_fd, CMSG_DATA(h), sizeof(int));
-        text.append(buffer, static_cast<size_t>(n));
-    }
+    test::ReceivedWithFd received = test::receive_to_eof_with_fd(conn);
     close(conn);
-    return {text, received_fd};
+    return {received.text, received.fd};
 }
 
 TEST(SeccompBehaviour, NotifyGivesAListenerTheSupervisorAnswers) {

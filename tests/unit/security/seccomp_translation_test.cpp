@@ -5,6 +5,7 @@
 
 #include "runtime/core/error.hpp"
 #include "runtime/security/seccomp_filter.hpp"
+#include "seccomp_rules.hpp"
 
 namespace tether::security {
 namespace {
@@ -12,23 +13,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-spec::SeccompSyscall rule(std::vector<std::string> names, std::string action,
-                          std::vector<spec::SeccompArg> args = {},
-                          std::optional<uint32_t> errno_ret = std::nullopt) {
-    spec::SeccompSyscall r;
-    r.names = std::move(names);
-    r.action = std::move(action);
-    r.args = std::move(args);
-    r.errno_ret = errno_ret;
-    return r;
-}
-
-spec::Seccomp allow_by_default(std::vector<spec::SeccompSyscall> rules) {
-    spec::Seccomp s;
-    s.default_action = "SCMP_ACT_ALLOW";
-    s.syscalls = std::move(rules);
-    return s;
-}
+using test::allow_by_default;
+using test::rule;
 
 std::string pfc_of(const spec::Seccomp& seccomp) {
     Warnings warnings;
