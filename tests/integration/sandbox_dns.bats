@@ -19,15 +19,6 @@ PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 
 setup() {
     sandbox_setup
-    require_netd
-    command -v nsenter >/dev/null || skip "nsenter (util-linux) is needed"
-    [[ -n $(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo) ]] ||
-        skip "no cgroup v2 hierarchy: kernel enforcement (and so the redirect) is unavailable"
-    NETNS=tether-dns-$$-$RANDOM
-    ip netns add "$NETNS"
-    ip -n "$NETNS" link set lo up
-    local a
-    for a in 192.0.2.10 192.0.2.53; do ip -n "$NETNS" addr add "$a/32" dev lo; done
     cat >"$TEST_DIR/hosts" <<'HOSTS'
 127.0.0.1 localhost
 192.0.2.10 allowed.test www.allowed.test git.hosts.test
@@ -35,34 +26,11 @@ setup() {
 HOSTS
     echo "127.0.0.1 localhost" >"$BUNDLE/rootfs/etc/hosts"
     echo "nameserver 198.51.100.53" >"$BUNDLE/rootfs/etc/resolv.conf"
-    WRAP=$TEST_DIR/tether-in-testnet
-    cat >"$WRAP" <<SH
-#!/bin/sh
-exec nsenter --net=/var/run/netns/$NETNS unshare -m sh -c 'mount --bind "\$0" /etc/hosts && exec "\$@"' "$TEST_DIR/hosts" env \${KNOB:-TETHER_TEST_SOCKET_BPF=on} "$RUNTIME" "\$@"
-SH
-    chmod +x "$WRAP"
+    testnet_setup tether-dns "$TEST_DIR/hosts" 192.0.2.10 192.0.2.53
     annotate run.tether.network.allowedDomains "allowed.test,*.allowed.test"
     annotate run.tether.network.allowPrivateUpstreams "192.0.2.0/24"
 }
 teardown() { sandbox_teardown; }
-
-# ns_server NAME SCRIPT ARGS...: a counting server in the test's namespace
-# (the "host's resolver" the container must never reach).
-ns_server() {
-    local name=$1 script=$2 i
-    shift 2
-    rm -f "$TEST_DIR/$name.ready"
-    echo 0 >"$TEST_DIR/$name.count"
-    nsenter --net=/var/run/netns/"$NETNS" "$PYTHON" -c "$script" "$@" "$TEST_DIR/$name" </dev/null \
-        >"$TEST_DIR/$name.log" 2>&1 3>&- &
-    echo $! >>"$TEST_DIR/server-pids"
-    for ((i = 0; i < 100; i++)); do
-        [[ -f $TEST_DIR/$name.ready ]] && return 0
-        sleep 0.1
-    done
-    cat "$TEST_DIR/$name.log" >&2
-    fail "server $name never listened"
-}
 
 # run_in_container SCRIPT: `run` the container; its decisions outlive it in
 # the audit trail $TEST_DIR/log/$ID.jsonl (the state dir goes with delete).

@@ -275,3 +275,43 @@ server_count() {
 host_probe() {
     "$PROBE_CACHE" "$@"
 }
+
+# testnet_setup PREFIX HOSTS_FILE ADDRESS...: the fixture of the transparent
+# egress and DNS tests. A network namespace of the test's own ("the host",
+# $NETNS, deleted by sandbox_teardown) whose lo carries ADDRESS...; and
+# $WRAP, a runtime wrapper that runs tether (and so its tether-netd) in that
+# namespace and in a private mount namespace whose /etc/hosts is HOSTS_FILE.
+# nsenter, not `ip netns exec` (which remounts /sys: the runtime needs the
+# host's /sys/fs/cgroup). KNOB in the wrapper's environment replaces
+# TETHER_TEST_SOCKET_BPF=on.
+testnet_setup() {
+    local prefix=$1 hosts=$2 a
+    shift 2
+    require_netd
+    command -v nsenter >/dev/null || skip "nsenter (util-linux) is needed"
+    [[ -n $(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo) ]] ||
+        skip "no cgroup v2 hierarchy: kernel enforcement (and so the redirect) is unavailable"
+    NETNS=$prefix-$$-$RANDOM
+    ip netns add "$NETNS"
+    ip -n "$NETNS" link set lo up
+    for a in "$@"; do ip -n "$NETNS" addr add "$a/32" dev lo; done
+    WRAP=$TEST_DIR/tether-in-testnet
+    cat >"$WRAP" <<SH
+#!/bin/sh
+exec nsenter --net=/var/run/netns/$NETNS unshare -m sh -c 'mount --bind "\$0" /etc/hosts && exec "\$@"' "$hosts" env \${KNOB:-TETHER_TEST_SOCKET_BPF=on} "$RUNTIME" "\$@"
+SH
+    chmod +x "$WRAP"
+}
+
+# in_testnet CMD...: a command in the test's network namespace.
+in_testnet() {
+    nsenter --net=/var/run/netns/"$NETNS" "$@"
+}
+
+# ns_server NAME SCRIPT ARGS...: _start_server, in the test's namespace.
+ns_server() {
+    SERVER_PYTHON=_testnet_python _start_server "$@"
+}
+_testnet_python() {
+    in_testnet "${PYTHON:-python3}" "$@"
+}

@@ -19,15 +19,6 @@ PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
 
 setup() {
     sandbox_setup
-    require_netd
-    command -v nsenter >/dev/null || skip "nsenter (util-linux) is needed"
-    [[ -n $(awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo) ]] ||
-        skip "no cgroup v2 hierarchy: kernel enforcement (and so the redirect) is unavailable"
-    NETNS=tether-tpt-$$-$RANDOM
-    ip netns add "$NETNS"
-    ip -n "$NETNS" link set lo up
-    local a
-    for a in 192.0.2.10 192.0.2.20 192.0.2.30; do ip -n "$NETNS" addr add "$a/32" dev lo; done
     cat >"$TEST_DIR/hosts" <<'HOSTS'
 127.0.0.1 localhost
 192.0.2.10 allowed.test secure.allowed.test
@@ -36,33 +27,13 @@ setup() {
 HOSTS
     # The container resolves the same names from its own /etc/hosts.
     cp "$TEST_DIR/hosts" "$BUNDLE/rootfs/etc/hosts"
-    # nsenter, not `ip netns exec` (which remounts /sys: the runtime needs
-    # the host's /sys/fs/cgroup); unshare -m for the hosts file.
-    WRAP=$TEST_DIR/tether-in-testnet
-    cat >"$WRAP" <<SH
-#!/bin/sh
-exec nsenter --net=/var/run/netns/$NETNS unshare -m sh -c 'mount --bind "\$0" /etc/hosts && exec "\$@"' "$TEST_DIR/hosts" env \${KNOB:-TETHER_TEST_SOCKET_BPF=on} "$RUNTIME" "\$@"
-SH
-    chmod +x "$WRAP"
+    testnet_setup tether-tpt "$TEST_DIR/hosts" 192.0.2.10 192.0.2.20 192.0.2.30
     mkdir -p "$TEST_DIR/www"
     echo "hello from 192.0.2.10" >"$TEST_DIR/www/hello.txt"
     annotate run.tether.network.allowedDomains "allowed.test,*.allowed.test"
     annotate run.tether.network.allowPrivateUpstreams "192.0.2.0/24"
 }
 teardown() { sandbox_teardown; }
-
-# in_testnet CMD...: a command in the test's network namespace.
-in_testnet() {
-    nsenter --net=/var/run/netns/"$NETNS" "$@"
-}
-
-# ns_server NAME SCRIPT ARGS...: _start_server, in the test's namespace.
-ns_server() {
-    SERVER_PYTHON=_testnet_python _start_server "$@"
-}
-_testnet_python() {
-    in_testnet "$PYTHON" "$@"
-}
 
 # An HTTP server for $TEST_DIR/www that counts the requests it answered.
 _HTTP_SERVER=$_COUNTER'
