@@ -19,6 +19,13 @@
 #               datagrams): no sandbox, the sandbox enforced by the cgroup
 #               socket programs, and by the seccomp supervisor alone; bridge
 #               and proxy (tests/bench/net/run.sh)
+#   egress      one HTTP exchange up to the first byte (connect, request,
+#               first byte of the answer) from a sandboxed container to a
+#               server on 192.0.2.10 in a network namespace of the bench's
+#               own: transparent (a direct connect, redirected in the kernel
+#               to tether-netd), through the proxy with CONNECT, and direct
+#               without a sandbox (issue 21's target: transparent within
+#               1.2x of CONNECT)
 #
 # Each benchmark runs its programs in ONE hyperfine invocation (same run, same
 # machine state), with warm-up runs. The ratio column is the benchmark's first
@@ -35,6 +42,7 @@
 #   MANY       sandbox counts for the sandboxes section (default "10 50 100";
 #              QUICK=1: "10 50")
 #   CONNECT_RUNS  runs of each connect benchmark, alternating (default 9; QUICK=1: 5)
+#   EGRESS_N   HTTP exchanges per egress run (default 2000; QUICK=1: 500)
 #   QUICK=1    fewer runs and containers (a smoke run of the script itself)
 #   BENCH_OUT  also write the table here (markdown)
 set -euo pipefail
@@ -49,9 +57,10 @@ CONNECT_RUNS=${CONNECT_RUNS:-$([[ $QUICK == 1 ]] && echo 5 || echo 9)}
 WARMUP=${WARMUP:-3}
 SCALE=${SCALE:-$([[ $QUICK == 1 ]] && echo "10 50" || echo "10 50 200")}
 MANY=${MANY:-$([[ $QUICK == 1 ]] && echo "10 50" || echo "10 50 100")}
+EGRESS_N=${EGRESS_N:-$([[ $QUICK == 1 ]] && echo 500 || echo 2000)}
 N_THROUGHPUT=${N_THROUGHPUT:-$([[ $QUICK == 1 ]] && echo 20 || echo 100)}
 sections=("$@")
-[[ ${#sections[@]} -gt 0 ]] || sections=(lifecycle sandbox throughput memory sandboxes network)
+[[ ${#sections[@]} -gt 0 ]] || sections=(lifecycle sandbox throughput memory sandboxes network egress)
 
 die() { echo "bench: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "run as root (containers with cgroups)"
@@ -72,6 +81,7 @@ work=$(mktemp -d /tmp/tether-bench.XXXXXX)
 results=$work/results.tsv
 : >"$results"
 mounted_hugetlb=""
+egress_ns="" egress_server=""
 
 # ------------------------------------------------------------------ cleanup
 
@@ -87,6 +97,8 @@ cleanup() {
             timeout 20 "$rt" --root "$root" delete -f "$id" >/dev/null 2>&1 || true
         done
     done
+    [[ -n $egress_server ]] && kill "$egress_server" 2>/dev/null
+    [[ -n $egress_ns ]] && ip netns delete "$egress_ns" 2>/dev/null
     [[ -n $mounted_hugetlb ]] && umount "$mounted_hugetlb" 2>/dev/null && rmdir "$mounted_hugetlb" 2>/dev/null
     rm -rf "$work"
     exit "$status"
@@ -124,6 +136,7 @@ make_bundle() {
     if [[ ! -d $rootfs_cache ]]; then
         ROOTFS_ONLY=1 "$repo/contrib/make-busybox-bundle.sh" "$rootfs_cache" >/dev/null
         gcc -O2 -static -o "$rootfs_cache/rootfs/bin/connect_loop" "$here/connect_loop.c"
+        gcc -O2 -static -o "$rootfs_cache/rootfs/bin/egress_loop" "$here/egress_loop.c"
         gcc -O2 -o "$work/notify_floor" "$here/notify_floor.c"
     fi
     mkdir -p "$dir"
@@ -551,6 +564,91 @@ network() {
     fi
 }
 
+# egress: transparent egress against CONNECT against direct. Everything runs
+# in a network namespace of the bench's own (192.0.2.10 on its lo, a private
+# /etc/hosts naming allowed.test): the runtime and its tether-netd through a
+# wrapper, as tests/integration/sandbox_transparent.bats does; the
+# containers have their own namespaces with only lo.
+egress() {
+    local missing
+    missing=$(sandbox_missing)
+    local unit="HTTP exchange to the first byte (µs, $EGRESS_N; median of $CONNECT_RUNS)"
+    if [[ -n $missing ]] || ! command -v nsenter python3 >/dev/null; then
+        record "$unit" "transparent (sandbox, kernel redirect)" "" "n/a (${missing:-needs nsenter and python3})"
+        return
+    fi
+    egress_ns=tether-bench-egress-$$
+    ip netns add "$egress_ns"
+    ip -n "$egress_ns" link set lo up
+    ip -n "$egress_ns" addr add 192.0.2.10/32 dev lo
+    printf '127.0.0.1 localhost\n192.0.2.10 allowed.test\n' >"$work/egress-hosts"
+    local wrap=$work/tether-in-egress-ns
+    cat >"$wrap" <<SH
+#!/bin/sh
+exec nsenter --net=/var/run/netns/$egress_ns unshare -m sh -c 'mount --bind "\$0" /etc/hosts && exec "\$@"' "$work/egress-hosts" "$TETHER" "\$@"
+SH
+    chmod +x "$wrap"
+    # One answer per connection, as soon as the request head is in.
+    nsenter --net=/var/run/netns/"$egress_ns" python3 -c '
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("192.0.2.10", 8080))
+s.listen(512)
+open(sys.argv[1], "w").close()
+while True:
+    c, _ = s.accept()
+    head = b""
+    while b"\r\n\r\n" not in head:
+        d = c.recv(4096)
+        if not d:
+            break
+        head += d
+    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+    c.close()
+' "$work/egress-ready" </dev/null >/dev/null 2>&1 &
+    egress_server=$!
+    local i
+    for ((i = 0; i < 100; i++)); do [[ -f $work/egress-ready ]] && break; sleep 0.1; done
+    [[ -f $work/egress-ready ]] || die "egress: the server on 192.0.2.10:8080 did not start"
+
+    local b=$work/bundle-egress bc=$work/bundle-egress-connect root
+    local caps='.process.capabilities |= with_entries(.value += ["CAP_NET_ADMIN"])'
+    local policy='.annotations += {"run.tether.network.allowedDomains": "allowed.test",
+                                   "run.tether.network.allowPrivateUpstreams": "192.0.2.0/24"}'
+    [[ -d $b ]] || make_bundle "$b" "$policy | $caps | .process.args = [\"/bin/egress_loop\", \"$EGRESS_N\", \"192.0.2.10\", \"8080\", \"allowed.test\"]"
+    [[ -d $bc ]] || make_bundle "$bc" "$policy | $caps | .process.args = [\"/bin/egress_loop\", \"$EGRESS_N\", \"192.0.2.10\", \"8080\", \"allowed.test\", \"connect\"]"
+    root=$(root_for "$TETHER" egress)
+    # Alternated rounds, so that a noisy neighbour weighs on all three alike.
+    local direct=() transparent=() via_connect=() value
+    for ((i = 0; i < CONNECT_RUNS; i++)); do
+        value=$(nsenter --net=/var/run/netns/"$egress_ns" "$rootfs_cache/rootfs/bin/egress_loop" "$EGRESS_N" 192.0.2.10 8080 allowed.test) &&
+            direct+=("$value")
+        if value=$(timeout 300 "$wrap" --root "$root" run -b "$b" "egress-t-$i" 2>"$work/e.err"); then
+            transparent+=("$value")
+        else
+            echo "bench: transparent egress_loop failed: $(tail -n1 "$work/e.err")" >&2
+        fi
+        if value=$(timeout 300 "$wrap" --root "$root" run -b "$bc" "egress-c-$i" 2>"$work/e.err"); then
+            via_connect+=("$value")
+        else
+            echo "bench: CONNECT egress_loop failed: $(tail -n1 "$work/e.err")" >&2
+        fi
+    done
+    local t="" c="" d=""
+    ((${#transparent[@]})) && t=$(median "${transparent[@]}")
+    ((${#via_connect[@]})) && c=$(median "${via_connect[@]}")
+    ((${#direct[@]})) && d=$(median "${direct[@]}")
+    record "$unit" "transparent (sandbox, kernel redirect)" "$t" "runs: ${transparent[*]:-none}"
+    record "$unit" "CONNECT through the proxy (sandbox)" "$c" "runs: ${via_connect[*]:-none}; target: transparent ÷ this ≤ 1.2"
+    record "$unit" "direct (no sandbox, the bench's namespace)" "$d" "runs: ${direct[*]:-none}"
+    kill "$egress_server" 2>/dev/null
+    wait "$egress_server" 2>/dev/null || true
+    egress_server=""
+    ip netns delete "$egress_ns"
+    egress_ns=""
+}
+
 # Turns net_bench's lines into table rows.
 parse_net_bench() {
     local f=$1 line
@@ -603,12 +701,12 @@ print_table() {
 
 # Only the sections that run crun need its hugetlb hierarchy.
 for section in "${sections[@]}"; do
-    [[ $section == sandboxes || $section == network ]] || { ensure_hugetlb_v1; break; }
+    [[ $section == sandboxes || $section == network || $section == egress ]] || { ensure_hugetlb_v1; break; }
 done
 for section in "${sections[@]}"; do
     case $section in
-        lifecycle | sandbox | throughput | memory | sandboxes | network) "$section" ;;
-        *) die "unknown section $section (lifecycle sandbox throughput memory sandboxes network)" ;;
+        lifecycle | sandbox | throughput | memory | sandboxes | network | egress) "$section" ;;
+        *) die "unknown section $section (lifecycle sandbox throughput memory sandboxes network egress)" ;;
     esac
 done
 
