@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The .deb an operator installs (cmake/packaging.cmake): built with CPack from
+# The .deb an operator installs (contrib/packaging/packaging.cmake): built with CPack from
 # the build tree, installed with `dpkg --root` into a scratch root (the
 # machine's own dpkg database and /usr are never touched), and the installed
 # copy run: version, features, a busybox container, and a sandbox whose

@@ -27,9 +27,9 @@ if(GO_MD2MAN)
       OUTPUT ${out}
       COMMAND ${CMAKE_COMMAND} -DIN=${CMAKE_SOURCE_DIR}/${source} -DOUT=${out} -DNAME=${name}
               -DSECTION=${section} -DSUMMARY=${summary} -DVERSION=${PROJECT_VERSION}
-              -DGO_MD2MAN=${GO_MD2MAN} -P ${CMAKE_SOURCE_DIR}/cmake/md-to-man.cmake
-      DEPENDS ${CMAKE_SOURCE_DIR}/${source} ${CMAKE_SOURCE_DIR}/cmake/md-to-man.cmake
-              ${CMAKE_SOURCE_DIR}/cmake/man-tables.awk
+              -DGO_MD2MAN=${GO_MD2MAN} -P ${CMAKE_SOURCE_DIR}/contrib/packaging/md-to-man.cmake
+      DEPENDS ${CMAKE_SOURCE_DIR}/${source} ${CMAKE_SOURCE_DIR}/contrib/packaging/md-to-man.cmake
+              ${CMAKE_SOURCE_DIR}/contrib/packaging/man-tables.awk
       COMMENT "man page ${name}(${section})"
       VERBATIM)
     list(APPEND man_pages ${out})
