@@ -6,27 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/hooks/dns_query_support.hpp"
+
 namespace tether::hooks::dns {
 namespace {
-
-// A query as a stub resolver sends it: id 0x1234, RD, one question.
-std::vector<uint8_t> query_bytes(const std::string& name, uint16_t type, uint16_t flags = 0x0100) {
-    std::vector<uint8_t> q = {0x12, 0x34, static_cast<uint8_t>(flags >> 8), static_cast<uint8_t>(flags), 0, 1, 0, 0, 0, 0, 0, 0};
-    size_t start = 0;
-    while (start < name.size()) {
-        size_t dot = name.find('.', start);
-        if (dot == std::string::npos) dot = name.size();
-        q.push_back(static_cast<uint8_t>(dot - start));
-        q.insert(q.end(), name.begin() + start, name.begin() + dot);
-        start = dot + 1;
-    }
-    q.push_back(0);
-    q.push_back(static_cast<uint8_t>(type >> 8));
-    q.push_back(static_cast<uint8_t>(type));
-    q.push_back(0);
-    q.push_back(1);
-    return q;
-}
 
 Query parse(const std::vector<uint8_t>& bytes) { return parse_query(bytes.data(), bytes.size()); }
 

@@ -19,23 +19,10 @@
 #include "hooks/net/socket_util.hpp"
 #include "hooks/proxy/egress_proxy.hpp"
 #include "runtime/core/error.hpp"
+#include "tests/unit/hooks/dns_query_support.hpp"
 
 namespace tether::hooks::dns {
 namespace {
-
-std::vector<uint8_t> query_bytes(uint16_t id, const std::string& name, uint16_t type) {
-    std::vector<uint8_t> q = {static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id), 1, 0, 0, 1, 0, 0, 0, 0, 0, 0};
-    size_t start = 0;
-    while (start < name.size()) {
-        size_t dot = name.find('.', start);
-        if (dot == std::string::npos) dot = name.size();
-        q.push_back(static_cast<uint8_t>(dot - start));
-        q.insert(q.end(), name.begin() + start, name.begin() + dot);
-        start = dot + 1;
-    }
-    q.insert(q.end(), {0, static_cast<uint8_t>(type >> 8), static_cast<uint8_t>(type), 0, 1});
-    return q;
-}
 
 struct Reply {
     int rcode = -1;
@@ -87,7 +74,7 @@ protected:
     }
 
     Reply ask(uint16_t id, const std::string& name, uint16_t type) {
-        std::vector<uint8_t> q = query_bytes(id, name, type);
+        std::vector<uint8_t> q = query_bytes(name, type, 0x0100, id);
         EXPECT_EQ(::send(client_.get(), q.data(), q.size(), 0), static_cast<ssize_t>(q.size()));
         return receive(id);
     }
