@@ -19,6 +19,8 @@ packages=(
     parallel
     # tools used by tests, benchmarks and the demo
     hyperfine curl openssl iproute2 uidmap time socat python3 file procps util-linux
+    # cgroups.bats: how the init joins its cgroup is seen in its system calls
+    strace
     # kernel enforcement tests: count the BPF programs and maps left behind
     bpftool
     # end-to-end tests (tests/e2e): the real clients driving tether

@@ -49,6 +49,11 @@ void HybridManager::add_process(pid_t pid) {
     sync_warnings();
 }
 
+void HybridManager::add_process_born_in_cgroup2(pid_t pid) {
+    v1_.add_process(pid);
+    sync_warnings();
+}
+
 void HybridManager::apply_resources(const spec::Resources& resources) {
     if (!resources.unified.empty())
         throw Error("linux.resources.unified: key \"" + resources.unified.begin()->first +

@@ -1,4 +1,5 @@
 // cgroup v2 lifecycle: create, join, freeze, kill, destroy, stats.
+#include <fcntl.h>
 #include <signal.h>
 
 #include <sstream>
@@ -93,6 +94,13 @@ void V2Manager::add_process(pid_t pid) {
         return;
     }
     throw Error("cgroups: write " + std::to_string(pid) + " to " + join_path(dir_, "cgroup.procs"), err);
+}
+
+UniqueFd V2Manager::open_cgroup2_for_clone() const {
+    if (!available_) return UniqueFd();
+    // An fd that fails to open only costs the fast path: add_process then
+    // writes cgroup.procs and reports a real error there.
+    return UniqueFd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
 }
 
 void V2Manager::freeze() {

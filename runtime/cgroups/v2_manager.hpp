@@ -21,6 +21,8 @@ public:
     std::string saved_path() const override { return path_; }
     void create() override;
     void add_process(pid_t pid) override;
+    UniqueFd open_cgroup2_for_clone() const override;
+    void add_process_born_in_cgroup2(pid_t) override {}
     void apply_resources(const spec::Resources& resources) override;
     void freeze() override;
     void thaw() override;

@@ -247,9 +247,14 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     CloneInsideRootfs inside(bundle.rootfs, namespaces.new_flags & CLONE_NEWNS);
     init.runtime_cwd = inside.saved_cwd();
     init.unshare_cgroup_namespace = namespaces.new_flags & CLONE_NEWCGROUP;
-    pid_t child = launch::clone_child(namespaces.new_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP), &pidfd,
-                                      "the container init");
+    // Born in its cgroup2 cgroup where the layout has one: no migration to
+    // wait for (CgroupManager::open_cgroup2_for_clone says why).
+    UniqueFd cgroup2_dir = cgroup->open_cgroup2_for_clone();
+    bool born_in_cgroup2 = false;
+    pid_t child = launch::clone_child_into_cgroup(namespaces.new_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP),
+                                                  &pidfd, "the container init", cgroup2_dir.get(), &born_in_cgroup2);
     if (child == 0) run_container_init(init);  // never returns
+    cgroup2_dir.reset();
     UniqueFd init_pidfd(pidfd);
     ChildGuard guard(child);  // a failed create leaves no init behind
     runtime_namespaces.restore();  // hooks run in the runtime's pid namespace
@@ -264,7 +269,10 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     pid_t init_pid = hello.sender_pid > 0 ? hello.sender_pid : child;
     state.oci.pid = init_pid;
     state.init_start_time = process_start_time(init_pid);
-    cgroup->add_process(init_pid);
+    if (born_in_cgroup2)
+        cgroup->add_process_born_in_cgroup2(init_pid);
+    else
+        cgroup->add_process(init_pid);
     // The systemd driver learns the scope's real folder only once it starts.
     state.cgroup_path = cgroup->saved_path();
     if (namespaces.new_user)

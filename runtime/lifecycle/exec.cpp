@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 
 #include "runtime/cgroups/manager.hpp"
@@ -241,15 +242,30 @@ int exec_in_container(const StateStore& store, const ExecOptions& options) {
     context.sandbox = sandbox ? &*sandbox : nullptr;
     context.proxy_port = proxy_port;
 
+    // Born in the container's cgroup2 cgroup where the layout has one, as
+    // the init is (CgroupManager::open_cgroup2_for_clone says why).
+    std::unique_ptr<cgroups::CgroupManager> cgroup;
+    UniqueFd cgroup2_dir;
+    if (!state.cgroup_path.empty()) {
+        cgroup = cgroups::open_cgroup_manager(state.cgroup_path, state.rootless);
+        cgroup2_dir = cgroup->open_cgroup2_for_clone();
+    }
     int raw_pidfd = -1;
-    pid_t child = launch::clone_child(0, &raw_pidfd, "the exec process");
+    bool born_in_cgroup2 = false;
+    pid_t child =
+        launch::clone_child_into_cgroup(0, &raw_pidfd, "the exec process", cgroup2_dir.get(), &born_in_cgroup2);
     if (child == 0) run_exec_child(context);  // never returns
+    cgroup2_dir.reset();
     UniqueFd child_pidfd(raw_pidfd);
     ChildGuard guard(child);
     context.channel.close();
 
-    if (!state.cgroup_path.empty())
-        cgroups::open_cgroup_manager(state.cgroup_path, state.rootless)->add_process(child);
+    if (cgroup) {
+        if (born_in_cgroup2)
+            cgroup->add_process_born_in_cgroup2(child);
+        else
+            cgroup->add_process(child);
+    }
     os::send_message(parent_channel, os::GoMessage{});
 
     UniqueFd master;

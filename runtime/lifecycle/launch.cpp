@@ -18,14 +18,39 @@
 
 namespace tether::launch {
 
-pid_t clone_child(unsigned long flags, int* pidfd, const char* what) {
+namespace {
+
+long raw_clone3(unsigned long flags, int* pidfd, int cgroup_fd) {
     struct clone_args args {};
     args.flags = flags | CLONE_PIDFD;
     args.pidfd = reinterpret_cast<uint64_t>(pidfd);
     args.exit_signal = SIGCHLD;
-    long pid = ::syscall(SYS_clone3, &args, sizeof args);
+    if (cgroup_fd >= 0) {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = static_cast<uint64_t>(cgroup_fd);
+    }
+    return ::syscall(SYS_clone3, &args, sizeof args);
+}
+
+}  // namespace
+
+pid_t clone_child(unsigned long flags, int* pidfd, const char* what) {
+    long pid = raw_clone3(flags, pidfd, -1);
     if (pid < 0) throw_errno(std::string("clone3 ") + what);
     return static_cast<pid_t>(pid);
+}
+
+pid_t clone_child_into_cgroup(unsigned long flags, int* pidfd, const char* what, int cgroup_fd,
+                              bool* born_in_cgroup) {
+    *born_in_cgroup = false;
+    if (cgroup_fd >= 0) {
+        long pid = raw_clone3(flags, pidfd, cgroup_fd);
+        if (pid >= 0) {
+            *born_in_cgroup = true;
+            return static_cast<pid_t>(pid);
+        }
+    }
+    return clone_child(flags, pidfd, what);
 }
 
 void write_pid_file(const std::string& path, pid_t pid) {

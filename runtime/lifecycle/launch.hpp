@@ -28,6 +28,15 @@ namespace tether::launch {
 // (the child's copy stays -1). `what` names the child in the error.
 pid_t clone_child(unsigned long flags, int* pidfd, const char* what);
 
+// clone_child, born in the cgroup2 directory cgroup_fd (CLONE_INTO_CGROUP;
+// CgroupManager::open_cgroup2_for_clone says why). A kernel before 5.7 or a
+// cgroup that refuses the flag (one with controllers enabled below it, a
+// threaded one) gets a plain clone instead, so *born_in_cgroup tells the
+// caller whether it must still write cgroup.procs, where such a cgroup gives
+// its real error. cgroup_fd < 0: a plain clone.
+pid_t clone_child_into_cgroup(unsigned long flags, int* pidfd, const char* what, int cgroup_fd,
+                              bool* born_in_cgroup);
+
 // --pid-file: decimal, no newline (containerd parses it with strconv.Atoi),
 // written atomically (a reader never sees it half written).
 void write_pid_file(const std::string& path, pid_t pid);

@@ -26,6 +26,13 @@
 #               to tether-netd), through the proxy with CONNECT, and direct
 #               without a sandbox (issue 21's target: transparent within
 #               1.2x of CONNECT)
+#   cgroupjoin  what a new process pays to get into a cgroup2 cgroup after a
+#               quiet spell: forked then moved (writing cgroup.procs) or born
+#               there (clone3 CLONE_INTO_CGROUP), alternated
+#               (tests/bench/cgroup_join.c; JOIN_SAMPLES, default 15, and
+#               JOIN_GAP_MS of quiet before each, default 200). Another
+#               process moving pids meanwhile (a build, a test suite) keeps
+#               the kernel's lock warm and hides the cost: run it alone
 #
 # Each benchmark runs its programs in ONE hyperfine invocation (same run, same
 # machine state), with warm-up runs. The ratio column is the benchmark's first
@@ -60,7 +67,7 @@ MANY=${MANY:-$([[ $QUICK == 1 ]] && echo "10 50" || echo "10 50 100")}
 EGRESS_N=${EGRESS_N:-$([[ $QUICK == 1 ]] && echo 500 || echo 2000)}
 N_THROUGHPUT=${N_THROUGHPUT:-$([[ $QUICK == 1 ]] && echo 20 || echo 100)}
 sections=("$@")
-[[ ${#sections[@]} -gt 0 ]] || sections=(lifecycle sandbox throughput memory sandboxes network egress)
+[[ ${#sections[@]} -gt 0 ]] || sections=(lifecycle sandbox throughput memory sandboxes network egress cgroupjoin)
 
 die() { echo "bench: $*" >&2; exit 1; }
 [[ $(id -u) == 0 ]] || die "run as root (containers with cgroups)"
@@ -649,6 +656,23 @@ while True:
     egress_ns=""
 }
 
+# cgroupjoin: see the header. The cgroup is a scratch one below the cgroup2
+# root, removed at exit with the bench's other cgroups.
+cgroupjoin() {
+    local v2 dir line
+    v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
+    [[ -n $v2 ]] || { record "join a cgroup2 cgroup (ms)" "born (CLONE_INTO_CGROUP)" "" "n/a (no cgroup2 mount)"; return; }
+    gcc -O2 -o "$work/cgroup_join" "$here/cgroup_join.c"
+    dir=$v2/tether-bench-join.$$
+    mkdir "$dir"
+    line=$("$work/cgroup_join" "$dir" "${JOIN_SAMPLES:-15}" "${JOIN_GAP_MS:-200}") || line=""
+    rmdir "$dir"
+    [[ -n $line ]] || { record "join a cgroup2 cgroup (ms)" "born (CLONE_INTO_CGROUP)" "" "n/a (cgroup_join failed)"; return; }
+    read -r _ move move_spread _ born born_spread <<<"$line"
+    record "join a cgroup2 cgroup after ${JOIN_GAP_MS:-200} ms quiet (ms)" "born (CLONE_INTO_CGROUP: tether, crun)" "$born" "min-max $born_spread"
+    record "join a cgroup2 cgroup after ${JOIN_GAP_MS:-200} ms quiet (ms)" "forked, then moved (cgroup.procs: runc)" "$move" "min-max $move_spread"
+}
+
 # Turns net_bench's lines into table rows.
 parse_net_bench() {
     local f=$1 line
@@ -701,12 +725,13 @@ print_table() {
 
 # Only the sections that run crun need its hugetlb hierarchy.
 for section in "${sections[@]}"; do
-    [[ $section == sandboxes || $section == network || $section == egress ]] || { ensure_hugetlb_v1; break; }
+    [[ $section == sandboxes || $section == network || $section == egress || $section == cgroupjoin ]] ||
+        { ensure_hugetlb_v1; break; }
 done
 for section in "${sections[@]}"; do
     case $section in
-        lifecycle | sandbox | throughput | memory | sandboxes | network | egress) "$section" ;;
-        *) die "unknown section $section (lifecycle sandbox throughput memory sandboxes network egress)" ;;
+        lifecycle | sandbox | throughput | memory | sandboxes | network | egress | cgroupjoin) "$section" ;;
+        *) die "unknown section $section (lifecycle sandbox throughput memory sandboxes network egress cgroupjoin)" ;;
     esac
 done
 
