@@ -29,15 +29,23 @@ bool path_exists(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0;
 }
 
-int try_write_file(const std::string& dir, const std::string& name, const std::string& value) {
+UniqueFd open_control_file(const std::string& dir, const std::string& name) {
     const std::string path = join_path(dir, name);
-    UniqueFd fd(retry_eintr([&] { return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC); }));
-    if (!fd) return errno;
+    return UniqueFd(retry_eintr([&] { return ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC); }));
+}
+
+int try_write_value(int fd, const std::string& value) {
     // cgroupfs takes one value per write(2): never split it.
-    const ssize_t written = retry_eintr([&] { return ::write(fd.get(), value.data(), value.size()); });
+    const ssize_t written = retry_eintr([&] { return ::write(fd, value.data(), value.size()); });
     if (written < 0) return errno;
     if (static_cast<size_t>(written) != value.size()) return EIO;
     return 0;
+}
+
+int try_write_file(const std::string& dir, const std::string& name, const std::string& value) {
+    UniqueFd fd = open_control_file(dir, name);
+    if (!fd) return errno;
+    return try_write_value(fd.get(), value);
 }
 
 void write_file(const std::string& dir, const std::string& name, const std::string& value) {
@@ -107,6 +115,10 @@ std::map<std::string, uint64_t> read_key_values(const std::string& dir, const st
 }
 
 int make_directories(const std::string& path) {
+    // The parents almost always exist: one mkdir, not one per component
+    // (11 hierarchies times the depth on a v1 host, on every create).
+    if (::mkdir(path.c_str(), 0755) == 0 || errno == EEXIST) return 0;
+    if (errno != ENOENT) return errno;
     std::string partial;
     size_t position = 0;
     while (position < path.size()) {

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/core/unique_fd.hpp"
+
 namespace tether::cgroups {
 
 std::string join_path(const std::string& dir, const std::string& name);
@@ -23,6 +25,11 @@ bool path_exists(const std::string& path);
 void write_file(const std::string& dir, const std::string& name, const std::string& value);
 // Same, but returns the errno (0 on success) instead of throwing.
 int try_write_file(const std::string& dir, const std::string& name, const std::string& value);
+// For many values to one file (v1 device rules): dir/name opened for
+// appending (an empty fd and errno on failure), then one write(2) per value,
+// returning the errno (0 on success).
+UniqueFd open_control_file(const std::string& dir, const std::string& name);
+int try_write_value(int fd, const std::string& value);
 
 // Reads dir/name whole; throws tether::Error when it cannot be read.
 std::string read_file(const std::string& dir, const std::string& name);

@@ -45,8 +45,12 @@ void V1Manager::apply_devices(const std::vector<spec::DeviceRule>& rules) {
     }
     // Rules are written in order; the kernel keeps "last write wins"
     // semantics, and a leading deny-all resets the list to default-deny.
+    // Each file is opened once, not once per rule (podman sends a dozen).
+    UniqueFd allow_file, deny_file;
     for (const auto& rule : rules) {
-        const int err = try_write_file(dir, rule.allow ? "devices.allow" : "devices.deny", v1_device_rule_line(rule));
+        UniqueFd& file = rule.allow ? allow_file : deny_file;
+        if (!file) file = open_control_file(dir, rule.allow ? "devices.allow" : "devices.deny");
+        const int err = file ? try_write_value(file.get(), v1_device_rule_line(rule)) : errno;
         if (err == 0) continue;
         if (rootless_ && (err == EPERM || err == EACCES)) {
             warn("cgroups: rootless: device rules not applied (" + std::string(std::strerror(err)) + ")");

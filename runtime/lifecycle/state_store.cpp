@@ -36,15 +36,20 @@ StateStore::StateStore(std::string root) : root_(fs::absolute_path(root)) {}
 
 ContainerDir StateStore::create(const std::string& id) const {
     validate_container_id(id);
-    // Like runc's MkdirAll: containerd and dockerd pass a --root whose parent
-    // (<root>/<namespace>) does not exist yet.
-    for (size_t slash = root_.find('/', 1); slash != std::string::npos; slash = root_.find('/', slash + 1)) {
-        std::string parent = root_.substr(0, slash);
-        if (::mkdir(parent.c_str(), 0711) != 0 && errno != EEXIST) throw_errno("create state root " + parent);
-    }
-    if (::mkdir(root_.c_str(), 0711) != 0 && errno != EEXIST) throw_errno("create state root " + root_);
     std::string path = root_ + "/" + id;
-    if (::mkdir(path.c_str(), 0711) != 0) {
+    int made = ::mkdir(path.c_str(), 0711);
+    if (made != 0 && errno == ENOENT) {
+        // Like runc's MkdirAll: containerd and dockerd pass a --root whose
+        // parent (<root>/<namespace>) does not exist yet. Only then: the
+        // root almost always exists, and one mkdir is what create pays.
+        for (size_t slash = root_.find('/', 1); slash != std::string::npos; slash = root_.find('/', slash + 1)) {
+            std::string parent = root_.substr(0, slash);
+            if (::mkdir(parent.c_str(), 0711) != 0 && errno != EEXIST) throw_errno("create state root " + parent);
+        }
+        if (::mkdir(root_.c_str(), 0711) != 0 && errno != EEXIST) throw_errno("create state root " + root_);
+        made = ::mkdir(path.c_str(), 0711);
+    }
+    if (made != 0) {
         if (errno == EEXIST) throw Error("container \"" + id + "\" already exists");
         throw_errno("create state directory " + path);
     }
