@@ -268,7 +268,6 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     os::SyncMessage hello = parent_channel.expect(os::SyncType::hello);
     pid_t init_pid = hello.sender_pid > 0 ? hello.sender_pid : child;
     state.oci.pid = init_pid;
-    state.init_start_time = process_start_time(init_pid);
     if (born_in_cgroup2)
         cgroup->add_process_born_in_cgroup2(init_pid);
     else
@@ -277,10 +276,15 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     state.cgroup_path = cgroup->saved_path();
     if (namespaces.new_user)
         os::write_id_maps(init_pid, linux.uid_mappings, linux.gid_mappings, state.rootless);
-    dir.save(state);  // from here on `delete --force` can find and kill the init
     // The init runs createContainer and startContainer hooks itself: it gets
     // their state document now (kHookStatusAfterEnvironment, see there).
     os::send_message(parent_channel, os::GoMessage{state_json_for_hooks(state, kHookStatusAfterEnvironment)});
+    // While the init builds its rootfs (the other core's work): until this
+    // save, a killed create leaves a state.json without the pid, and
+    // `delete --force` still finds the init through the cgroup it recorded;
+    // the init dies with us anyway (PR_SET_PDEATHSIG).
+    state.init_start_time = process_start_time(init_pid);
+    dir.save(state);  // from here on `delete --force` can also find the init by pid
     fault_point("create:after-go");
 
     for (;;) {
