@@ -4,6 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 
 #include "runtime/core/json_escape.hpp"
@@ -12,6 +13,7 @@ namespace tether::log {
 namespace {
 
 Options g_options;
+std::chrono::steady_clock::time_point g_configured_at = std::chrono::steady_clock::now();
 std::vector<std::string> g_warnings;
 
 std::string format_line(const char* level, const std::string& message) {
@@ -57,6 +59,13 @@ void debug(const std::string& message) {
         (void)!::write(STDERR_FILENO, line.data(), line.size());
     else
         append_to_log(line);
+}
+
+void debug_step(const char* name) {
+    if (!g_options.debug) return;
+    const auto since = std::chrono::steady_clock::now() - g_configured_at;
+    debug(std::string("step ") + name + " at +" +
+          std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(since).count()) + " us");
 }
 
 void flush_warnings() {

@@ -30,6 +30,9 @@ void configure(const Options& options);
 void warning(const std::string& message);
 // A debug line (only with --debug; written at once).
 void debug(const std::string& message);
+// With --debug, "step NAME at +N us": the time since the process started, so that
+// where a verb's time goes can be read off one run (docs/benchmarks.md).
+void debug_step(const char* name);
 // Writes the buffered warnings (called on success).
 void flush_warnings();
 // Writes the one error object of a failed verb, to the log file if there is one,

@@ -160,6 +160,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     const os::MountPlan mount_plan = os::plan_mounts(config, mount_inputs);
     os::require_mount_plan(mount_plan);
 
+    log::debug_step("create: config parsed and planned");
     ContainerDir dir = store.create(options.id);
     // Declared before the cleanup that uses it, so it outlives the cleanup.
     std::unique_ptr<cgroups::CgroupManager> cgroup;
@@ -192,6 +193,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     dir.save(state);
     cgroup->create();
     fault_point("create:after-cgroup");
+    log::debug_step("create: cgroup made");
     // podman lists no device rules beyond deny-all: the default nodes every
     // container gets must still be allowed.
     spec::Resources resources = linux.resources.value_or(spec::Resources{});
@@ -264,6 +266,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     init.exec_fifo.reset();
     init.start_status.reset();
     fault_point("create:after-clone");
+    log::debug_step("create: init cloned");
 
     os::SyncMessage hello = parent_channel.expect(os::SyncType::hello);
     pid_t init_pid = hello.sender_pid > 0 ? hello.sender_pid : child;
@@ -279,6 +282,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     // The init runs createContainer and startContainer hooks itself: it gets
     // their state document now (kHookStatusAfterEnvironment, see there).
     os::send_message(parent_channel, os::GoMessage{state_json_for_hooks(state, kHookStatusAfterEnvironment)});
+    log::debug_step("create: init in its cgroups, go sent");
     // While the init builds its rootfs (the other core's work): until this
     // save, a killed create leaves a state.json without the pid, and
     // `delete --force` still finds the init through the cgroup it recorded;
@@ -292,10 +296,12 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         if (message.type == os::SyncType::error) throw Error(message.payload);
         if (message.type == os::SyncType::ready) break;
         if (message.type == os::SyncType::hooks_needed) {
+            log::debug_step("create: the init asks for the prestart hooks");
             std::string state_json = state_json_for_hooks(state, kHookStatusAfterEnvironment);
             // runtime-spec lifecycle (and runc): prestart, then createRuntime.
             os::run_hooks("prestart", config.hooks.prestart, state_json, bundle.path);
             os::run_hooks("createRuntime", config.hooks.create_runtime, state_json, bundle.path);
+            log::debug_step("create: prestart and createRuntime hooks done");
             os::HooksDoneMessage answer;
             if (sandbox && sandbox->supervised) {
                 // tether-netd (the first prestart hook) serves now: record it
@@ -305,6 +311,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
                 state.netd_pid = netd.pid;
                 state.netd_start_time = process_start_time(netd.pid);
                 dir.save(state);
+                log::debug_step("create: tether-netd asked and recorded");
                 answer.kernel_enforced = netd.kernel_enforced;
                 if (netd.proxy_port) {
                     answer.proxy_port = netd.proxy_port;
@@ -323,11 +330,13 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
             hand_over_listener(os::ListenerFdMessage::decode(message.payload), init_pidfd.get(), dir.path(), config,
                                state);
             parent_channel.send(os::SyncType::listener_taken);
+            log::debug_step("create: seccomp listener handed over");
         } else {
             throw Error("unexpected message on the sync socket");
         }
     }
     fault_point("create:after-ready");
+    log::debug_step("create: init ready");
 
     state.oci.status = "created";
     dir.save(state);
