@@ -44,12 +44,12 @@ void add_run(CLI::App& app, const GlobalOptions& global, Action& action) {
             // A terminal and nobody to give it to: we take it ourselves and
             // relay it to our stdio (runc's `run -t`).
             std::optional<os::ConsoleReceiver> console;
-            if (!args->detach && args->create.console_socket.empty() &&
-                load_bundle(args->create.bundle).config.process->terminal) {
+            Bundle bundle = load_bundle(args->create.bundle);
+            if (!args->detach && args->create.console_socket.empty() && bundle.config.process->terminal) {
                 console.emplace();
                 args->create.console_socket = console->path();
             }
-            CreatedContainer created = create_container(store, args->create);
+            CreatedContainer created = create_container(store, args->create, std::move(bundle));
             UniqueFd pidfd(created.init_pidfd);
             UniqueFd master;
             try {

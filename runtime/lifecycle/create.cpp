@@ -121,7 +121,11 @@ std::string state_json_for_hooks(const spec::StoredState& state, const char* sta
 
 CreatedContainer create_container(const StateStore& store, const CreateOptions& options) {
     validate_container_id(options.id);
-    Bundle bundle = load_bundle(options.bundle);
+    return create_container(store, options, load_bundle(options.bundle));
+}
+
+CreatedContainer create_container(const StateStore& store, const CreateOptions& options, Bundle bundle) {
+    validate_container_id(options.id);
     const spec::Config& config = bundle.config;
     const spec::Linux& linux = *config.linux_;
 

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "runtime/lifecycle/bundle.hpp"
 #include "runtime/lifecycle/sandbox_setup.hpp"
 #include "runtime/lifecycle/state_store.hpp"
 
@@ -31,6 +32,9 @@ struct CreatedContainer {
 };
 
 CreatedContainer create_container(const StateStore& store, const CreateOptions& options);
+// The same, with options.bundle already loaded by the caller (`run` reads it
+// first for process.terminal: one parse, not two).
+CreatedContainer create_container(const StateStore& store, const CreateOptions& options, Bundle bundle);
 
 // The OCI state document of a stored state with its live status.
 std::string state_json_for_hooks(const spec::StoredState& state, const char* status);
