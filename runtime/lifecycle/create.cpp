@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "runtime/cgroups/device_rules.hpp"
 #include "runtime/core/child_guard.hpp"
@@ -275,10 +277,29 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     os::SyncMessage hello = parent_channel.expect(os::SyncType::hello);
     pid_t init_pid = hello.sender_pid > 0 ? hello.sender_pid : child;
     state.oci.pid = init_pid;
+    // A sandbox's tether-netd, the first prestart hook (ours, sandbox_setup),
+    // starts now, not when the init asks for the prestart hooks: it loads and
+    // attaches the socket programs and opens its listeners while the init
+    // builds its rootfs. It needs the init's pid, network namespace (both
+    // final at hello) and cgroup2 cgroup, nothing of the rootfs. Born in that
+    // cgroup, the init is in it already and the daemon also overlaps the v1
+    // writes; otherwise it waits for add_process (the daemon attaches to the
+    // init's cgroup as /proc says it is: before the move, that is ours). The
+    // other prestart hooks keep their place, after it, in order.
+    std::optional<os::StartedHook> netd_hook;
+    auto start_netd_hook = [&] {
+        if (!sandbox || !sandbox->supervised || netd_hook) return;
+        cleanup.netd_state_dir = dir.path();  // stopped if create fails from here on
+        netd_hook.emplace("prestart", config.hooks.prestart.front(),
+                          state_json_for_hooks(state, kHookStatusAfterEnvironment), bundle.path);
+        log::debug_step("create: tether-netd started");
+    };
+    if (born_in_cgroup2) start_netd_hook();
     if (born_in_cgroup2)
         cgroup->add_process_born_in_cgroup2(init_pid);
     else
         cgroup->add_process(init_pid);
+    start_netd_hook();
     // The systemd driver learns the scope's real folder only once it starts.
     state.cgroup_path = cgroup->saved_path();
     if (namespaces.new_user)
@@ -303,7 +324,12 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
             log::debug_step("create: the init asks for the prestart hooks");
             std::string state_json = state_json_for_hooks(state, kHookStatusAfterEnvironment);
             // runtime-spec lifecycle (and runc): prestart, then createRuntime.
-            os::run_hooks("prestart", config.hooks.prestart, state_json, bundle.path);
+            std::vector<spec::Hook> prestart = config.hooks.prestart;
+            if (netd_hook) {
+                netd_hook->wait();
+                prestart.erase(prestart.begin());
+            }
+            os::run_hooks("prestart", prestart, state_json, bundle.path);
             os::run_hooks("createRuntime", config.hooks.create_runtime, state_json, bundle.path);
             log::debug_step("create: prestart and createRuntime hooks done");
             os::HooksDoneMessage answer;

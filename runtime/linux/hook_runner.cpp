@@ -8,6 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <memory>
+#include <optional>
+
 #include "runtime/core/error.hpp"
 #include "runtime/core/unique_fd.hpp"
 
@@ -76,8 +80,42 @@ std::string with_output(std::string message, const OutputTail& out, const Output
 
 }  // namespace
 
-void run_hook(const char* kind, const spec::Hook& hook, const std::string& state_json, const std::string& cwd) {
-    std::string what = std::string(kind) + " hook " + hook.path;
+struct StartedHook::Running {
+    std::string what;
+    std::optional<uint32_t> timeout;
+    pid_t pid = -1;
+    UniqueFd pidfd;
+    UniqueFd write_end;
+    std::string state_json;
+    size_t written = 0;
+    OutputTail out_tail{UniqueFd()};
+    OutputTail err_tail{UniqueFd()};
+    int64_t deadline = -1;
+
+    // What fits into the pipe now, without blocking; EOF once it is all in.
+    void write_state_available() {
+        while (write_end && written < state_json.size()) {
+            ssize_t n = ::write(write_end.get(), state_json.data() + written, state_json.size() - written);
+            if (n > 0) {
+                written += static_cast<size_t>(n);
+                continue;
+            }
+            if (n < 0 && errno == EINTR) continue;
+            // The hook closed its stdin (EPIPE): it gets no more.
+            if (n < 0 && errno != EAGAIN) write_end.reset();
+            return;
+        }
+        write_end.reset();
+    }
+};
+
+StartedHook::StartedHook(const char* kind, const spec::Hook& hook, const std::string& state_json,
+                         const std::string& cwd)
+    : running_(std::make_unique<Running>()) {
+    Running& r = *running_;
+    r.what = std::string(kind) + " hook " + hook.path;
+    r.timeout = hook.timeout;
+    const std::string& what = r.what;
     // Opened here, not in the child: a directory we cannot enter fails the
     // hook with a message instead of a bare exit status.
     UniqueFd cwd_fd;
@@ -104,10 +142,10 @@ void run_hook(const char* kind, const spec::Hook& hook, const std::string& state
     int out_pipe[2], err_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC | O_NONBLOCK) != 0) throw_errno(what + ": pipe");
     UniqueFd out_write(out_pipe[1]);
-    OutputTail out_tail{UniqueFd(out_pipe[0])};
+    r.out_tail = OutputTail{UniqueFd(out_pipe[0])};
     if (::pipe2(err_pipe, O_CLOEXEC | O_NONBLOCK) != 0) throw_errno(what + ": pipe");
     UniqueFd err_write(err_pipe[1]);
-    OutputTail err_tail{UniqueFd(err_pipe[0])};
+    r.err_tail = OutputTail{UniqueFd(err_pipe[0])};
 
     pid_t pid = ::fork();
     if (pid < 0) throw_errno(what + ": fork");
@@ -138,30 +176,57 @@ void run_hook(const char* kind, const spec::Hook& hook, const std::string& state
         errno = failure[1];
         throw_errno(what + (failure[0] == 0 ? ": enter its working directory " + cwd : ": exec"));
     }
+    r.pid = pid;
     // The hook may not read its stdin at all: ignore EPIPE.
     ::signal(SIGPIPE, SIG_IGN);
-    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-    UniqueFd pidfd_guard(pidfd);
-    int64_t deadline = hook.timeout ? now_ms() + int64_t(*hook.timeout) * 1000 : -1;
+    r.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    r.deadline = hook.timeout ? now_ms() + int64_t(*hook.timeout) * 1000 : -1;
+    // The state goes in now, as far as the pipe takes it (all of it but for
+    // huge annotations): a hook started early reads it while we do other
+    // work; the rest goes in while wait() waits. Without a pidfd, blocking.
+    r.state_json = state_json;
+    r.write_end = std::move(write_end);
+    if (r.state_json.empty()) r.write_end.reset();
+    if (r.pidfd) ::fcntl(r.write_end.get(), F_SETFL, O_NONBLOCK);
+    r.write_state_available();
+}
+
+StartedHook::StartedHook(StartedHook&&) noexcept = default;
+
+StartedHook::~StartedHook() {
+    // Not waited for (create failed meanwhile): wait anyway, so that no
+    // zombie stays and whatever it set up is complete when the caller's
+    // clean-up runs; its verdict no longer matters.
+    if (!running_ || running_->pid < 0) return;
+    try {
+        wait();
+    } catch (...) {
+    }
+}
+
+void StartedHook::wait() {
+    if (!running_ || running_->pid < 0) return;
+    Running& r = *running_;
+    const std::string& what = r.what;
+    const pid_t pid = r.pid;
+    r.pid = -1;
+    OutputTail& out_tail = r.out_tail;
+    OutputTail& err_tail = r.err_tail;
     bool timed_out = false;
-    if (pidfd >= 0) {
-        // The state is written while we wait for the hook, without blocking:
-        // a hook that never reads a state larger than the pipe (big
-        // annotations) must still be killed at its timeout.
-        ::fcntl(write_end.get(), F_SETFL, O_NONBLOCK);
-        size_t done = 0;
-        if (state_json.empty()) write_end.reset();
+    if (r.pidfd) {
         for (;;) {
-            // A closed stream polls as -1 (ignored by poll).
-            struct pollfd p[4] = {{pidfd, POLLIN, 0},
+            // A closed stream polls as -1 (ignored by poll). The state is
+            // written while we wait, without blocking: a hook that never reads
+            // a state larger than the pipe must still be killed at its timeout.
+            struct pollfd p[4] = {{r.pidfd.get(), POLLIN, 0},
                                   {out_tail.open() ? out_tail.fd() : -1, POLLIN, 0},
                                   {err_tail.open() ? err_tail.fd() : -1, POLLIN, 0},
-                                  {write_end ? write_end.get() : -1, POLLOUT, 0}};
-            int wait_ms = deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, deadline - now_ms()));
-            int r = ::poll(p, 4, wait_ms);
-            if (r < 0 && errno == EINTR) continue;
-            if (r < 0) break;
-            if (r == 0) {
+                                  {r.write_end ? r.write_end.get() : -1, POLLOUT, 0}};
+            int wait_ms = r.deadline < 0 ? -1 : static_cast<int>(std::max<int64_t>(0, r.deadline - now_ms()));
+            int n = ::poll(p, 4, wait_ms);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) break;
+            if (n == 0) {
                 timed_out = true;
                 ::kill(pid, SIGKILL);
                 break;
@@ -169,35 +234,27 @@ void run_hook(const char* kind, const spec::Hook& hook, const std::string& state
             if (p[1].revents) out_tail.read_available();
             if (p[2].revents) err_tail.read_available();
             if (p[0].revents) break;
-            if (p[3].revents) {
-                ssize_t n = ::write(write_end.get(), state_json.data() + done, state_json.size() - done);
-                if (n > 0) done += static_cast<size_t>(n);
-                // Written whole, or the hook closed its stdin: EOF for the hook.
-                if (done == state_json.size() || (n < 0 && errno != EAGAIN)) write_end.reset();
-            }
-        }
-    } else {
-        size_t done = 0;
-        while (done < state_json.size()) {
-            ssize_t n = ::write(write_end.get(), state_json.data() + done, state_json.size() - done);
-            if (n <= 0) break;
-            done += static_cast<size_t>(n);
+            if (p[3].revents) r.write_state_available();
         }
     }
-    write_end.reset();
+    r.write_end.reset();
     int status = 0;
     retry_eintr([&] { return ::waitpid(pid, &status, 0); });
     // What it wrote before it exited is in the pipes now.
     out_tail.read_available();
     err_tail.read_available();
     if (timed_out)
-        throw Error(with_output(what + " did not finish within its timeout of " + std::to_string(*hook.timeout) + "s",
+        throw Error(with_output(what + " did not finish within its timeout of " + std::to_string(*r.timeout) + "s",
                                 out_tail, err_tail));
     if (WIFSIGNALED(status))
         throw Error(with_output(what + " was killed by signal " + std::to_string(WTERMSIG(status)), out_tail, err_tail));
     if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
         throw Error(with_output(what + " failed with exit status " + std::to_string(WEXITSTATUS(status)), out_tail,
                                 err_tail));
+}
+
+void run_hook(const char* kind, const spec::Hook& hook, const std::string& state_json, const std::string& cwd) {
+    StartedHook(kind, hook, state_json, cwd).wait();
 }
 
 void run_hooks(const char* kind, const std::vector<spec::Hook>& hooks, const std::string& state_json,

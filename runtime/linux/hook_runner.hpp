@@ -2,6 +2,7 @@
 // (and failed) when it outlives its timeout.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,26 @@ namespace tether::os {
 // startContainer runs in process.cwd inside the container (both), so its
 // callers pass "".
 void run_hook(const char* kind, const spec::Hook& hook, const std::string& state_json, const std::string& cwd);
+
+// run_hook in two halves, for a hook that may work while we do something
+// else (create starts the sandbox's tether-netd while the init builds its
+// rootfs): the constructor execs the hook and gives it the state (as far as
+// the pipe takes it; the rest while wait() waits), or throws as run_hook;
+// wait() waits for its exit and throws as run_hook. Destroyed without wait():
+// it is waited for anyway (no zombie, and what it set up is finished before
+// the caller cleans up), its failure ignored.
+class StartedHook {
+public:
+    StartedHook(const char* kind, const spec::Hook& hook, const std::string& state_json, const std::string& cwd);
+    StartedHook(StartedHook&&) noexcept;
+    StartedHook& operator=(StartedHook&&) = delete;
+    ~StartedHook();
+    void wait();
+
+private:
+    struct Running;
+    std::unique_ptr<Running> running_;
+};
 // Runs hooks in order; the first failure throws.
 void run_hooks(const char* kind, const std::vector<spec::Hook>& hooks, const std::string& state_json,
                const std::string& cwd);
