@@ -339,9 +339,6 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
                 cleanup.netd_state_dir = dir.path();
                 NetdInfo netd = query_network_daemon(dir.path());
                 state.netd_pid = netd.pid;
-                state.netd_start_time = process_start_time(netd.pid);
-                dir.save(state);
-                log::debug_step("create: tether-netd asked and recorded");
                 answer.kernel_enforced = netd.kernel_enforced;
                 if (netd.proxy_port) {
                     answer.proxy_port = netd.proxy_port;
@@ -349,6 +346,14 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
                 }
             }
             os::send_message(parent_channel, answer);
+            // Recorded while the init goes on (Landlock, seccomp): until the
+            // save, a killed create leaves tether-netd unrecorded, and it
+            // exits with the init it watches (the init dies with us).
+            if (state.netd_pid > 0) {
+                state.netd_start_time = process_start_time(state.netd_pid);
+                dir.save(state);
+                log::debug_step("create: tether-netd recorded");
+            }
         } else if (message.type == os::SyncType::console_fd) {
             // The pty master, from the container's devpts; sent from here so
             // the socket path is resolved in our mount namespace.
