@@ -141,5 +141,47 @@ TEST_F(HookRunner, CollectErrorsRunsEveryHook) {
     EXPECT_EQ(out(), "second\n");
 }
 
+// StartedHook: create starts the sandbox's tether-netd this way and goes on.
+// The hook below waits for a file only the test makes after the constructor
+// returned: a constructor that waited for the hook would see it give up.
+TEST_F(HookRunner, AStartedHookRunsWhileTheCallerGoesOn) {
+    os::StartedHook started("prestart",
+                            hook("cat >\"$1.state\"; i=0; while [ ! -e \"$1.go\" ]; do i=$((i+1)); "
+                                 "[ $i -gt 1000 ] && exit 9; sleep 0.01; done; echo done >\"$1\""),
+                            "{\"status\":\"created\"}", "");
+    std::ofstream(dir_ + "/out.go") << "go";
+    started.wait();
+    EXPECT_EQ(out(), "done\n");
+    std::ifstream state(dir_ + "/out.state");
+    std::stringstream text;
+    text << state.rdbuf();
+    EXPECT_EQ(text.str(), "{\"status\":\"created\"}");
+}
+
+TEST_F(HookRunner, AStartedHooksFailureComesFromWait) {
+    os::StartedHook started("prestart", hook("exit 3"), "{}", "");
+    try {
+        started.wait();
+        FAIL() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("prestart hook /bin/sh failed with exit status 3"), std::string::npos)
+            << e.what();
+    }
+}
+
+TEST_F(HookRunner, AStartedHookNeverWaitedForIsWaitedForWhenDestroyed) {
+    {
+        os::StartedHook started("prestart", hook("sleep 0.2; echo finished >\"$1\"; exit 4"), "{}", "");
+    }
+    EXPECT_EQ(out(), "finished\n");
+}
+
+TEST_F(HookRunner, AStartedHookGetsALargeStateWhole) {
+    const std::string state = "{\"annotations\":\"" + std::string(1 << 20, 'a') + "\"}";
+    os::StartedHook started("prestart", hook("cat >\"$1\""), state, "");
+    started.wait();
+    EXPECT_EQ(out(), state);
+}
+
 }  // namespace
 }  // namespace tether
