@@ -556,8 +556,8 @@ network() {
         "+$(median "${floors[@]}") µs per trapped call"
     # Bridge and proxy data paths: the netd engineer's benchmark program.
     if [[ -x $here/net/run.sh ]]; then
-        echo "== bridge and proxy (tests/bench/net/run.sh 1024 2000)" >&2
-        BUILD_DIR=$build "$here/net/run.sh" 1024 2000 | tee "$work/net.txt" >&2 || true
+        echo "== bridge and proxy (tests/bench/net/run.sh, NET_BENCH_PIN=${NET_BENCH_PIN:-})" >&2
+        BUILD_DIR=$build "$here/net/run.sh" | tee "$work/net.txt" >&2 || true
         parse_net_bench "$work/net.txt"
     else
         record "bridge / proxy" "tether-netd" "" "n/a (needs tests/bench/net/run.sh)"
