@@ -14,11 +14,12 @@ sha=$(git -C "$root" rev-parse --short "$ref")
 old=/tmp/tether-netbench-$sha
 new=${BUILD_DIR:-$root/build-bench}
 build_lib() {  # source dir, build dir (the compiler's warnings only on failure)
+    mkdir -p "$2"
     { cmake -S "$1" -B "$2" -DCMAKE_BUILD_TYPE=Release -DTETHER_BUILD_TESTS=OFF &&
-        cmake --build "$2" --target tether_hooks -j2; } >"$2.log" 2>&1 || { cat "$2.log" >&2; exit 1; }
+        cmake --build "$2" --target tether_hooks -j2; } >"$2/build.log" 2>&1 || { cat "$2/build.log" >&2; exit 1; }
 }
 if [ ! -f "$old/build/libtether_hooks.a" ]; then
-    rm -rf "$old" && mkdir -p "$old/src" "$old/build"
+    rm -rf "$old" && mkdir -p "$old/src"
     git -C "$root" archive "$ref" | tar -x -C "$old/src"
     build_lib "$old/src" "$old/build"
 fi
