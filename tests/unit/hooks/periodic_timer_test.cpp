@@ -14,13 +14,18 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Waits (up to 5 s, for a loaded machine) until ticks reaches at_least.
+bool wait_for_ticks(const std::atomic<int>& ticks, int at_least) {
+    for (int i = 0; i < 500 && ticks.load() < at_least; ++i) std::this_thread::sleep_for(10ms);
+    return ticks.load() >= at_least;
+}
+
 TEST(PeriodicTimer, PausedItDoesNotTickResumedItTicksAgain) {
     testing::LoopThread thread;
     std::atomic<int> ticks{0};
     PeriodicTimer timer(thread.loop(), 10ms, [&] { ++ticks; });
     thread.start();
-    std::this_thread::sleep_for(100ms);
-    EXPECT_GE(ticks.load(), 3);
+    EXPECT_TRUE(wait_for_ticks(ticks, 3));
 
     // pause/resume belong to the loop thread.
     thread.call([&] { timer.pause(); });
@@ -29,8 +34,7 @@ TEST(PeriodicTimer, PausedItDoesNotTickResumedItTicksAgain) {
     EXPECT_EQ(ticks.load(), paused_at);
 
     thread.call([&] { timer.resume(); });
-    std::this_thread::sleep_for(100ms);
-    EXPECT_GE(ticks.load(), paused_at + 3);
+    EXPECT_TRUE(wait_for_ticks(ticks, paused_at + 3));
     thread.stop();
 }
 

@@ -4,6 +4,7 @@
 // loopback_proxy_fixture.hpp.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -226,7 +227,8 @@ TEST_F(EgressProxyTest, EveryKeepAliveRequestIsCheckedAgainstTheRules) {
 // timeout). The proxy notices and dials again for the next request instead
 // of sending it into the closed connection (which answered 502).
 TEST_F(EgressProxyTest, AnIdleKeepAliveUpstreamThatClosesIsDialledAgain) {
-    HostServer origin([](UniqueFd fd) {
+    std::atomic<int> closed{0};
+    HostServer origin([&](UniqueFd fd) {
         std::string data;
         char chunk[4096];
         while (data.find("\r\n\r\n") == std::string::npos) {
@@ -238,6 +240,8 @@ TEST_F(EgressProxyTest, AnIdleKeepAliveUpstreamThatClosesIsDialledAgain) {
         // Then, a while later, closes without having said Connection: close,
         // as an idle timeout does.
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        fd.reset();
+        ++closed;
     });
     add_host("web.allowed.test", "127.0.0.1");
     start_proxy(rules({"web.allowed.test"}));
@@ -246,7 +250,9 @@ TEST_F(EgressProxyTest, AnIdleKeepAliveUpstreamThatClosesIsDialledAgain) {
     ASSERT_TRUE(send_all(client.get(), request));
     std::string first = read_http_response(client.get());
     EXPECT_EQ(first.rfind("HTTP/1.1 200", 0), 0u) << first;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the origin's FIN reaches the proxy
+    for (int i = 0; i < 500 && closed.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(closed.load(), 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the origin's FIN reaches the proxy's loop
     ASSERT_TRUE(send_all(client.get(), request));
     std::string second = read_http_response(client.get());
     EXPECT_EQ(second.rfind("HTTP/1.1 200", 0), 0u) << second;
