@@ -3,7 +3,12 @@
 // them on each tick rather than arming one timer per connection, which would
 // cost an fd and a timerfd_settime on every byte that moves.
 //
-// Threading: construct and destroy on the loop thread or while the loop is not running.
+// An owner with nothing to watch pauses the timer, so an idle daemon is not
+// woken at all (issue 23: the proxy's tick woke every idle sandbox's
+// tether-netd once a second); the first new connection resumes it.
+//
+// Threading: construct, destroy, pause and resume on the loop thread or while
+// the loop is not running.
 #pragma once
 
 #include <chrono>
@@ -22,11 +27,20 @@ public:
     PeriodicTimer(const PeriodicTimer&) = delete;
     PeriodicTimer& operator=(const PeriodicTimer&) = delete;
 
+    // Both are idempotent; a resumed timer's next tick is one interval away.
+    void pause() { arm(false); }
+    void resume() { arm(true); }
+    bool running() const { return running_; }
+
 private:
+    void arm(bool on);
+
     EventLoop& loop_;
     UniqueFd timer_;
     EventLoop::Token token_ = 0;
     std::function<void()> on_tick_;
+    std::chrono::nanoseconds interval_;
+    bool running_ = false;
 };
 
 }  // namespace tether::hooks

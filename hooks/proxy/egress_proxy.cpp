@@ -21,6 +21,10 @@ EgressProxy::EgressProxy(EventLoop& loop, ProxyConfig config)
 // Finished connections and tunnels wait for their posted erase: they are
 // skipped, and nothing here erases, so the maps are stable while we walk them.
 void EgressProxy::check_timeouts() {
+    if (connections_.empty() && tunnels_.empty()) {
+        timeout_tick_->pause();  // nothing to time out: an idle proxy sleeps (accept resumes it)
+        return;
+    }
     auto now = IdleWatch::Clock::now();
     for (auto& [raw, connection] : connections_) connection->on_tick(now);
     for (auto& [raw, tunnel] : tunnels_) {
@@ -62,6 +66,7 @@ void EgressProxy::accept_all(int listener_fd) {
             });
         ProxyConnection* raw = connection.get();
         connections_.emplace(raw, std::move(connection));
+        timeout_tick_->resume();
         raw->start();
     }
 }
@@ -114,6 +119,7 @@ void EgressProxy::start_tunnel(ProxyTunnel tunnel) {
     }
     SpliceRelay* raw = relay.get();
     tunnels_.emplace(raw, Tunnel{std::move(relay), IdleWatch(), false});
+    timeout_tick_->resume();  // a transparent connection's tunnel may be the only thing left
     raw->start();
 }
 

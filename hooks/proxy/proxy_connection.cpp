@@ -17,21 +17,30 @@ constexpr size_t kBufferLimit = kMaxHttpHeadSize;
 constexpr uint64_t kMaxDiscardAfterResponse = 1 << 20;
 
 // Reads what fits into buffer; false when nothing was read. Sets eof / error.
-bool read_into(int fd, std::string& buffer, bool& eof, int& error) {
-    if (buffer.size() >= kBufferLimit) return false;
+// `readable` is what epoll last said about fd: a read is only tried while it
+// holds, and a short read or EAGAIN clears it (the socket is drained; epoll is
+// level-triggered, so more data brings a new event). Without it every round
+// of a keep-alive request paid a recv that ended in EAGAIN on each socket.
+bool read_into(int fd, std::string& buffer, bool& readable, bool& eof, int& error) {
+    if (!readable || buffer.size() >= kBufferLimit) return false;
     char chunk[16384];
-    ssize_t n = recv(fd, chunk, std::min(sizeof chunk, kBufferLimit - buffer.size()), 0);
+    size_t want = std::min(sizeof chunk, kBufferLimit - buffer.size());
+    ssize_t n = recv(fd, chunk, want, 0);
     if (n > 0) {
         buffer.append(chunk, static_cast<size_t>(n));
+        if (static_cast<size_t>(n) < want) readable = false;
         return true;
     }
     if (n == 0) {
         eof = true;
         return true;
     }
-    if (errno != EAGAIN && errno != EINTR) error = errno;
+    if (errno == EAGAIN) readable = false;
+    else if (errno != EINTR) error = errno;
     return error != 0;
 }
+
+constexpr uint32_t kReadableEvents = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 
 bool write_from(int fd, std::string& buffer, int& error) {
     if (buffer.empty()) return false;
@@ -66,17 +75,26 @@ ProxyConnection::~ProxyConnection() {
 
 void ProxyConnection::start() {
     set_nodelay(client_.get());
-    client_token_ = context_.loop.watch(client_.get(), [this](uint32_t) { on_event(); });
+    client_token_ = context_.loop.watch(client_.get(), [this](uint32_t events) {
+        if (events & kReadableEvents) client_readable_ = true;
+        on_event();
+    });
     update_interest();
 }
 
 void ProxyConnection::on_event() {
     if (phase_ == Phase::done) return;
+    // Read, then move what was read as far as it goes, then write: a response
+    // whose head and body came in one read leaves in one send (one segment, one
+    // wake-up of the client), not head first and body in the next round.
     while (phase_ != Phase::done) {
-        bool progress = do_io();
+        bool progress = do_reads();
+        if (phase_ == Phase::done) return;
+        while (advance()) progress = true;
+        if (phase_ == Phase::done) return;
+        progress |= do_writes();
         if (progress) ++progress_;
         if (phase_ == Phase::done) return;
-        progress |= advance();
         if (!progress) break;
     }
     if (phase_ == Phase::done) return;
@@ -98,17 +116,29 @@ void ProxyConnection::on_event() {
     update_interest();
 }
 
-bool ProxyConnection::do_io() {
+bool ProxyConnection::upstream_exchanging() const {
+    return upstream_ && (phase_ == Phase::http_request_body || phase_ == Phase::http_response_head ||
+                         phase_ == Phase::http_response_body);
+}
+
+bool ProxyConnection::do_reads() {
     bool progress = false;
     int client_error = 0, upstream_error = 0;
-    if (!client_eof_) progress |= read_into(client_.get(), client_in_, client_eof_, client_error);
+    if (!client_eof_) progress |= read_into(client_.get(), client_in_, client_readable_, client_eof_, client_error);
+    if (upstream_exchanging() && !upstream_eof_)
+        progress |= read_into(upstream_.get(), upstream_in_, upstream_readable_, upstream_eof_, upstream_error);
+    return io_errors(client_error, upstream_error) && progress;
+}
+
+bool ProxyConnection::do_writes() {
+    bool progress = false;
+    int client_error = 0, upstream_error = 0;
     progress |= write_from(client_.get(), client_out_, client_error);
-    bool upstream_live = upstream_ && phase_ != Phase::connecting && phase_ != Phase::resolving;
-    if (upstream_live && (phase_ == Phase::http_request_body || phase_ == Phase::http_response_head ||
-                          phase_ == Phase::http_response_body)) {
-        if (!upstream_eof_) progress |= read_into(upstream_.get(), upstream_in_, upstream_eof_, upstream_error);
-        progress |= write_from(upstream_.get(), upstream_out_, upstream_error);
-    }
+    if (upstream_exchanging()) progress |= write_from(upstream_.get(), upstream_out_, upstream_error);
+    return io_errors(client_error, upstream_error) && progress;
+}
+
+bool ProxyConnection::io_errors(int client_error, int upstream_error) {
     if (client_error) {
         // The client is gone; nothing more can be told to it.
         if (decision_pending_) decision_.error = std::string("client: ") + std::strerror(client_error);
@@ -124,7 +154,7 @@ bool ProxyConnection::do_io() {
         }
         return false;
     }
-    return progress;
+    return true;
 }
 
 bool ProxyConnection::advance() {
@@ -192,14 +222,20 @@ bool ProxyConnection::advance_http_head() {
     pending_request_head_ = rewrite_request_for_origin(*head, *target);
     std::string key = target->host + ":" + std::to_string(target->port);
     if (upstream_ && key == upstream_key_ && !upstream_eof_) {
-        // Keep-alive to the same origin: the name was checked and dialled already;
-        // check it again anyway (cheap) so every request gets its own decision.
+        // Keep-alive to the same origin: the name was resolved, its address
+        // checked and dialled already, so neither is done again; the name is
+        // checked against the rules again (a string compare) and a denial is
+        // enforced, so every request gets its own decision.
         mode_ = Mode::http_plain;
         started_ = std::chrono::steady_clock::now();
         DestinationVerdict verdict = context_.policy.check_host(target->host, target->port);
         decision_ = ProxyDecision{"http", verdict.host, target->port, verdict_.address ? verdict_.address->to_string() : "",
                                   verdict.allowed, verdict.rule, verdict.annotation, ""};
         decision_pending_ = true;
+        if (!verdict.allowed) {
+            deny(verdict);
+            return false;
+        }
         on_upstream_connected();
         return true;
     }
@@ -302,14 +338,22 @@ void ProxyConnection::on_resolved(std::vector<SocketAddress> addresses) {
         return;
     }
     upstream_ = std::move(attempt.fd);
+    set_nodelay(upstream_.get());  // once per socket, not per keep-alive request
     upstream_eof_ = false;
+    upstream_readable_ = true;
     upstream_in_.clear();
     upstream_out_.clear();
-    upstream_token_ = context_.loop.watch(upstream_.get(), [this](uint32_t) {
+    upstream_token_ = context_.loop.watch(upstream_.get(), [this](uint32_t events) {
+        if (events & kReadableEvents) upstream_readable_ = true;
         if (phase_ == Phase::connecting) {
             int err = take_socket_error(upstream_.get());
             if (err) fail_upstream(std::string("connect: ") + std::strerror(err), err);
             else on_upstream_connected();
+        } else if (!upstream_exchanging() && phase_ != Phase::done && (events & kReadableEvents)) {
+            // An idle keep-alive upstream (watched for EPOLLIN between requests
+            // so that its interest need not change per request) that closes
+            // or sends unasked: it cannot serve the next request; forget it.
+            drop_upstream();
         }
         on_event();
     });
@@ -318,7 +362,6 @@ void ProxyConnection::on_resolved(std::vector<SocketAddress> addresses) {
 }
 
 void ProxyConnection::on_upstream_connected() {
-    set_nodelay(upstream_.get());
     if (mode_ == Mode::http_plain) {
         decision_.bytes_up += pending_request_head_.size();
         upstream_out_ += pending_request_head_;
@@ -521,10 +564,13 @@ void ProxyConnection::update_interest() {
     uint32_t upstream_events = 0;
     if (phase_ == Phase::connecting) {
         upstream_events = EPOLLOUT;
-    } else if (phase_ == Phase::http_request_body || phase_ == Phase::http_response_head ||
-               phase_ == Phase::http_response_body) {
+    } else if (upstream_exchanging()) {
         if (!upstream_eof_ && upstream_in_.size() < kBufferLimit) upstream_events |= EPOLLIN;
         if (!upstream_out_.empty()) upstream_events |= EPOLLOUT;
+    } else if (phase_ == Phase::http_head && !upstream_eof_) {
+        // Idle keep-alive upstream: the same interest as during an exchange
+        // (no epoll_ctl per request); an event now drops it (see on_resolved).
+        upstream_events = EPOLLIN;
     }
     context_.loop.set_events(upstream_token_, upstream_events);
 }

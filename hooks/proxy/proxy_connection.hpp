@@ -81,7 +81,11 @@ private:
     enum class Mode { http_connect, http_plain, socks5 };
 
     void on_event();
-    bool do_io();
+    bool do_reads();
+    bool do_writes();
+    // Handles a socket error of the last reads or writes; false when there was one.
+    bool io_errors(int client_error, int upstream_error);
+    bool upstream_exchanging() const;
     bool advance();
     bool advance_http_head();
     bool advance_socks_greeting();
@@ -125,6 +129,9 @@ private:
     std::string client_in_, client_out_, upstream_in_, upstream_out_;
     bool client_eof_ = false;
     bool upstream_eof_ = false;
+    // epoll said readable and no read has drained the socket since (read_into).
+    bool client_readable_ = true;
+    bool upstream_readable_ = true;
     bool client_shut_ = false;  // FIN sent to the client (closing phase)
     uint64_t discarded_ = 0;    // client bytes dropped after the final response
 

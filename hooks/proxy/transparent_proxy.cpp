@@ -10,6 +10,10 @@ TransparentProxy::TransparentProxy(EventLoop& loop, EgressProxy& proxy, Original
       lookup_(std::move(lookup)),
       listeners_(loop, [this](int listener_fd) { accept_all(listener_fd); }) {
     tick_ = std::make_unique<PeriodicTimer>(loop, proxy_.context().timeouts.tick(), [this] {
+        if (connections_.empty()) {
+            tick_->pause();  // idle: no wake-ups until the next accept
+            return;
+        }
         auto now = IdleWatch::Clock::now();
         for (auto& [raw, connection] : connections_) connection->on_tick(now);
     });
@@ -44,6 +48,7 @@ void TransparentProxy::accept_all(int listener_fd) {
             });
         TransparentConnection* raw = connection.get();
         connections_.emplace(raw, std::move(connection));
+        tick_->resume();
         raw->start();
     }
 }

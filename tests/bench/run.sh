@@ -563,8 +563,8 @@ network() {
         "+$(median "${floors[@]}") µs per trapped call"
     # Bridge and proxy data paths: the netd engineer's benchmark program.
     if [[ -x $here/net/run.sh ]]; then
-        echo "== bridge and proxy (tests/bench/net/run.sh 1024 2000)" >&2
-        BUILD_DIR=$build "$here/net/run.sh" 1024 2000 | tee "$work/net.txt" >&2 || true
+        echo "== bridge and proxy (tests/bench/net/run.sh, NET_BENCH_PIN=${NET_BENCH_PIN:-})" >&2
+        BUILD_DIR=$build "$here/net/run.sh" | tee "$work/net.txt" >&2 || true
         parse_net_bench "$work/net.txt"
     else
         record "bridge / proxy" "tether-netd" "" "n/a (needs tests/bench/net/run.sh)"
@@ -690,10 +690,12 @@ parse_net_bench() {
         record "connection latency via bridge (µs)" "direct loopback" "$d"
         record "connection latency via bridge (µs)" "socat" "$s"
     fi
-    line=$(grep -A1 '^proxy, keep-alive' "$f" | tail -1) || true
+    line=$(grep -m1 '^  direct .* via proxy .* added' "$f") || true
     if [[ -n $line ]]; then
         read -r _ d _ _ p _ a <<<"$line"
-        record "HTTP request via proxy (µs)" "via proxy" "$p" "added $a µs"
+        local cpu
+        cpu=$(grep -m1 '^  CPU per request' "$f" | sed -E 's/.*added ([-0-9.]+ \([^)]*\)).*/\1/') || true
+        record "HTTP request via proxy (µs)" "via proxy" "$p" "added $a µs (median of single-request samples); CPU added per request ${cpu:-?} µs"
         record "HTTP request via proxy (µs)" "direct" "$d"
     fi
     line=$(grep '^proxy CONNECT throughput' "$f") || true

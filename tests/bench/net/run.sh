@@ -1,7 +1,9 @@
 #!/bin/sh
 # Builds the tether_hooks library in Release and runs the network benchmarks.
-# Usage: tests/bench/net/run.sh [MiB per throughput run] [latency rounds] [repeats]
-# Throughput and latency are medians of `repeats` interleaved runs (default 5).
+# Usage: tests/bench/net/run.sh [MiB per throughput run (256)] [requests per round (5000)] [rounds (7)]
+# Every figure is the median of `rounds` alternated rounds, shown with its
+# spread; NET_BENCH_PIN=client,server,relay pins the threads (net_bench.cpp).
+# Old library against new: tests/bench/net/compare.sh.
 # The BPF sockmap alternative that was measured and not adopted has its own
 # probe: cc -O2 tests/bench/net/sockmap_probe.c -lpthread -o /tmp/sockmap_probe
 set -eu

@@ -4,7 +4,10 @@
 // loopback_proxy_fixture.hpp.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include "hooks/proxy/egress_proxy.hpp"
 #include "loopback_proxy_fixture.hpp"
@@ -194,6 +197,66 @@ TEST_F(EgressProxyTest, AbsoluteFormRequestsShareOneKeepAliveConnection) {
         EXPECT_EQ(decision.protocol, "http");
         EXPECT_GT(decision.bytes_down, 0u);
     }
+}
+
+// The upstream of a keep-alive connection is reused only for the same
+// host:port, and even then the name is checked again: a second request on
+// the same client connection is decided on its own.
+TEST_F(EgressProxyTest, EveryKeepAliveRequestIsCheckedAgainstTheRules) {
+    HostServer origin(http_origin_session);
+    add_host("web.allowed.test", "127.0.0.1");
+    add_host("evil.test", "127.0.0.1");
+    start_proxy(rules({"web.allowed.test"}));
+    UniqueFd client = connect_proxy();
+    std::string port = std::to_string(origin.port());
+    ASSERT_TRUE(send_all(client.get(), "GET http://web.allowed.test:" + port + "/ok HTTP/1.1\r\n\r\n"));
+    std::string first = read_http_response(client.get());
+    EXPECT_EQ(first.rfind("HTTP/1.1 200", 0), 0u) << first;
+    ASSERT_TRUE(send_all(client.get(), "GET http://evil.test:" + port + "/steal HTTP/1.1\r\n\r\n"));
+    std::string second = read_http_response(client.get());
+    EXPECT_EQ(second.rfind("HTTP/1.1 403", 0), 0u) << second;
+    EXPECT_EQ(origin.accepted(), 1);
+    auto logged = decisions();
+    ASSERT_EQ(logged.size(), 2u);
+    EXPECT_TRUE(logged[0].allowed);
+    EXPECT_FALSE(logged[1].allowed);
+    EXPECT_EQ(logged[1].host, "evil.test");
+}
+
+// An origin may close a keep-alive connection while it is idle (its own
+// timeout). The proxy notices and dials again for the next request instead
+// of sending it into the closed connection (which answered 502).
+TEST_F(EgressProxyTest, AnIdleKeepAliveUpstreamThatClosesIsDialledAgain) {
+    std::atomic<int> closed{0};
+    HostServer origin([&](UniqueFd fd) {
+        std::string data;
+        char chunk[4096];
+        while (data.find("\r\n\r\n") == std::string::npos) {
+            ssize_t n = recv(fd.get(), chunk, sizeof chunk, 0);
+            if (n <= 0) return;
+            data.append(chunk, static_cast<size_t>(n));
+        }
+        send_all(fd.get(), "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        // Then, a while later, closes without having said Connection: close,
+        // as an idle timeout does.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        fd.reset();
+        ++closed;
+    });
+    add_host("web.allowed.test", "127.0.0.1");
+    start_proxy(rules({"web.allowed.test"}));
+    UniqueFd client = connect_proxy();
+    std::string request = "GET http://web.allowed.test:" + std::to_string(origin.port()) + "/ HTTP/1.1\r\n\r\n";
+    ASSERT_TRUE(send_all(client.get(), request));
+    std::string first = read_http_response(client.get());
+    EXPECT_EQ(first.rfind("HTTP/1.1 200", 0), 0u) << first;
+    for (int i = 0; i < 500 && closed.load() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_EQ(closed.load(), 1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the origin's FIN reaches the proxy's loop
+    ASSERT_TRUE(send_all(client.get(), request));
+    std::string second = read_http_response(client.get());
+    EXPECT_EQ(second.rfind("HTTP/1.1 200", 0), 0u) << second;
+    EXPECT_EQ(origin.accepted(), 2);
 }
 
 TEST_F(EgressProxyTest, PostBodyIsForwardedAndTheResponseFollows) {

@@ -76,6 +76,22 @@ TEST_F(ProxyTimeoutsTest, HalfARequestHeadIsAnswered408AndClosedAfterTheHeadTime
     EXPECT_TRUE(decisions().empty());  // no request was made
 }
 
+// An idle proxy stops its tick (no wake-ups without connections); the first
+// connection after an idle spell must start it again, or nothing would ever
+// time out.
+TEST_F(ProxyTimeoutsTest, AfterAnIdleSpellTheHeadTimeoutStillFires) {
+    start_proxy({.request_head = 300ms, .idle = 60s});  // ticks every 30 ms
+    std::this_thread::sleep_for(200ms);                 // several ticks with nothing to watch
+    UniqueFd client = connect_proxy();
+    auto start = Clock::now();
+    ASSERT_TRUE(send_all(client.get(), "GET http://a.allowed.test/ HT"));
+    int error = -1;
+    std::string response = read_to_eof(client.get(), &error);
+    EXPECT_EQ(error, 0) << strerror(error);
+    EXPECT_EQ(response.rfind("HTTP/1.1 408 Request Timeout\r\n", 0), 0u) << response;
+    EXPECT_LT(seconds_since(start), 5.0);
+}
+
 TEST_F(ProxyTimeoutsTest, TricklingTheHeadByteByByteDoesNotRestartTheClock) {
     start_proxy({.request_head = 500ms, .idle = 60s});
     UniqueFd client = connect_proxy();
