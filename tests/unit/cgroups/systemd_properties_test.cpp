@@ -4,6 +4,7 @@
 
 #include "runtime/cgroups/systemd_properties.hpp"
 #include "runtime/core/error.hpp"
+#include "tests/unit/error_message.hpp"
 
 namespace tether::cgroups {
 namespace {
@@ -132,12 +133,7 @@ std::vector<UnitProperty> annotations(const std::string& key, const std::string&
 }
 
 std::string annotation_error(const std::string& key, const std::string& value) {
-    try {
-        annotations(key, value);
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
+    return test_support::error_message<Error>([&] { annotations(key, value); });
 }
 
 TEST(SystemdAnnotations, TypedValues) {
