@@ -15,11 +15,9 @@
 
 load sandbox_helpers
 
-PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
-
 setup() {
     sandbox_setup
-    cat >"$TEST_DIR/hosts" <<'HOSTS'
+    allowlisted_testnet tether-tpt 192.0.2.10 192.0.2.20 192.0.2.30 <<'HOSTS'
 127.0.0.1 localhost
 192.0.2.10 allowed.test secure.allowed.test
 192.0.2.20 other.test
@@ -27,11 +25,8 @@ setup() {
 HOSTS
     # The container resolves the same names from its own /etc/hosts.
     cp "$TEST_DIR/hosts" "$BUNDLE/rootfs/etc/hosts"
-    testnet_setup tether-tpt "$TEST_DIR/hosts" 192.0.2.10 192.0.2.20 192.0.2.30
     mkdir -p "$TEST_DIR/www"
     echo "hello from 192.0.2.10" >"$TEST_DIR/www/hello.txt"
-    annotate run.tether.network.allowedDomains "allowed.test,*.allowed.test"
-    annotate run.tether.network.allowPrivateUpstreams "192.0.2.0/24"
 }
 teardown() { sandbox_teardown; }
 
