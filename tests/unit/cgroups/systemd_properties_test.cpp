@@ -1,5 +1,6 @@
 // linux.resources -> unit properties (runc's translation) and the
 // org.systemd.property.* annotations.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "runtime/cgroups/systemd_properties.hpp"
@@ -8,6 +9,8 @@
 
 namespace tether::cgroups {
 namespace {
+
+using ::testing::HasSubstr;
 
 const PropertyValue* find(const std::vector<UnitProperty>& properties, const std::string& name) {
     for (const auto& p : properties)
@@ -94,12 +97,8 @@ TEST(SystemdProperties, SwapBelowTheLimitIsRefusedNamingTheField) {
     r.memory = spec::MemoryResources{};
     r.memory->limit = 100;
     r.memory->swap = 50;
-    try {
-        resources_to_properties(r, CgroupLayout::unified, "");
-        FAIL() << "accepted";
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("linux.resources.memory.swap"), std::string::npos) << e.what();
-    }
+    EXPECT_THAT(test_support::error_message<Error>([&] { resources_to_properties(r, CgroupLayout::unified, ""); }),
+                HasSubstr("linux.resources.memory.swap"));
 }
 
 TEST(SystemdProperties, DevicesBecomeAStrictPolicyWithAllowEntries) {
