@@ -326,6 +326,10 @@ in_testnet() {
 ns_server() {
     SERVER_PYTHON=_testnet_python _start_server "$@"
 }
+# Only as _start_server's background command: exec makes the server the
+# process whose pid it records, so that sandbox_teardown's kill reaches it.
+# (Through a subshell, the kill stopped the subshell and left every server
+# running, in a namespace already deleted.)
 _testnet_python() {
-    in_testnet "${PYTHON:-python3}" "$@"
+    exec nsenter --net=/var/run/netns/"$NETNS" "${PYTHON:-python3}" "$@"
 }

@@ -70,8 +70,11 @@ tls_server() {
     openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=secure.allowed.test -days 1 \
         -keyout "$TEST_DIR/key.pem" -out "$TEST_DIR/cert.pem" 2>/dev/null
     # (SECLEVEL=0: busybox ssl_client offers only a few TLS 1.2 suites.)
-    in_testnet timeout 120 openssl s_server -accept "$1:$2" -cert "$TEST_DIR/cert.pem" -key "$TEST_DIR/key.pem" \
-        -www -quiet -cipher ALL:@SECLEVEL=0 </dev/null >/dev/null 2>&1 3>&- &
+    # nsenter itself, not in_testnet: $! is then timeout's pid, which passes
+    # sandbox_teardown's kill on to openssl (a function would run in a
+    # subshell, and the kill would stop only that).
+    nsenter --net=/var/run/netns/"$NETNS" timeout 120 openssl s_server -accept "$1:$2" -cert "$TEST_DIR/cert.pem" \
+        -key "$TEST_DIR/key.pem" -www -quiet -cipher ALL:@SECLEVEL=0 </dev/null >/dev/null 2>&1 3>&- &
     echo $! >>"$TEST_DIR/server-pids"
     local i
     for ((i = 0; i < 100; i++)); do
