@@ -131,4 +131,20 @@ Int JsonNode::as_integer(Int min, Int max) const {
     }
 }
 
+// Parses text as the document `label` (a string literal, "process.json") and
+// reads it with `read(const JsonNode&)`; every error names the document
+// first, once ("process.json: args: expected ..."): for the documents a verb
+// reads from a file the user names, where a path alone would not say which.
+template <typename Read>
+auto read_labelled_document(std::string_view text, std::string_view label, Read read) {
+    const nlohmann::json document = parse_json_document(text, label);
+    try {
+        return read(JsonNode(document, "", label));
+    } catch (const ParseError& e) {
+        const std::string message = e.what();
+        if (message.rfind(label, 0) == 0) throw;
+        throw ParseError(std::string(label) + ": " + message);
+    }
+}
+
 }  // namespace tether::spec

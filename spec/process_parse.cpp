@@ -138,14 +138,7 @@ Process read_process(const JsonNode& node) {
 }
 
 Process parse_process(std::string_view json_text) {
-    const nlohmann::json document = parse_json_document(json_text, "process.json");
-    try {
-        return read_process(JsonNode(document, "", "process.json"));
-    } catch (const ParseError& e) {
-        std::string message = e.what();
-        if (message.rfind("process.json", 0) == 0) throw;
-        throw ParseError("process.json: " + message);
-    }
+    return read_labelled_document(json_text, "process.json", [](const JsonNode& node) { return read_process(node); });
 }
 
 }  // namespace tether::spec

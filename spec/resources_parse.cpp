@@ -139,14 +139,8 @@ Resources read_resources(const JsonNode& node) {
 }
 
 Resources parse_resources(std::string_view json_text) {
-    const nlohmann::json document = parse_json_document(json_text, "resources.json");
-    try {
-        return read_resources(JsonNode(document, "", "resources.json"));
-    } catch (const ParseError& e) {
-        std::string message = e.what();
-        if (message.rfind("resources.json", 0) == 0) throw;
-        throw ParseError("resources.json: " + message);
-    }
+    return read_labelled_document(json_text, "resources.json",
+                                  [](const JsonNode& node) { return read_resources(node); });
 }
 
 }  // namespace tether::spec

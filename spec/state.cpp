@@ -1,5 +1,6 @@
-// state.json: the OCI state `tether state` prints (byte-compatible with
-// `runc state`), and the private record kept in <root>/<id>/state.json.
+// state.json: the OCI state `tether state` and `tether list --format json`
+// print (byte-compatible with runc's), and the private record kept in
+// <root>/<id>/state.json.
 #include "spec/state.hpp"
 
 #include <nlohmann/json.hpp>
@@ -52,6 +53,12 @@ State read_oci_state(const JsonNode& node) {
 }  // namespace
 
 std::string state_to_json(const State& state) { return dump(oci_state_object(state), 2); }
+
+std::string states_to_json_array(const std::vector<State>& states) {
+    ordered_json array = ordered_json::array();
+    for (const auto& state : states) array.push_back(oci_state_object(state));
+    return dump(array, -1);
+}
 
 std::string stored_state_to_json(const StoredState& state) {
     ordered_json j;

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tether::spec {
 
@@ -23,6 +24,8 @@ struct State {
 
 // The OCI state document, pretty-printed like runc (2-space indent).
 std::string state_to_json(const State& state);
+// `list --format json`: the same documents as one compact array, as runc prints it.
+std::string states_to_json_array(const std::vector<State>& states);
 
 // Runtime-private record stored in <root>/<id>/state.json.
 struct StoredState {

@@ -4,11 +4,15 @@
 
 #include <cstring>
 
-#include "hooks/bpf/bpf_syscall.hpp"
 #include "hooks/bpf/socket_programs.hpp"
+#include "runtime/core/bpf_syscall.hpp"
 #include "runtime/core/error.hpp"
 
 namespace tether::hooks::bpf {
+
+using tether::bpf::map_delete;
+using tether::bpf::map_lookup;
+
 namespace {
 
 ClientKey key_of(const SocketAddress& peer) {

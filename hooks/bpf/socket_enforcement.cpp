@@ -8,13 +8,24 @@
 #include <fstream>
 #include <sstream>
 
-#include "hooks/bpf/bpf_syscall.hpp"
 #include "hooks/bpf/socket_programs.hpp"
+#include "runtime/core/bpf_syscall.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/user_namespace.hpp"
 
 namespace tether::hooks::bpf {
+
+using tether::bpf::attach_program;
+using tether::bpf::create_array_map;
+using tether::bpf::create_lru_hash_map;
+using tether::bpf::create_ringbuf_map;
+using tether::bpf::detach_program;
+using tether::bpf::load_program;
+
 namespace {
+
+// bpf_get_current_comm and the ring buffer are GPL-only helpers.
+constexpr char kLicense[] = "GPL";
 
 // "/x/y" from the "0::/x/y" line of /proc/<pid>/cgroup; "" when there is none.
 std::string cgroup2_path_of(const std::string& proc_cgroup) {
@@ -105,7 +116,8 @@ SocketEnforcement SocketEnforcement::attach(const SocketRules& rules, const std:
     };
     std::vector<Loaded> loaded;
     for (auto& program : build_socket_programs(rules, maps))
-        loaded.push_back({load_program(program.type, program.attach_type, program.code, "tether_" + program.name),
+        loaded.push_back({load_program(program.type, program.attach_type, program.code, "tether_" + program.name,
+                                      kLicense),
                           program.attach_type});
     size_t attached = 0;
     try {

@@ -9,9 +9,13 @@
 #include <functional>
 #include <map>
 
-#include "hooks/bpf/bpf_assembler.hpp"
+#include "runtime/core/bpf_assembler.hpp"
 
 namespace tether::hooks::bpf {
+
+// The assembler, its registers and helper numbers (runtime/core/bpf_assembler.hpp).
+using namespace tether::bpf;
+
 namespace {
 
 // struct bpf_sock_addr fields, as the verifier lets a program read them.

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -60,18 +59,12 @@ DnsResponder::~DnsResponder() {
         on_decision_(summary);
     }
     *alive_ = false;
-    for (auto& socket : sockets_) loop_.unwatch(socket->token);
 }
 
 void DnsResponder::add_socket(UniqueFd fd) {
     int flags = fcntl(fd.get(), F_GETFL);
     if (flags >= 0) fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
-    auto socket = std::make_unique<Socket>();
-    socket->fd = std::move(fd);
-    int raw = socket->fd.get();
-    socket->token = loop_.watch(raw, [this, raw](uint32_t) { read_all(raw); });
-    loop_.set_events(socket->token, EPOLLIN);
-    sockets_.push_back(std::move(socket));
+    sockets_.add(std::move(fd));
 }
 
 void DnsResponder::read_all(int fd) {

@@ -25,11 +25,11 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "hooks/dns/dns_message.hpp"
 #include "hooks/dns/token_bucket.hpp"
 #include "hooks/net/event_loop.hpp"
+#include "hooks/net/listener_set.hpp"
 #include "hooks/net/socket_util.hpp"
 #include "runtime/core/unique_fd.hpp"
 
@@ -73,10 +73,6 @@ public:
     void add_socket(UniqueFd socket);
 
 private:
-    struct Socket {
-        UniqueFd fd;
-        EventLoop::Token token = 0;
-    };
     void read_all(int fd);
     void handle(int fd, const SocketAddress& client, const Query& query);
     void reply(int fd, const SocketAddress& client, const Query& query, const Answer& answer, DnsDecision decision);
@@ -88,7 +84,7 @@ private:
     TokenBucket bucket_;
     std::chrono::steady_clock::time_point last_limit_log_{};
     uint64_t unlogged_refusals_ = 0;
-    std::vector<std::unique_ptr<Socket>> sockets_;
+    ListenerSet sockets_{loop_, [this](int fd) { read_all(fd); }};  // each readable socket: read_all
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // guards resolver callbacks
 };
 

@@ -1,7 +1,8 @@
-// Listening sockets watched on an EventLoop, for a server that treats all of
-// its listeners alike (EgressProxy, TransparentProxy): a readable listener
-// runs the owner's accept handler with its fd. LoopbackBridge keeps its own,
-// since each of its listeners carries an upstream and a pause state.
+// Sockets watched on an EventLoop, for a server that treats all of them
+// alike: a readable socket runs the owner's handler with its fd. The
+// listeners of EgressProxy and TransparentProxy (the handler accepts) and
+// the DnsResponder's UDP sockets (it reads the queries). LoopbackBridge keeps
+// its own, since each of its listeners carries an upstream and a pause state.
 //
 // Threading: as EventLoop::watch (the loop thread, or before the loop runs).
 #pragma once
@@ -26,9 +27,9 @@ public:
     ListenerSet(const ListenerSet&) = delete;
     ListenerSet& operator=(const ListenerSet&) = delete;
 
-    // Watches fd (a non-blocking listening socket) for EPOLLIN.
+    // Watches fd (a non-blocking socket) for EPOLLIN.
     void add(UniqueFd fd);
-    // Unwatches and closes every listener.
+    // Unwatches and closes every socket.
     void clear();
 
 private:

@@ -45,6 +45,10 @@ std::string limit_to_v2_string(int64_t value) {
     return std::to_string(value);
 }
 
+std::string device_pair(int64_t major, int64_t minor) {
+    return std::to_string(major) + ":" + std::to_string(minor);
+}
+
 std::string v1_device_rule_line(const spec::DeviceRule& rule) {
     const std::string type = rule.type.empty() ? "a" : rule.type;
     const std::string major = rule.major ? std::to_string(*rule.major) : "*";

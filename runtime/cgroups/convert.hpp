@@ -28,6 +28,9 @@ std::optional<std::string> cpu_max_value(std::optional<int64_t> quota, std::opti
 // runc's numToStr: 0 -> "" (unset), -1 -> "max", else the number.
 std::string limit_to_v2_string(int64_t value);
 
+// "8:0": a block device as the v1 blkio and the v2 io files name it.
+std::string device_pair(int64_t major, int64_t minor);
+
 // "c 1:3 rwm" for devices.allow / devices.deny ("*" for wildcards).
 std::string v1_device_rule_line(const spec::DeviceRule& rule);
 

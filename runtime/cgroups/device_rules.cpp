@@ -2,17 +2,22 @@
 
 namespace tether::cgroups {
 
-namespace {
-
-spec::DeviceRule allow(const char* type, std::optional<int64_t> major, std::optional<int64_t> minor,
-                       const char* access) {
+spec::DeviceRule device_rule(bool allow, const char* type, std::optional<int64_t> major,
+                             std::optional<int64_t> minor, const char* access) {
     spec::DeviceRule rule;
-    rule.allow = true;
+    rule.allow = allow;
     rule.type = type;
     rule.major = major;
     rule.minor = minor;
     rule.access = access;
     return rule;
+}
+
+namespace {
+
+spec::DeviceRule allow(const char* type, std::optional<int64_t> major, std::optional<int64_t> minor,
+                       const char* access) {
+    return device_rule(true, type, major, minor, access);
 }
 
 }  // namespace

@@ -1,11 +1,17 @@
 // The device access list a container's cgroup gets.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "spec/config.hpp"
 
 namespace tether::cgroups {
+
+// One rule of linux.resources.devices; no major or minor means any.
+spec::DeviceRule device_rule(bool allow, const char* type, std::optional<int64_t> major,
+                             std::optional<int64_t> minor, const char* access);
 
 // runc's AllowedDevices: what every container may use even when the config
 // only says deny-all (podman sends just {"allow":false,"access":"rwm"}):

@@ -6,14 +6,6 @@
 
 namespace tether::cgroups {
 
-namespace {
-
-std::string device_pair(int64_t major, int64_t minor) {
-    return std::to_string(major) + ":" + std::to_string(minor);
-}
-
-}  // namespace
-
 void V1Manager::apply_resources(const spec::Resources& resources) {
     if (!resources.unified.empty())
         throw Error("linux.resources.unified: key \"" + resources.unified.begin()->first +

@@ -10,14 +10,6 @@
 
 namespace tether::cgroups {
 
-namespace {
-
-std::string device_pair(int64_t major, int64_t minor) {
-    return std::to_string(major) + ":" + std::to_string(minor);
-}
-
-}  // namespace
-
 void V2Manager::apply_resources(const spec::Resources& resources) {
     if (tracking_only_) return;  // hybrid: limits live in the v1 hierarchies
     if (!available_) {

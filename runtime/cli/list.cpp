@@ -8,7 +8,7 @@
 
 #include "runtime/cli/cli.hpp"
 #include "runtime/lifecycle/operations.hpp"
-#include "spec/list_format.hpp"
+#include "spec/state.hpp"
 
 namespace tether::cli {
 namespace {

@@ -303,3 +303,41 @@ remove_test_user() {
         [[ -f $f ]] && sed -i "/^$name:/d" "$f"
     done
 }
+
+# ------------------------------------------------------------------ podman
+# What the root and the rootless podman tests configure alike.
+
+# podman_test_settings EVENTS_LOG: the [containers] and [engine] settings of
+# every podman of these tests: this machine's hard limits (no
+# CAP_SYS_RESOURCE, nofile 20000), no network namespace unless a test asks,
+# cgroupfs, and an events log of the test's own.
+podman_test_settings() {
+    cat <<EOF
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+netns = "none"
+
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$1"
+EOF
+}
+
+# tether_podman_snippet RUNTIME: contrib/podman/tether.conf, the snippet a
+# user installs, naming RUNTIME instead of the installed paths.
+tether_podman_snippet() {
+    sed -e '/^ *"\/usr\/.*bin\/tether",$/d' -e "s|^tether = \[\$|tether = [\"$1\",|" \
+        "$REPO_ROOT/contrib/podman/tether.conf"
+}
+
+# write_podman_storage_conf FILE DIR: storage.conf for a private store in DIR
+# (vfs: no overlay mounts to leave behind).
+write_podman_storage_conf() {
+    cat >"$1" <<EOF
+[storage]
+driver = "vfs"
+runroot = "$2/runroot"
+graphroot = "$2/graphroot"
+EOF
+}

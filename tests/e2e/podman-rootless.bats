@@ -37,24 +37,9 @@ setup_file() {
     # the way a rootless user installs it (with the path of the test copy).
     local conf=$ROOTLESS_DIR/home/.config/containers
     mkdir -p "$conf/containers.conf.d"
-    cat >"$conf/containers.conf" <<EOF
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-netns = "none"
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$ROOTLESS_DIR/home/events.log"
-EOF
-    sed -e '/^ *"\/usr\/.*bin\/tether",$/d' -e "s|^tether = \[\$|tether = [\"$ROOTLESS_DIR/bin/tether\",|" \
-        "$REPO_ROOT/contrib/podman/tether.conf" >"$conf/containers.conf.d/tether.conf"
-    cat >"$ROOTLESS_DIR/storage.conf" <<EOF
-[storage]
-driver = "vfs"
-runroot = "$ROOTLESS_DIR/runroot"
-graphroot = "$ROOTLESS_DIR/graphroot"
-EOF
+    podman_test_settings "$ROOTLESS_DIR/home/events.log" >"$conf/containers.conf"
+    tether_podman_snippet "$ROOTLESS_DIR/bin/tether" >"$conf/containers.conf.d/tether.conf"
+    write_podman_storage_conf "$ROOTLESS_DIR/storage.conf" "$ROOTLESS_DIR"
     chown -R "$E2E_USER:" "$ROOTLESS_DIR/home" "$ROOTLESS_DIR/xdg"
     chmod 700 "$ROOTLESS_DIR/xdg"
     mkdir -p "$ROOTLESS_DIR/runroot" "$ROOTLESS_DIR/graphroot"

@@ -43,27 +43,12 @@ teardown() {
 write_podman_config() {
     local dir=$1 runtime=$2
     {
-        cat <<EOF
-[containers]
-# This machine's hard limits (no CAP_SYS_RESOURCE, nofile 20000).
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-netns = "none"
-
-[engine]
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-events_logfile_path = "$dir/events.log"
-tmp_dir = "$dir/libpod-tmp"
-EOF
-        sed -e '/^\[engine\]$/d' -e '/^ *"\/usr\/.*bin\/tether",$/d' \
-            -e "s|^tether = \[\$|tether = [\"$runtime\",|" "$REPO_ROOT/contrib/podman/tether.conf"
+        podman_test_settings "$dir/events.log"
+        echo "tmp_dir = \"$dir/libpod-tmp\""
+        # One file: the snippet's [engine] table continues the one above.
+        tether_podman_snippet "$runtime" | sed '/^\[engine\]$/d'
     } >"$dir/containers.conf"
-    cat >"$dir/storage.conf" <<EOF
-[storage]
-driver = "vfs"
-runroot = "$dir/runroot"
-graphroot = "$dir/graphroot"
-EOF
+    write_podman_storage_conf "$dir/storage.conf" "$dir"
 }
 
 pm() {

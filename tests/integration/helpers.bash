@@ -29,6 +29,10 @@ RUNTIME_NAME=$(basename "$RUNTIME")
 # instead of hanging the suite.
 RUNTIME_TIMEOUT=${RUNTIME_TIMEOUT:-30}
 
+# The python3 that host-side servers and clients run with ("" when there is
+# none: the tests that need it skip).
+PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+
 # The rootfs is built once per bats run (BATS_RUN_TMPDIR is shared by all
 # test files of one run) and copied into each test's bundle.
 ROOTFS_CACHE=${ROOTFS_CACHE:-${BATS_RUN_TMPDIR:-/tmp}/busybox-cache}

@@ -7,8 +7,6 @@
 
 load helpers
 
-PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
-
 setup() {
     setup_netd_bundle
     write_servers

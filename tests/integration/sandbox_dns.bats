@@ -15,20 +15,15 @@
 
 load sandbox_helpers
 
-PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
-
 setup() {
     sandbox_setup
-    cat >"$TEST_DIR/hosts" <<'HOSTS'
+    allowlisted_testnet tether-dns 192.0.2.10 192.0.2.53 <<'HOSTS'
 127.0.0.1 localhost
 192.0.2.10 allowed.test www.allowed.test git.hosts.test
 192.0.2.20 other.test
 HOSTS
     echo "127.0.0.1 localhost" >"$BUNDLE/rootfs/etc/hosts"
     echo "nameserver 198.51.100.53" >"$BUNDLE/rootfs/etc/resolv.conf"
-    testnet_setup tether-dns "$TEST_DIR/hosts" 192.0.2.10 192.0.2.53
-    annotate run.tether.network.allowedDomains "allowed.test,*.allowed.test"
-    annotate run.tether.network.allowPrivateUpstreams "192.0.2.0/24"
 }
 teardown() { sandbox_teardown; }
 

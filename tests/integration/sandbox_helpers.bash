@@ -303,6 +303,20 @@ SH
     chmod +x "$WRAP"
 }
 
+# allowlisted_testnet PREFIX ADDRESS... <HOSTS: testnet_setup with the hosts
+# file $TEST_DIR/hosts read from stdin, and the allowlist the transparent
+# egress and DNS tests start from: allowed.test and its subdomains, which
+# the proxy may dial on 192.0.2.0/24 (TEST-NET-1, a reserved range it
+# refuses by default).
+allowlisted_testnet() {
+    local prefix=$1
+    shift
+    cat >"$TEST_DIR/hosts"
+    testnet_setup "$prefix" "$TEST_DIR/hosts" "$@"
+    annotate run.tether.network.allowedDomains "allowed.test,*.allowed.test"
+    annotate run.tether.network.allowPrivateUpstreams "192.0.2.0/24"
+}
+
 # in_testnet CMD...: a command in the test's network namespace.
 in_testnet() {
     nsenter --net=/var/run/netns/"$NETNS" "$@"
@@ -312,6 +326,10 @@ in_testnet() {
 ns_server() {
     SERVER_PYTHON=_testnet_python _start_server "$@"
 }
+# Only as _start_server's background command: exec makes the server the
+# process whose pid it records, so that sandbox_teardown's kill reaches it.
+# (Through a subshell, the kill stopped the subshell and left every server
+# running, in a namespace already deleted.)
 _testnet_python() {
-    in_testnet "${PYTHON:-python3}" "$@"
+    exec nsenter --net=/var/run/netns/"$NETNS" "${PYTHON:-python3}" "$@"
 }

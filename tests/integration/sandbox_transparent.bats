@@ -15,11 +15,9 @@
 
 load sandbox_helpers
 
-PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
-
 setup() {
     sandbox_setup
-    cat >"$TEST_DIR/hosts" <<'HOSTS'
+    allowlisted_testnet tether-tpt 192.0.2.10 192.0.2.20 192.0.2.30 <<'HOSTS'
 127.0.0.1 localhost
 192.0.2.10 allowed.test secure.allowed.test
 192.0.2.20 other.test
@@ -27,11 +25,8 @@ setup() {
 HOSTS
     # The container resolves the same names from its own /etc/hosts.
     cp "$TEST_DIR/hosts" "$BUNDLE/rootfs/etc/hosts"
-    testnet_setup tether-tpt "$TEST_DIR/hosts" 192.0.2.10 192.0.2.20 192.0.2.30
     mkdir -p "$TEST_DIR/www"
     echo "hello from 192.0.2.10" >"$TEST_DIR/www/hello.txt"
-    annotate run.tether.network.allowedDomains "allowed.test,*.allowed.test"
-    annotate run.tether.network.allowPrivateUpstreams "192.0.2.0/24"
 }
 teardown() { sandbox_teardown; }
 
@@ -75,8 +70,11 @@ tls_server() {
     openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=secure.allowed.test -days 1 \
         -keyout "$TEST_DIR/key.pem" -out "$TEST_DIR/cert.pem" 2>/dev/null
     # (SECLEVEL=0: busybox ssl_client offers only a few TLS 1.2 suites.)
-    in_testnet timeout 120 openssl s_server -accept "$1:$2" -cert "$TEST_DIR/cert.pem" -key "$TEST_DIR/key.pem" \
-        -www -quiet -cipher ALL:@SECLEVEL=0 </dev/null >/dev/null 2>&1 3>&- &
+    # nsenter itself, not in_testnet: $! is then timeout's pid, which passes
+    # sandbox_teardown's kill on to openssl (a function would run in a
+    # subshell, and the kill would stop only that).
+    nsenter --net=/var/run/netns/"$NETNS" timeout 120 openssl s_server -accept "$1:$2" -cert "$TEST_DIR/cert.pem" \
+        -key "$TEST_DIR/key.pem" -www -quiet -cipher ALL:@SECLEVEL=0 </dev/null >/dev/null 2>&1 3>&- &
     echo $! >>"$TEST_DIR/server-pids"
     local i
     for ((i = 0; i < 100; i++)); do

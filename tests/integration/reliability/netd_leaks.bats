@@ -19,8 +19,6 @@
 
 load reliability_helpers
 
-PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
-
 setup() {
     setup_netd_bundle
     [[ -n $PYTHON ]] || skip "python3 is needed for the server and the clients"

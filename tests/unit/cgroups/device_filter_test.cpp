@@ -48,20 +48,9 @@ int run(const std::vector<bpf_insn>& program, char type, const char* access, uin
     return -1;
 }
 
-spec::DeviceRule rule(bool allow, const char* type, std::optional<int64_t> major, std::optional<int64_t> minor,
-                      const char* access) {
-    spec::DeviceRule r;
-    r.allow = allow;
-    r.type = type;
-    r.major = major;
-    r.minor = minor;
-    r.access = access;
-    return r;
-}
-
 TEST(DeviceFilter, PodmanDenyAllPlusDefaults) {
     auto rules = default_device_rules();
-    rules.insert(rules.begin(), rule(false, "a", std::nullopt, std::nullopt, "rwm"));
+    rules.insert(rules.begin(), device_rule(false, "a", std::nullopt, std::nullopt, "rwm"));
     const auto program = build_device_filter(rules);
     EXPECT_EQ(run(program, 'c', "rw", 1, 3), 1) << "/dev/null";
     EXPECT_EQ(run(program, 'c', "rw", 136, 7), 1) << "/dev/pts/7";
@@ -72,7 +61,7 @@ TEST(DeviceFilter, PodmanDenyAllPlusDefaults) {
 }
 
 TEST(DeviceFilter, AccessMustBeASubsetOfTheRule) {
-    const auto program = build_device_filter({rule(true, "c", 1, 3, "r")});
+    const auto program = build_device_filter({device_rule(true, "c", 1, 3, "r")});
     EXPECT_EQ(run(program, 'c', "r", 1, 3), 1);
     EXPECT_EQ(run(program, 'c', "rw", 1, 3), 0);
     EXPECT_EQ(run(program, 'c', "w", 1, 3), 0);
@@ -80,9 +69,9 @@ TEST(DeviceFilter, AccessMustBeASubsetOfTheRule) {
 }
 
 TEST(DeviceFilter, LastMatchingRuleWins) {
-    const auto program = build_device_filter({rule(true, "a", std::nullopt, std::nullopt, "rwm"),
-                                              rule(false, "c", 1, std::nullopt, "rwm"),
-                                              rule(true, "c", 1, 5, "r")});
+    const auto program = build_device_filter({device_rule(true, "a", std::nullopt, std::nullopt, "rwm"),
+                                              device_rule(false, "c", 1, std::nullopt, "rwm"),
+                                              device_rule(true, "c", 1, 5, "r")});
     EXPECT_EQ(run(program, 'c', "r", 1, 5), 1);
     EXPECT_EQ(run(program, 'c', "w", 1, 5), 0);
     EXPECT_EQ(run(program, 'c', "r", 1, 3), 0);
@@ -94,8 +83,8 @@ TEST(DeviceFilter, NoRuleMatchingMeansDeny) {
 }
 
 TEST(DeviceFilter, UnknownLettersAreErrors) {
-    EXPECT_THROW(build_device_filter({rule(true, "c", 1, 3, "rx")}), Error);
-    EXPECT_THROW(build_device_filter({rule(true, "p", 1, 3, "r")}), Error);
+    EXPECT_THROW(build_device_filter({device_rule(true, "c", 1, 3, "rx")}), Error);
+    EXPECT_THROW(build_device_filter({device_rule(true, "p", 1, 3, "r")}), Error);
 }
 
 }  // namespace

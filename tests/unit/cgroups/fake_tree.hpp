@@ -14,23 +14,12 @@
 #include <string>
 
 #include "runtime/cgroups/layout.hpp"
+#include "tests/unit/scratch_dir.hpp"
 
 namespace tether::cgroups::testing {
 
 class FakeTree {
 public:
-    FakeTree() {
-        char pattern[] = "/tmp/tether-cgroups-test-XXXXXX";
-        if (!::mkdtemp(pattern)) throw std::runtime_error("mkdtemp failed");
-        base_ = pattern;
-    }
-    ~FakeTree() {
-        std::error_code ignored;
-        std::filesystem::remove_all(base_, ignored);
-    }
-    FakeTree(const FakeTree&) = delete;
-    FakeTree& operator=(const FakeTree&) = delete;
-
     const std::string& base() const { return base_; }
 
     // A v1 layout with one mount per controller under <base>/v1/<controller>.
@@ -70,7 +59,8 @@ public:
     }
 
 private:
-    std::string base_;
+    test_support::ScratchDir scratch_{"cgroups-test"};
+    const std::string base_ = scratch_.path();
 };
 
 }  // namespace tether::cgroups::testing

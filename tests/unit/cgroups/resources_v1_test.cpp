@@ -1,14 +1,18 @@
 // linux.resources on a fake cgroup v1 tree: the file, the value and the
 // order of every write.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include "fake_tree.hpp"
 #include "runtime/cgroups/manager.hpp"
 #include "runtime/core/error.hpp"
+#include "tests/unit/error_message.hpp"
 
 namespace tether::cgroups {
 namespace {
+
+using ::testing::HasSubstr;
 
 using testing::FakeTree;
 
@@ -177,24 +181,16 @@ TEST_F(V1Resources, HugetlbNeedsAKnownPageSize) {
 TEST_F(V1Resources, UnifiedKeysAreRefusedNamingTheKey) {
     spec::Resources resources;
     resources.unified["memory.high"] = "1000";
-    try {
-        manager_->apply_resources(resources);
-        FAIL() << "unified accepted on v1";
-    } catch (const Error& error) {
-        EXPECT_NE(std::string(error.what()).find("memory.high"), std::string::npos) << error.what();
-    }
+    EXPECT_THAT(test_support::error_message<Error>([&] { manager_->apply_resources(resources); }),
+                HasSubstr("memory.high"));
 }
 
 TEST_F(V1Resources, LimitOnAnUnmountedControllerIsAnError) {
     spec::Resources resources;
     resources.network = spec::NetworkResources{};
     resources.network->class_id = 7;
-    try {
-        manager_->apply_resources(resources);
-        FAIL() << "net_cls is not mounted";
-    } catch (const Error& error) {
-        EXPECT_NE(std::string(error.what()).find("net_cls"), std::string::npos) << error.what();
-    }
+    EXPECT_THAT(test_support::error_message<Error>([&] { manager_->apply_resources(resources); }),
+                HasSubstr("net_cls"));
 }
 
 TEST_F(V1Resources, NewCpusetCgroupInheritsCpusAndMems) {

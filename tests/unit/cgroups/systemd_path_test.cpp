@@ -3,17 +3,13 @@
 
 #include "runtime/cgroups/systemd_path.hpp"
 #include "runtime/core/error.hpp"
+#include "tests/unit/error_message.hpp"
 
 namespace tether::cgroups {
 namespace {
 
 std::string error_of(const std::string& path) {
-    try {
-        parse_systemd_cgroups_path(path, "c1");
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
+    return test_support::error_message<Error>([&] { parse_systemd_cgroups_path(path, "c1"); });
 }
 
 TEST(SystemdPath, SliceExpansionFollowsRunc) {

@@ -1,12 +1,16 @@
 // linux.resources -> unit properties (runc's translation) and the
 // org.systemd.property.* annotations.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "runtime/cgroups/systemd_properties.hpp"
 #include "runtime/core/error.hpp"
+#include "tests/unit/error_message.hpp"
 
 namespace tether::cgroups {
 namespace {
+
+using ::testing::HasSubstr;
 
 const PropertyValue* find(const std::vector<UnitProperty>& properties, const std::string& name) {
     for (const auto& p : properties)
@@ -93,12 +97,8 @@ TEST(SystemdProperties, SwapBelowTheLimitIsRefusedNamingTheField) {
     r.memory = spec::MemoryResources{};
     r.memory->limit = 100;
     r.memory->swap = 50;
-    try {
-        resources_to_properties(r, CgroupLayout::unified, "");
-        FAIL() << "accepted";
-    } catch (const Error& e) {
-        EXPECT_NE(std::string(e.what()).find("linux.resources.memory.swap"), std::string::npos) << e.what();
-    }
+    EXPECT_THAT(test_support::error_message<Error>([&] { resources_to_properties(r, CgroupLayout::unified, ""); }),
+                HasSubstr("linux.resources.memory.swap"));
 }
 
 TEST(SystemdProperties, DevicesBecomeAStrictPolicyWithAllowEntries) {
@@ -132,12 +132,7 @@ std::vector<UnitProperty> annotations(const std::string& key, const std::string&
 }
 
 std::string annotation_error(const std::string& key, const std::string& value) {
-    try {
-        annotations(key, value);
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
+    return test_support::error_message<Error>([&] { annotations(key, value); });
 }
 
 TEST(SystemdAnnotations, TypedValues) {

@@ -16,6 +16,7 @@
 
 #include "hooks/protocol.hpp"
 #include "spec/state_parse.hpp"
+#include "tests/unit/scratch_dir.hpp"
 
 namespace tether::hooks {
 namespace {
@@ -93,9 +94,6 @@ bool wait_gone(pid_t pid) {
 class DaemonHook : public ::testing::Test {
 protected:
     void SetUp() override {
-        char dir[] = "/tmp/tether-netd-XXXXXX";
-        ASSERT_NE(::mkdtemp(dir), nullptr);
-        dir_ = dir;
         init_ = ::fork();
         if (init_ == 0) {
             ::pause();
@@ -107,8 +105,6 @@ protected:
             ::kill(init_, SIGKILL);
             ::waitpid(init_, nullptr, 0);
         }
-        for (const char* name : {"netd.sock", "netd.pid", "decisions.jsonl"}) ::unlink((dir_ + "/" + name).c_str());
-        ::rmdir(dir_.c_str());
     }
 
     pid_t daemon_pid() {
@@ -118,7 +114,8 @@ protected:
         return pid;
     }
 
-    std::string dir_;
+    test_support::ScratchDir scratch_{"netd"};
+    const std::string dir_ = scratch_.path();
     pid_t init_ = -1;
 };
 

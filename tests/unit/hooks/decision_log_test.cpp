@@ -14,21 +14,13 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/scratch_dir.hpp"
+
 namespace tether::hooks {
 namespace {
 
 class DecisionLogTest : public ::testing::Test {
 protected:
-    void SetUp() override {
-        char dir[] = "/tmp/tether-decision-log-XXXXXX";
-        ASSERT_NE(::mkdtemp(dir), nullptr);
-        dir_ = dir;
-        path_ = dir_ + "/decisions.jsonl";
-    }
-    void TearDown() override {
-        ::unlink(path_.c_str());
-        ::rmdir(dir_.c_str());
-    }
     std::vector<Decision> lines() {
         std::ifstream in(path_);
         return read_decisions(in, 0, false);
@@ -46,7 +38,8 @@ protected:
         d.rule = "test";
         return d;
     }
-    std::string dir_, path_;
+    test_support::ScratchDir dir_{"decision-log"};
+    const std::string path_ = dir_.path() + "/decisions.jsonl";
 };
 
 TEST_F(DecisionLogTest, WriteSoonLinesWaitThenComeOutInOrderWithTheirOwnTime) {

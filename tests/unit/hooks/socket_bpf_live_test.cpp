@@ -17,13 +17,16 @@
 #include <sstream>
 #include <thread>
 
-#include "hooks/bpf/bpf_syscall.hpp"
 #include "hooks/bpf/original_destinations.hpp"
 #include "hooks/bpf/socket_enforcement.hpp"
 #include "hooks/bpf/socket_events.hpp"
+#include "runtime/core/bpf_syscall.hpp"
 #include "tests/unit/hooks/supervisor_test_support.hpp"
 
 namespace tether::hooks::bpf {
+
+using tether::bpf::attached_program_ids;
+
 namespace {
 
 using testing::CountingTcpServer;

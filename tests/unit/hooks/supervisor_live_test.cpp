@@ -24,6 +24,7 @@
 
 #include "hooks/common/decision_log.hpp"
 #include "supervisor_test_support.hpp"
+#include "tests/unit/scratch_dir.hpp"
 
 namespace tether::hooks::testing {
 namespace {
@@ -45,18 +46,10 @@ protected:
     void SetUp() override {
         if (GetParam()) ::unsetenv("TETHER_NETD_IO_URING");
         else ::setenv("TETHER_NETD_IO_URING", "0", 1);
-        char dir[] = "/tmp/tether-supervisor-XXXXXX";
-        ASSERT_NE(::mkdtemp(dir), nullptr);
-        dir_ = dir;
-        log_path_ = dir_ + "/decisions.jsonl";
         policy_.mode = NetworkMode::host;
         policy_.host_loopback_ports = {allowed_.port()};
     }
-    void TearDown() override {
-        ::unsetenv("TETHER_NETD_IO_URING");
-        ::unlink(log_path_.c_str());
-        ::rmdir(dir_.c_str());
-    }
+    void TearDown() override { ::unsetenv("TETHER_NETD_IO_URING"); }
 
     std::vector<Decision> decisions() {
         std::ifstream in(log_path_);
@@ -73,8 +66,9 @@ protected:
     CountingTcpServer allowed_;
     CountingTcpServer denied_;
     SupervisorPolicy policy_;
-    std::string dir_;
-    std::string log_path_;
+    test_support::ScratchDir scratch_{"supervisor"};
+    const std::string dir_ = scratch_.path();
+    const std::string log_path_ = dir_ + "/decisions.jsonl";
 };
 
 TEST_P(SupervisorLive, ConnectToAnAllowedHostLoopbackPortSucceeds) {

@@ -3,6 +3,7 @@
 
 #include "runtime/core/error.hpp"
 #include "runtime/lifecycle/cgroup_verbs.hpp"
+#include "tests/unit/error_message.hpp"
 
 namespace tether {
 namespace {
@@ -78,13 +79,8 @@ TEST(UpdateFlags, OnlyGivenFlagsBecomeResources) {
 }
 
 TEST(UpdateFlags, BadValuesNameTheFlag) {
-    auto message_of = [](UpdateFlags flags) -> std::string {
-        try {
-            resources_from_flags(flags);
-        } catch (const Error& error) {
-            return error.what();
-        }
-        return "";
+    auto message_of = [](const UpdateFlags& flags) {
+        return test_support::error_message<Error>([&] { resources_from_flags(flags); });
     };
     UpdateFlags shares;
     shares.cpu_share = "-5";

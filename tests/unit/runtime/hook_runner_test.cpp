@@ -11,6 +11,7 @@
 
 #include "runtime/core/error.hpp"
 #include "runtime/linux/hook_runner.hpp"
+#include "tests/unit/scratch_dir.hpp"
 
 namespace tether {
 namespace {
@@ -19,13 +20,6 @@ namespace fs = std::filesystem;
 
 class HookRunner : public ::testing::Test {
 protected:
-    void SetUp() override {
-        char pattern[] = "/tmp/tether-hook-test-XXXXXX";
-        ASSERT_NE(::mkdtemp(pattern), nullptr);
-        dir_ = pattern;
-    }
-    void TearDown() override { fs::remove_all(dir_); }
-
     // A /bin/sh hook running `script`; its output file is dir_/out.
     spec::Hook hook(const std::string& script) {
         spec::Hook h;
@@ -40,7 +34,8 @@ protected:
         return s.str();
     }
 
-    std::string dir_;
+    test_support::ScratchDir scratch_{"hook-test"};
+    const std::string dir_ = scratch_.path();
 };
 
 TEST_F(HookRunner, StateOnStdinArgsAndOnlyTheHooksEnv) {

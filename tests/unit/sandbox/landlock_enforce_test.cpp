@@ -16,6 +16,7 @@
 #include "runtime/sandbox/landlock.hpp"
 #include "tests/unit/sandbox/child_process.hpp"
 #include "tests/unit/sandbox/net_helpers.hpp"
+#include "tests/unit/scratch_dir.hpp"
 
 namespace tether::sandbox {
 namespace {
@@ -31,15 +32,9 @@ protected:
     void SetUp() override {
         abi_ = kernel_landlock_abi();
         if (abi_ < 1) GTEST_SKIP() << "this kernel has no Landlock";
-        char pattern[] = "/tmp/tether-landlock-XXXXXX";
-        ASSERT_NE(mkdtemp(pattern), nullptr);
-        dir_ = pattern;
         std::filesystem::create_directory(dir_ + "/allowed");
         std::filesystem::create_directory(dir_ + "/denied");
         std::ofstream(dir_ + "/denied/existing") << "data";
-    }
-    void TearDown() override {
-        if (!dir_.empty()) std::filesystem::remove_all(dir_);
     }
 
     static spec::SandboxPolicy policy(const std::map<std::string, std::string>& annotations) {
@@ -78,7 +73,8 @@ protected:
     }
 
     int abi_ = 0;
-    std::string dir_;
+    test_support::ScratchDir scratch_{"landlock"};
+    const std::string dir_ = scratch_.path();
 };
 
 TEST_F(LandlockEnforce, WritesOnlyWhereAllowWriteSays) {

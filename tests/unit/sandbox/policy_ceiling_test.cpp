@@ -5,6 +5,7 @@
 #include "spec/admin_config.hpp"
 #include "spec/parse_error.hpp"
 #include "spec/policy.hpp"
+#include "tests/unit/error_message.hpp"
 
 namespace tether::spec {
 namespace {
@@ -26,12 +27,8 @@ AdminConfig admin(const char* text = kAdmin) { return parse_admin_config("/etc/t
 
 std::string error_of(const Annotations& annotations, const AdminConfig& a = admin(),
                      const std::string& file = "{}") {
-    try {
-        parse_policy(annotations, std::nullopt, [&](const std::string&) { return file; }, a);
-    } catch (const ParseError& e) {
-        return e.what();
-    }
-    return "";
+    return test_support::error_message<ParseError>(
+        [&] { parse_policy(annotations, std::nullopt, [&](const std::string&) { return file; }, a); });
 }
 
 TEST(PolicyCeiling, AnnotationsThatNarrowAreAccepted) {

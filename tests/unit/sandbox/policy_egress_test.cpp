@@ -9,6 +9,7 @@
 #include "spec/admin_config.hpp"
 #include "spec/parse_error.hpp"
 #include "spec/policy.hpp"
+#include "tests/unit/error_message.hpp"
 
 namespace tether::spec {
 namespace {
@@ -22,12 +23,7 @@ SandboxPolicy parse(const Annotations& annotations, const AdminConfig& admin = A
 }
 
 std::string error_of(const Annotations& annotations, const AdminConfig& admin = AdminConfig{}) {
-    try {
-        parse(annotations, admin);
-    } catch (const ParseError& e) {
-        return e.what();
-    }
-    return "";
+    return test_support::error_message<ParseError>([&] { parse(annotations, admin); });
 }
 
 TEST(PolicyAllowedHosts, NamesAndLiteralsWithTheirPort) {

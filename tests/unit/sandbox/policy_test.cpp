@@ -8,6 +8,7 @@
 
 #include "spec/parse_error.hpp"
 #include "spec/policy.hpp"
+#include "tests/unit/error_message.hpp"
 
 namespace tether::spec {
 namespace {
@@ -26,12 +27,7 @@ SandboxPolicy parse(const Annotations& annotations,
 std::string error_of(const Annotations& annotations,
                      const std::optional<std::string>& default_policy = std::nullopt,
                      const PolicyFileReader& read_file = no_files) {
-    try {
-        parse(annotations, default_policy, read_file);
-    } catch (const ParseError& e) {
-        return e.what();
-    }
-    return "";
+    return test_support::error_message<ParseError>([&] { parse(annotations, default_policy, read_file); });
 }
 
 std::string error_of_annotation(const std::string& key, const std::string& value) {

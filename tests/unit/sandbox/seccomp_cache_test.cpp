@@ -15,20 +15,12 @@
 
 #include "runtime/sandbox/seccomp_cache.hpp"
 #include "runtime/sandbox/seccomp_closures.hpp"
+#include "tests/unit/scratch_dir.hpp"
 
 namespace tether::sandbox {
 namespace {
 
 SeccompProgram allow_all() { return {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)}; }
-
-struct TempDir {
-    std::string path;
-    TempDir() {
-        char name[] = "/tmp/tether-seccomp-cache-test.XXXXXX";
-        path = ::mkdtemp(name);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-};
 
 // The closures' compile, counting in `calls` how often the cache ran it.
 auto counted_compile(int& calls) {
@@ -87,8 +79,8 @@ TEST(SeccompCacheFormat, AProgramThatDoesNotEndInAReturnIsAMiss) {
 }
 
 TEST(SeccompCache, StoresOnAMissAndReadsOnAHit) {
-    TempDir tmp;
-    const SeccompCache cache(seccomp_cache_dir(tmp.path));
+    const test_support::ScratchDir tmp("seccomp-cache-test");
+    const SeccompCache cache(seccomp_cache_dir(tmp.path()));
     int compiled = 0;
     auto compile = counted_compile(compiled);
     const SeccompProgram first = cache.get_or_compile("closures", "audit=0", compile);
@@ -96,9 +88,9 @@ TEST(SeccompCache, StoresOnAMissAndReadsOnAHit) {
     EXPECT_EQ(compiled, 1);
     ASSERT_EQ(first.size(), second.size());
     struct stat dir, file;
-    ASSERT_EQ(0, ::stat(seccomp_cache_dir(tmp.path).c_str(), &dir));
+    ASSERT_EQ(0, ::stat(seccomp_cache_dir(tmp.path()).c_str(), &dir));
     EXPECT_EQ(dir.st_mode & 07777, 0700u);
-    ASSERT_EQ(0, ::stat((seccomp_cache_dir(tmp.path) + "/closures").c_str(), &file));
+    ASSERT_EQ(0, ::stat((seccomp_cache_dir(tmp.path()) + "/closures").c_str(), &file));
     EXPECT_EQ(file.st_mode & 07777, 0600u);
     // Other inputs under the same name: compiled again, and replace the file.
     cache.get_or_compile("closures", "audit=1", compile);
@@ -108,20 +100,20 @@ TEST(SeccompCache, StoresOnAMissAndReadsOnAHit) {
 // The attack: someone who may write the file (but is not the runtime's user)
 // plants a permissive program with a valid format and the right key.
 TEST(SeccompCache, AFileOthersCanWriteIsNotTrusted) {
-    TempDir tmp;
-    const SeccompCache cache(seccomp_cache_dir(tmp.path));
+    const test_support::ScratchDir tmp("seccomp-cache-test");
+    const SeccompCache cache(seccomp_cache_dir(tmp.path()));
     const std::string key = cache.key_for("audit=0");
     cache.store("closures", key, allow_all());
-    const std::string file = seccomp_cache_dir(tmp.path) + "/closures";
+    const std::string file = seccomp_cache_dir(tmp.path()) + "/closures";
     ASSERT_TRUE(cache.lookup("closures", key)) << "the control: our own file is used";
     ASSERT_EQ(0, ::chmod(file.c_str(), 0620));
     EXPECT_FALSE(cache.lookup("closures", key)) << "group-writable";
     ASSERT_EQ(0, ::chmod(file.c_str(), 0602));
     EXPECT_FALSE(cache.lookup("closures", key)) << "world-writable";
     ASSERT_EQ(0, ::chmod(file.c_str(), 0600));
-    ASSERT_EQ(0, ::chmod(seccomp_cache_dir(tmp.path).c_str(), 0777));
+    ASSERT_EQ(0, ::chmod(seccomp_cache_dir(tmp.path()).c_str(), 0777));
     EXPECT_FALSE(cache.lookup("closures", key)) << "in a world-writable directory";
-    ASSERT_EQ(0, ::chmod(seccomp_cache_dir(tmp.path).c_str(), 0700));
+    ASSERT_EQ(0, ::chmod(seccomp_cache_dir(tmp.path()).c_str(), 0700));
     if (::geteuid() == 0) {
         ASSERT_EQ(0, ::chown(file.c_str(), 65534, 65534));
         EXPECT_FALSE(cache.lookup("closures", key)) << "owned by another user";
@@ -129,15 +121,15 @@ TEST(SeccompCache, AFileOthersCanWriteIsNotTrusted) {
 }
 
 TEST(SeccompCache, ASymlinkIsNotFollowed) {
-    TempDir tmp;
-    const SeccompCache cache(seccomp_cache_dir(tmp.path));
+    const test_support::ScratchDir tmp("seccomp-cache-test");
+    const SeccompCache cache(seccomp_cache_dir(tmp.path()));
     const std::string key = cache.key_for("audit=0");
     cache.store("planted", key, allow_all());
-    const std::string dir = seccomp_cache_dir(tmp.path);
+    const std::string dir = seccomp_cache_dir(tmp.path());
     ASSERT_EQ(0, ::symlink((dir + "/planted").c_str(), (dir + "/closures").c_str()));
     EXPECT_FALSE(cache.lookup("closures", key));
     // Nor a symlinked cache directory.
-    const std::string other = tmp.path + "/other";
+    const std::string other = tmp.path() + "/other";
     ASSERT_EQ(0, ::mkdir(other.c_str(), 0700));
     const SeccompCache through_link(seccomp_cache_dir(other));
     ASSERT_EQ(0, ::symlink(dir.c_str(), seccomp_cache_dir(other).c_str()));
@@ -145,12 +137,12 @@ TEST(SeccompCache, ASymlinkIsNotFollowed) {
 }
 
 TEST(SeccompCache, ACorruptedFileIsCompiledAndRewritten) {
-    TempDir tmp;
-    const SeccompCache cache(seccomp_cache_dir(tmp.path));
+    const test_support::ScratchDir tmp("seccomp-cache-test");
+    const SeccompCache cache(seccomp_cache_dir(tmp.path()));
     int compiled = 0;
     auto compile = counted_compile(compiled);
     cache.get_or_compile("closures", "audit=0", compile);
-    const std::string file = seccomp_cache_dir(tmp.path) + "/closures";
+    const std::string file = seccomp_cache_dir(tmp.path()) + "/closures";
     const std::string good = read_file(file);
     std::string bad = good;
     bad[bad.size() / 2] ^= 0x40;
@@ -162,14 +154,14 @@ TEST(SeccompCache, ACorruptedFileIsCompiledAndRewritten) {
 }
 
 TEST(SeccompCache, TheEnvironmentKnobTurnsItOff) {
-    TempDir tmp;
+    const test_support::ScratchDir tmp("seccomp-cache-test");
     ::setenv("TETHER_SECCOMP_CACHE", "0", 1);
-    const SeccompCache cache(seccomp_cache_dir(tmp.path));
+    const SeccompCache cache(seccomp_cache_dir(tmp.path()));
     ::unsetenv("TETHER_SECCOMP_CACHE");
     int compiled = 0;
     for (int i = 0; i < 2; ++i) cache.get_or_compile("closures", "audit=0", counted_compile(compiled));
     EXPECT_EQ(compiled, 2);
-    EXPECT_FALSE(std::filesystem::exists(seccomp_cache_dir(tmp.path)));
+    EXPECT_FALSE(std::filesystem::exists(seccomp_cache_dir(tmp.path())));
 }
 
 TEST(SeccompCache, TheKeyNamesTheBinaryAndTheKernel) {

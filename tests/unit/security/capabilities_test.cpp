@@ -14,6 +14,7 @@
 #include "child_process.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/security/capabilities.hpp"
+#include "tests/unit/error_message.hpp"
 
 namespace tether::security {
 namespace {
@@ -25,12 +26,7 @@ constexpr uint64_t bit(int cap) { return uint64_t{1} << cap; }
 
 std::string plan_error(const spec::Capabilities& caps) {
     Warnings warnings;
-    try {
-        plan_capabilities(caps, 40, warnings);
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
+    return test_support::error_message<Error>([&] { plan_capabilities(caps, 40, warnings); });
 }
 
 TEST(CapabilityPlan, NamesBecomeBits) {

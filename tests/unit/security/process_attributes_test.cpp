@@ -15,6 +15,7 @@
 #include "child_process.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/security/process_attributes.hpp"
+#include "tests/unit/error_message.hpp"
 
 namespace tether::security {
 namespace {
@@ -30,12 +31,7 @@ std::string read_file(const char* path) {
 }
 
 std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
+    return test_support::error_message<Error>(fn);
 }
 
 TEST(Rlimits, AppliedInOrder) {

@@ -14,6 +14,7 @@
 #include "runtime/security/seccomp_listener.hpp"
 #include "receive_with_fd.hpp"
 #include "spec/process_state.hpp"
+#include "tests/unit/scratch_dir.hpp"
 
 namespace tether::security {
 namespace {
@@ -55,9 +56,8 @@ TEST(ProcessState, EmptyMetadataAndAnnotationsAreOmitted) {
 }
 
 TEST(SeccompListener, SendsTheFdAndTheStateInOneMessage) {
-    char templ[] = "/tmp/tether-listener-XXXXXX";
-    std::string dir = mkdtemp(templ);
-    std::string path = dir + "/agent.sock";
+    const test_support::ScratchDir dir("listener");
+    std::string path = dir.path() + "/agent.sock";
     int server = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
@@ -92,7 +92,6 @@ TEST(SeccompListener, SendsTheFdAndTheStateInOneMessage) {
     close(received_fd);
     close(pipe_fds[0]);
     close(pipe_fds[1]);
-    std::filesystem::remove_all(dir);
 }
 
 TEST(SeccompListener, MissingSocketNamesThePath) {

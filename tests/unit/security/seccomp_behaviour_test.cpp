@@ -18,6 +18,7 @@
 #include "seccomp_profile_json.hpp"
 #include "receive_with_fd.hpp"
 #include "seccomp_rules.hpp"
+#include "tests/unit/scratch_dir.hpp"
 
 namespace tether::security {
 namespace {
@@ -35,13 +36,9 @@ void load(const spec::Seccomp& seccomp) {
     load_seccomp_filter(filter);
 }
 
-std::string temp_dir() {
-    char templ[] = "/tmp/tether-security-XXXXXX";
-    return mkdtemp(templ);
-}
-
 TEST(SeccompBehaviour, DeniedMkdirFailsWithTheConfiguredErrno) {
-    auto dir = temp_dir();
+    const test_support::ScratchDir scratch("security");
+    const std::string& dir = scratch.path();
     auto result = run_in_child([&](std::string& out) {
         load(allow_by_default({rule({"mkdir", "mkdirat"}, "SCMP_ACT_ERRNO", {}, 123)}));
         int rc = mkdir((dir + "/denied").c_str(), 0755);
@@ -51,7 +48,6 @@ TEST(SeccompBehaviour, DeniedMkdirFailsWithTheConfiguredErrno) {
     EXPECT_EQ(result.exit_code, 0) << result.output;
     EXPECT_EQ(result.output, "-1 123");
     EXPECT_FALSE(std::filesystem::exists(dir + "/denied"));
-    std::filesystem::remove_all(dir);
 }
 
 TEST(SeccompBehaviour, DefaultErrnoRetAppliesToUnlistedSyscalls) {
@@ -147,10 +143,10 @@ TEST(SeccompBehaviour, FlagsAreAcceptedByTheKernel) {
     EXPECT_EQ(result.output, "loaded");
 }
 
-// Listening unix socket in a fresh directory, removed by the test.
+// Listening unix socket in a fresh directory, removed with it.
 struct ListenSocket {
-    std::string dir = temp_dir();
-    std::string path = dir + "/listener.sock";
+    test_support::ScratchDir scratch{"security"};
+    std::string path = scratch.path() + "/listener.sock";
     int fd = -1;
     ListenSocket() {
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -160,10 +156,7 @@ struct ListenSocket {
         bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
         listen(fd, 1);
     }
-    ~ListenSocket() {
-        close(fd);
-        std::filesystem::remove_all(dir);
-    }
+    ~ListenSocket() { close(fd); }
 };
 
 // Accepts one connection and receives the message and the one fd with it.
@@ -260,7 +253,8 @@ TEST(SeccompProfiles, PodmanDefaultProfileLoadsAndEnforces) {
     auto profile = test::seccomp_from_json(
         test::expand_profile_template(test::read_json_file(path), test::default_container_caps()));
     ASSERT_EQ(profile.default_errno_ret, std::optional<uint32_t>(ENOSYS));
-    auto dir = temp_dir();
+    const test_support::ScratchDir scratch("security");
+    const std::string& dir = scratch.path();
     auto result = run_in_child([&](std::string& out) {
         load(profile);
         int made = mkdir((dir + "/allowed").c_str(), 0755);
@@ -276,7 +270,6 @@ TEST(SeccompProfiles, PodmanDefaultProfileLoadsAndEnforces) {
     EXPECT_EQ(result.exit_code, 0) << result.output;
     EXPECT_EQ(result.output, "0 -1/" + std::to_string(EPERM) + " -1/" + std::to_string(ENOSYS));
     EXPECT_TRUE(std::filesystem::is_directory(dir + "/allowed"));
-    std::filesystem::remove_all(dir);
 }
 
 TEST(SeccompProfiles, DockerDefaultProfileLoadsAndEnforces) {

@@ -6,6 +6,7 @@
 #include "runtime/core/error.hpp"
 #include "runtime/security/seccomp_filter.hpp"
 #include "seccomp_rules.hpp"
+#include "tests/unit/error_message.hpp"
 
 namespace tether::security {
 namespace {
@@ -23,12 +24,7 @@ std::string pfc_of(const spec::Seccomp& seccomp) {
 
 std::string error_of(const spec::Seccomp& seccomp) {
     Warnings warnings;
-    try {
-        build_seccomp_filter(seccomp, warnings);
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
+    return test_support::error_message<Error>([&] { build_seccomp_filter(seccomp, warnings); });
 }
 
 TEST(SeccompTranslation, ErrnoRetBecomesTheReturnedErrno) {

@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "spec/json_reader.hpp"
+#include "tests/unit/error_message.hpp"
 
 using namespace tether::spec;
 using nlohmann::json;
@@ -12,12 +13,7 @@ using nlohmann::json;
 namespace {
 
 std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const ParseError& e) {
-        return e.what();
-    }
-    return "(no error)";
+    return tether::test_support::error_message<ParseError>(fn);
 }
 
 }  // namespace

@@ -59,6 +59,25 @@ TEST(StateJson, EscapesAndSurvivesNonUtf8Paths) {
     EXPECT_NE(json.find(R"("bundle": "/tmp/a\"b\n)"), std::string::npos) << json;
 }
 
+// `list --format json` prints the documents `state` prints, on one line:
+// the same keys in the same order (runc's), annotations when present.
+TEST(StateJson, ListArrayHoldsTheStateDocumentsCompact) {
+    State first = sample_state();
+    State second = sample_state();
+    second.id = "web-2";
+    second.status = "running";
+    second.annotations = {{"a.b", "c"}};
+    second.bundle = "/tmp/\xff";  // non-UTF-8 is replaced, as in `state`, not an exception
+    EXPECT_EQ(states_to_json_array({}), "[]");
+    EXPECT_EQ(states_to_json_array({first, second}),
+              "[{\"ociVersion\":\"1.2.0\",\"id\":\"web-1\",\"pid\":4242,\"status\":\"created\","
+              "\"bundle\":\"/run/bundles/web-1\",\"rootfs\":\"/run/bundles/web-1/rootfs\","
+              "\"created\":\"2024-05-01T10:20:30.123456789Z\",\"owner\":\"\"},"
+              "{\"ociVersion\":\"1.2.0\",\"id\":\"web-2\",\"pid\":4242,\"status\":\"running\","
+              "\"bundle\":\"/tmp/\xef\xbf\xbd\",\"rootfs\":\"/run/bundles/web-1/rootfs\","
+              "\"created\":\"2024-05-01T10:20:30.123456789Z\",\"annotations\":{\"a.b\":\"c\"},\"owner\":\"\"}]");
+}
+
 TEST(StoredState, RoundTripsEveryField) {
     StoredState in;
     in.oci = sample_state();

@@ -1,4 +1,4 @@
-#include "hooks/bpf/bpf_syscall.hpp"
+#include "runtime/core/bpf_syscall.hpp"
 
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -9,7 +9,7 @@
 
 #include "runtime/core/error.hpp"
 
-namespace tether::hooks::bpf {
+namespace tether::bpf {
 namespace {
 
 int sys_bpf(int command, bpf_attr& attr) {
@@ -65,11 +65,7 @@ void map_delete(int map_fd, const void* key) {
 }
 
 UniqueFd load_program(bpf_prog_type type, bpf_attach_type expected_attach, const std::vector<bpf_insn>& code,
-                      const std::string& name) {
-    static const char license[] = "GPL";  // bpf_get_current_comm and the ring buffer are GPL-only helpers
-    // The verifier's log only for a failed load: a zeroed 256 KiB buffer per
-    // program was 64 page faults each, 6 programs per sandbox (issue 23).
-    std::string log;
+                      const std::string& name, const char* license) {
     bpf_attr attr{};
     attr.prog_type = type;
     attr.expected_attach_type = expected_attach;
@@ -78,23 +74,25 @@ UniqueFd load_program(bpf_prog_type type, bpf_attach_type expected_attach, const
     attr.license = reinterpret_cast<uint64_t>(license);
     set_name(attr.prog_name, name);
     int fd = sys_bpf(BPF_PROG_LOAD, attr);
-    if (fd < 0 && errno != EPERM) {
-        // Once more with the verifier's log, for the message.
+    if (fd >= 0) return UniqueFd(fd);
+    // The verifier's log only for a failed load: a zeroed 256 KiB buffer per
+    // program was 64 page faults each, 6 programs per sandbox (issue 23).
+    // The error keeps the first load's errno: the second may fail only
+    // because the log did not fit (ENOSPC).
+    const int err = errno;
+    std::string log;
+    if (err != EPERM) {
         log.assign(256 * 1024, '\0');
         attr.log_buf = reinterpret_cast<uint64_t>(log.data());
         attr.log_size = static_cast<uint32_t>(log.size());
         attr.log_level = 1;
         fd = sys_bpf(BPF_PROG_LOAD, attr);
-    }
-    if (fd < 0) {
-        int err = errno;
+        if (fd >= 0) return UniqueFd(fd);  // a transient failure (ENOMEM, EAGAIN) the second load did not meet
         log.resize(std::strlen(log.c_str()));
         // The verdict is at the end of the log.
         if (log.size() > 2000) log = "..." + log.substr(log.size() - 2000);
-        throw Error("bpf(BPF_PROG_LOAD) of " + name + (log.empty() ? std::string() : " (verifier: " + log + ")"),
-                    err);
     }
-    return UniqueFd(fd);
+    throw Error("bpf(BPF_PROG_LOAD) of " + name + (log.empty() ? std::string() : " (verifier: " + log + ")"), err);
 }
 
 void attach_program(int cgroup_fd, int program_fd, bpf_attach_type type) {
@@ -126,4 +124,12 @@ std::vector<uint32_t> attached_program_ids(int cgroup_fd, bpf_attach_type type) 
     return ids;
 }
 
-}  // namespace tether::hooks::bpf
+UniqueFd program_by_id(uint32_t id) {
+    bpf_attr attr{};
+    attr.prog_id = id;
+    UniqueFd fd(sys_bpf(BPF_PROG_GET_FD_BY_ID, attr));
+    if (!fd && errno != ENOENT) throw Error("bpf(BPF_PROG_GET_FD_BY_ID) of program " + std::to_string(id), errno);
+    return fd;
+}
+
+}  // namespace tether::bpf

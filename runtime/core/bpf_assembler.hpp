@@ -1,11 +1,12 @@
 // A small eBPF assembler: instruction builders and forward labels, enough to
-// emit the cgroup socket-address programs of socket_programs.cpp by hand.
+// emit by hand tether-netd's cgroup socket programs
+// (hooks/bpf/socket_programs.cpp) and the runtime's cgroup v2 device filter
+// (runtime/cgroups/device_filter_bpf.cpp). Both use this one assembler.
 //
 // Why by hand (docs/architecture.md, "Kernel enforcement"): the programs are
-// generated per container from its policy (ports and resolvers become
-// immediates), they are a few dozen instructions, and tether-netd then needs
-// neither libbpf nor a BPF compiler at build or run time. The runtime's cgroup
-// device filter (runtime/cgroups/device_filter_bpf.cpp) is written the same way.
+// generated per container from its policy (ports, resolvers and device
+// numbers become immediates), they are a few dozen instructions, and neither
+// binary then needs libbpf nor a BPF compiler at build or run time.
 #pragma once
 
 #include <linux/bpf.h>
@@ -16,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace tether::hooks::bpf {
+namespace tether::bpf {
 
 enum Reg : uint8_t { R0 = 0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10 };
 
@@ -50,6 +51,13 @@ public:
     void lsh(Reg dst, int32_t imm) { emit(BPF_ALU64 | BPF_LSH | BPF_K, dst, 0, 0, imm); }
     void lsh(Reg dst, Reg src) { emit(BPF_ALU64 | BPF_LSH | BPF_X, dst, src, 0, 0); }
     void rsh(Reg dst, Reg src) { emit(BPF_ALU64 | BPF_RSH | BPF_X, dst, src, 0, 0); }
+    // 32-bit ALU (BPF_ALU, every kernel with eBPF): the destination's high
+    // half is zeroed. The device filter keeps to these and to the 64-bit
+    // jumps below, so it loads on kernels older than JMP32 (5.1).
+    void mov32(Reg dst, Reg src) { emit(BPF_ALU | BPF_MOV | BPF_X, dst, src, 0, 0); }
+    void mov32(Reg dst, int32_t imm) { emit(BPF_ALU | BPF_MOV | BPF_K, dst, 0, 0, imm); }
+    void and32(Reg dst, int32_t imm) { emit(BPF_ALU | BPF_AND | BPF_K, dst, 0, 0, imm); }
+    void rsh32(Reg dst, int32_t imm) { emit(BPF_ALU | BPF_RSH | BPF_K, dst, 0, 0, imm); }
     // Network to host order of the low 16 bits (x86-64 and arm64 are little-endian).
     void be16(Reg dst) { emit(BPF_ALU | BPF_END | BPF_TO_BE, dst, 0, 0, 16); }
 
@@ -79,8 +87,11 @@ public:
     void jgt(Reg dst, int32_t imm, Label to) { jump_insn(BPF_JMP32 | BPF_JGT | BPF_K, dst, R0, imm, to); }
     void jset(Reg dst, int32_t imm, Label to) { jump_insn(BPF_JMP32 | BPF_JSET | BPF_K, dst, R0, imm, to); }
     void jeq(Reg dst, Reg src, Label to) { jump_insn(BPF_JMP32 | BPF_JEQ | BPF_X, dst, src, 0, to); }
-    // 64-bit: a pointer against 0 (a map lookup's result).
+    // 64-bit comparisons (BPF_JMP): a pointer against 0 (a map lookup's
+    // result), and the device filter's tests (see mov32 above).
     void jeq64(Reg dst, int32_t imm, Label to) { jump_insn(BPF_JMP | BPF_JEQ | BPF_K, dst, R0, imm, to); }
+    void jne64(Reg dst, int32_t imm, Label to) { jump_insn(BPF_JMP | BPF_JNE | BPF_K, dst, R0, imm, to); }
+    void jne64(Reg dst, Reg src, Label to) { jump_insn(BPF_JMP | BPF_JNE | BPF_X, dst, src, 0, to); }
 
     // The program with every jump resolved; throws std::logic_error for a
     // label used but never bound (a bug in the generator, not in the input).
@@ -119,4 +130,4 @@ private:
     Label next_label_ = 0;
 };
 
-}  // namespace tether::hooks::bpf
+}  // namespace tether::bpf

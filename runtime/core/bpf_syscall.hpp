@@ -1,5 +1,6 @@
-// Thin wrappers of bpf(2) for tether-netd's socket programs. Each throws
-// tether::Error naming the command and, for a load, the verifier's log.
+// Thin wrappers of bpf(2), for tether-netd's socket programs and the
+// runtime's cgroup v2 device filter. Each throws tether::Error naming the
+// command and, for a load, the verifier's log.
 #pragma once
 
 #include <linux/bpf.h>
@@ -10,7 +11,7 @@
 
 #include "runtime/core/unique_fd.hpp"
 
-namespace tether::hooks::bpf {
+namespace tether::bpf {
 
 UniqueFd create_ringbuf_map(uint32_t bytes, const std::string& name);
 UniqueFd create_array_map(uint32_t value_size, uint32_t entries, const std::string& name);
@@ -22,14 +23,21 @@ UniqueFd create_lru_hash_map(uint32_t key_size, uint32_t value_size, uint32_t en
 bool map_lookup(int map_fd, const void* key, void* value);
 // BPF_MAP_DELETE_ELEM: an absent key is no error.
 void map_delete(int map_fd, const void* key);
+// `name` is the program's name as bpftool shows it (at most 15 characters:
+// letters, digits, '_' and '.'); `license` is what the kernel checks before
+// it lets a program call a GPL-only helper.
 UniqueFd load_program(bpf_prog_type type, bpf_attach_type expected_attach, const std::vector<bpf_insn>& code,
-                      const std::string& name);
+                      const std::string& name, const char* license);
 // BPF_F_ALLOW_MULTI: a cgroup nested below (the container's own) may add
 // programs of its own, but every program on the path runs and any refusal
-// refuses: nothing below can override ours.
+// refuses: nothing below can override ours. It also lets a new program sit
+// beside the one it replaces until that one is detached.
 void attach_program(int cgroup_fd, int program_fd, bpf_attach_type type);
+// A program no longer attached is no error.
 void detach_program(int cgroup_fd, int program_fd, bpf_attach_type type);
 // The ids of the programs attached to the cgroup itself for `type`.
 std::vector<uint32_t> attached_program_ids(int cgroup_fd, bpf_attach_type type);
+// BPF_PROG_GET_FD_BY_ID: an empty UniqueFd when the program is gone already.
+UniqueFd program_by_id(uint32_t id);
 
-}  // namespace tether::hooks::bpf
+}  // namespace tether::bpf
