@@ -1,6 +1,7 @@
 #include "hooks/daemon/netd_daemon.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -291,6 +292,11 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
     std::string pid_path = p.state_dir + "/" + protocol::kPidFileName;
     int status = 0;
     try {
+        // One malloc arena for all the daemon's threads (issue 23): glibc
+        // gives each thread that allocates an arena of its own (its first
+        // 132 KiB heap and its pages stay mapped); the threads here mostly
+        // wait, and each keeps a tcache of small blocks anyway.
+        ::mallopt(M_ARENA_MAX, 1);
         redirect_stdio_to_null();
         ::signal(SIGPIPE, SIG_IGN);
         UniqueFd signals = termination_signals();

@@ -5,7 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <set>
 
@@ -45,7 +45,10 @@ Decision proxy_decision_line(const hooks::ProxyDecision& d, const std::string& c
     line.upstream = d.address;
     line.bytes_up = d.bytes_up;
     line.bytes_down = d.bytes_down;
-    line.duration_ms = std::round(d.duration_ms * 1000) / 1000;
+    // Microseconds, rounded half up (a duration is never negative): integer
+    // arithmetic rather than std::round, the one libm function tether-netd
+    // used; without it the daemon maps no libm (issue 23).
+    line.duration_ms = static_cast<double>(static_cast<int64_t>(d.duration_ms * 1000 + 0.5)) / 1000;
     line.error = d.error;
     return line;
 }

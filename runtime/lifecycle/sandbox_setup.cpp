@@ -198,6 +198,10 @@ std::optional<SandboxSetup> prepare_sandbox(spec::Config& config, const os::Name
         // --runtime tether: the daemon will get the seccomp listener and the
         // init applies Landlock; without it (hooks.d under runc/crun) it refuses.
         hook.args = {"tether-netd", "--runtime", "tether", "--state-dir", state_dir};
+        // The daemon is a fork of this hook process and maps its code again
+        // as it runs it: with every symbol bound before the fork, it never
+        // walks libc's symbol tables (0.25 MB less RSS per sandbox, issue 23).
+        hook.env.push_back("LD_BIND_NOW=1");
         // Tests only: the runtime's own environment may switch the cgroup
         // socket programs off, to show what an attack does without them
         // (the container's config cannot: this hook is built here).

@@ -131,6 +131,23 @@ TEST(LandlockPlan, ListedBindPortsAreBindableAndInAnOwnNamespaceConnectable) {
     EXPECT_EQ(port_access(plan_landlock(policy, inputs), 3000), LANDLOCK_ACCESS_NET_BIND_TCP);
 }
 
+// Binding is left unhandled only when the listed ranges, in any order and
+// overlapping, leave no port of 1-65535 out; one missing port handles it.
+TEST(LandlockPlan, BindIsUnhandledOnlyWhenTheRangesCoverEveryPort) {
+    auto inputs = inputs_at(7);
+    inputs.own_network_namespace = false;
+    auto handles_bind = [&](const std::string& ports) {
+        const auto plan = plan_landlock(policy_from({{"run.tether.network.allowBindPorts", ports}}), inputs);
+        return (plan.handled_access_net & LANDLOCK_ACCESS_NET_BIND_TCP) != 0;
+    };
+    EXPECT_FALSE(handles_bind("1-65535"));
+    EXPECT_FALSE(handles_bind("40000-65535,1-40000"));
+    EXPECT_FALSE(handles_bind("30000-65535,1-20000,10000-30000"));
+    EXPECT_TRUE(handles_bind("1-1000,1002-65535"));
+    EXPECT_TRUE(handles_bind("2-65535"));
+    EXPECT_TRUE(handles_bind("1-65534"));
+}
+
 TEST(LandlockPlan, ScopesAtAbi6) {
     auto inputs = inputs_at(6);
     inputs.shares_host_pid_namespace = true;
