@@ -83,7 +83,9 @@ std::string with_output(std::string message, const OutputTail& out, const Output
 struct StartedHook::Running {
     std::string what;
     std::optional<uint32_t> timeout;
+    std::string cwd;
     pid_t pid = -1;
+    UniqueFd exec_errors;  // the child's errno if fchdir or execve failed; EOF once it runs
     UniqueFd pidfd;
     UniqueFd write_end;
     std::string state_json;
@@ -168,16 +170,12 @@ StartedHook::StartedHook(const char* kind, const spec::Hook& hook, const std::st
     error_write.reset();
     out_write.reset();
     err_write.reset();
-    int failure[2];
-    ssize_t got = retry_eintr([&] { return ::read(error_read.get(), failure, sizeof failure); });
-    if (got == static_cast<ssize_t>(sizeof failure)) {
-        int status = 0;
-        retry_eintr([&] { return ::waitpid(pid, &status, 0); });
-        errno = failure[1];
-        throw_errno(what + (failure[0] == 0 ? ": enter its working directory " + cwd : ": exec"));
-    }
+    // Whether the exec worked is read by wait(), not here: create goes on
+    // while the hook's exec and dynamic loading run on the other CPU.
     r.pid = pid;
-    // The hook may not read its stdin at all: ignore EPIPE.
+    r.cwd = cwd;
+    r.exec_errors = std::move(error_read);
+    // The hook may not read its stdin at all (or never ran): ignore EPIPE.
     ::signal(SIGPIPE, SIG_IGN);
     r.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     r.deadline = hook.timeout ? now_ms() + int64_t(*hook.timeout) * 1000 : -1;
@@ -210,6 +208,15 @@ void StartedHook::wait() {
     const std::string& what = r.what;
     const pid_t pid = r.pid;
     r.pid = -1;
+    int failure[2];
+    ssize_t got = retry_eintr([&] { return ::read(r.exec_errors.get(), failure, sizeof failure); });
+    r.exec_errors.reset();
+    if (got == static_cast<ssize_t>(sizeof failure)) {
+        int status = 0;
+        retry_eintr([&] { return ::waitpid(pid, &status, 0); });
+        errno = failure[1];
+        throw_errno(what + (failure[0] == 0 ? ": enter its working directory " + r.cwd : ": exec"));
+    }
     OutputTail& out_tail = r.out_tail;
     OutputTail& err_tail = r.err_tail;
     bool timed_out = false;

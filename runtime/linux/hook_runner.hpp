@@ -27,9 +27,10 @@ void run_hook(const char* kind, const spec::Hook& hook, const std::string& state
 
 // run_hook in two halves, for a hook that may work while we do something
 // else (create starts the sandbox's tether-netd while the init builds its
-// rootfs): the constructor execs the hook and gives it the state (as far as
-// the pipe takes it; the rest while wait() waits), or throws as run_hook;
-// wait() waits for its exit and throws as run_hook. Destroyed without wait():
+// rootfs): the constructor forks the hook and gives it the state (as far as
+// the pipe takes it; the rest while wait() waits), without waiting for its
+// exec; wait() waits for its exit and throws as run_hook (also when it could
+// not be executed). Destroyed without wait():
 // it is waited for anyway (no zombie, and what it set up is finished before
 // the caller cleans up), its failure ignored.
 class StartedHook {
