@@ -353,12 +353,18 @@ private:
     void jump_if_transparent() {
         if (!rules_.transparent_port || op_ != EventOp::connect) return;
         Label not_tcp = a_.new_label();
-        a_.load32(R1, R6, kSocketType);
-        a_.jne(R1, SOCK_STREAM, not_tcp);
-        a_.load32(R1, R6, kProtocol);
-        a_.jne(R1, IPPROTO_TCP, not_tcp);
+        jump_unless_socket(SOCK_STREAM, IPPROTO_TCP, not_tcp);
         a_.jump(outcome(Rule::transparent_proxy));
         a_.bind(not_tcp);
+    }
+
+    // To `other` unless the socket is of this type and protocol (both
+    // checked: a stream socket may be MPTCP, a datagram one UDP-Lite).
+    void jump_unless_socket(int32_t type, int32_t protocol, Label other) {
+        a_.load32(R1, R6, kSocketType);
+        a_.jne(R1, type, other);
+        a_.load32(R1, R6, kProtocol);
+        a_.jne(R1, protocol, other);
     }
 
     // UDP to port 53, whatever the address (loopback included: a resolv.conf
@@ -369,10 +375,7 @@ private:
         if (!rules_.dns_port || op_ == EventOp::bind) return;
         Label not_dns = a_.new_label();
         a_.jne(R8, 53, not_dns);
-        a_.load32(R1, R6, kSocketType);
-        a_.jne(R1, SOCK_DGRAM, not_dns);
-        a_.load32(R1, R6, kProtocol);
-        a_.jne(R1, IPPROTO_UDP, not_dns);
+        jump_unless_socket(SOCK_DGRAM, IPPROTO_UDP, not_dns);
         a_.jump(outcome(Rule::dns_responder));
         a_.bind(not_dns);
     }

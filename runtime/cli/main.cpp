@@ -66,12 +66,11 @@ const Verb* verb_named_in(const CLI::App& app, int argc, char** argv) {
                 if (word == verb.name || (verb.alias && word == verb.alias)) return &verb;
             return nullptr;
         }
-        if (word.find('=') != std::string::npos) word.erase(word.find('='));
-        else if (const CLI::Option* option = app.get_option_no_throw(word)) {
-            if (option->get_items_expected_min() > 0) ++i;  // its value
-            continue;
-        }
-        if (!app.get_option_no_throw(word)) return nullptr;
+        const size_t equals = word.find('=');
+        const CLI::Option* option = app.get_option_no_throw(word.substr(0, equals));
+        if (!option) return nullptr;
+        // `--root X`: X is the option's value; `--root=X` carries it.
+        if (equals == std::string::npos && option->get_items_expected_min() > 0) ++i;
     }
     return nullptr;
 }
