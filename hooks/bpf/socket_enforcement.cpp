@@ -1,14 +1,15 @@
 #include "hooks/bpf/socket_enforcement.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <linux/bpf.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fstream>
-#include <future>
 #include <sstream>
 
+#include "hooks/bpf/program_policy.hpp"
 #include "hooks/bpf/socket_programs.hpp"
 #include "runtime/core/bpf_syscall.hpp"
 #include "runtime/core/error.hpp"
@@ -17,16 +18,11 @@
 namespace tether::hooks::bpf {
 
 using tether::bpf::attach_program;
-using tether::bpf::create_array_map;
-using tether::bpf::create_lru_hash_map;
-using tether::bpf::create_ringbuf_map;
 using tether::bpf::detach_program;
-using tether::bpf::load_program;
+using tether::bpf::map_update;
+using tether::bpf::program_id;
 
 namespace {
-
-// bpf_get_current_comm and the ring buffer are GPL-only helpers.
-constexpr char kLicense[] = "GPL";
 
 // "/x/y" from the "0::/x/y" line of /proc/<pid>/cgroup; "" when there is none.
 std::string cgroup2_path_of(const std::string& proc_cgroup) {
@@ -84,77 +80,72 @@ void require_initial_user_namespace(const std::string& uid_map) {
 }
 
 SocketEnforcement SocketEnforcement::attach(const SocketRules& rules, const std::string& cgroup_dir) {
+    return attach(rules, cgroup_dir, ProgramSet::shared());
+}
+
+SocketEnforcement SocketEnforcement::attach(const SocketRules& rules, const std::string& cgroup_dir,
+                                            std::shared_ptr<const ProgramSet> programs) {
     SocketEnforcement e;
+    e.programs_ = std::move(programs);
     e.cgroup_dir_ = cgroup_dir;
     UniqueFd cgroup(::open(cgroup_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!cgroup) throw_errno("open " + cgroup_dir);
-    e.events_ = create_ringbuf_map(kEventRingBytes, "tether_events");
-    UniqueFd bound_ports, original_by_cookie;
-    ProgramMaps maps;
-    maps.events = e.events_.get();
-    if (rules.transparent_port) {
-        original_by_cookie = create_lru_hash_map(sizeof(uint64_t), sizeof(OriginalDestination),
-                                                 kOriginalDestinationEntries, "tether_orig_ck");
-        e.original_by_client_ = create_lru_hash_map(sizeof(ClientKey), sizeof(OriginalDestination),
-                                                    kOriginalDestinationEntries, "tether_orig_cl");
-        maps.original_by_cookie = original_by_cookie.get();
-        maps.original_by_client = e.original_by_client_.get();
-    }
-    UniqueFd dns_by_cookie;
-    if (rules.dns_port) {
-        dns_by_cookie = create_lru_hash_map(sizeof(uint64_t), sizeof(OriginalDestination), kDnsQueryEntries,
-                                            "tether_dns_ck");
-        maps.dns_by_cookie = dns_by_cookie.get();
-    }
-    if (rules.track_bound_ports) {
-        bound_ports = create_array_map(kBoundPortsBitmapBytes, 1, "tether_bound");
-        maps.bound_ports = bound_ports.get();
-    }
+    // A cgroup2 directory's inode number is the cgroup's id (kernfs), the
+    // key of its storage.
+    struct stat st;
+    if (::fstat(cgroup.get(), &st) != 0) throw_errno("stat " + cgroup_dir);
+    e.cgroup_id_ = st.st_ino;
 
-    struct Loaded {
-        UniqueFd fd;
-        bpf_attach_type type;
-    };
-    // The verifier is most of the daemon's start-up (3 ms for the set on
-    // the bench's machine, docs/benchmarks.md): the second half of the
-    // programs loads on a thread of its own. A failure on either side
-    // waits for the other (the future joins) and is thrown from here.
-    std::vector<SocketProgram> programs = build_socket_programs(rules, maps);
-    std::vector<Loaded> loaded(programs.size());
-    auto load = [&](size_t first, size_t end) {
-        for (size_t i = first; i < end; ++i)
-            loaded[i] = {load_program(programs[i].type, programs[i].attach_type, programs[i].code,
-                                      "tether_" + programs[i].name, kLicense),
-                         programs[i].attach_type};
-    };
-    const size_t half = programs.size() / 2;
-    std::future<void> second_half = std::async(std::launch::async, load, half, programs.size());
-    load(0, half);
-    second_half.get();
-    size_t attached = 0;
+    const auto& loaded = e.programs_->programs();
+    std::vector<bool> attached(loaded.size(), false);
+    bool claimed = false;
     try {
-        for (; attached < loaded.size(); ++attached)
-            attach_program(cgroup.get(), loaded[attached].fd.get(), loaded[attached].type);
-    } catch (const Error& error) {
-        // All or nothing: a half-attached set would enforce some calls and
-        // look like enforcement.
-        for (size_t i = 0; i < attached; ++i) {
+        // First the programs: the kernel makes the cgroup's policy (all
+        // zeroes: every call refused) at the first attach, and from then on
+        // the slot's owner has a policy, which is what keeps the slot its
+        // own (container_slots.hpp).
+        for (size_t i = 0; i < loaded.size(); ++i) {
+            if (!program_needed(loaded[i].use, rules)) continue;
             try {
-                detach_program(cgroup.get(), loaded[i].fd.get(), loaded[i].type);
+                attach_program(cgroup.get(), loaded[i].fd.get(), loaded[i].attach_type);
+            } catch (const Error& error) {
+                throw Error("attach " + loaded[i].name + " to " + cgroup_dir + ": " + error.what());
+            }
+            attached[i] = true;
+            e.attached_fds_.push_back(loaded[i].fd.get());
+        }
+        const bool egress_maps = rules.transparent_port || rules.dns_port;
+        e.slot_ = claim_slot(*e.programs_, egress_maps ? SlotKind::transparent : SlotKind::basic, e.cgroup_id_);
+        claimed = true;
+        // The rules go in before the container's process exists.
+        auto policy = program_policy_for(rules, e.cgroup_id_, e.slot_.id);
+        map_update(e.programs_->maps().policies, &e.cgroup_id_, policy.get(), "the container's policy");
+    } catch (const Error&) {
+        // All or nothing: a half-attached set would enforce some calls and
+        // look like enforcement. The slot goes back before the programs
+        // are detached, while its owner still has a policy.
+        if (claimed) {
+            try {
+                return_slot(*e.programs_, e.slot_.id);
             } catch (const Error&) {
             }
         }
-        throw Error("attach to " + cgroup_dir + ": " + error.what());
-    }
-    for (const auto& program : loaded) {
-        bpf_prog_info info{};
-        bpf_attr attr{};
-        attr.info.bpf_fd = static_cast<uint32_t>(program.fd.get());
-        attr.info.info_len = sizeof info;
-        attr.info.info = reinterpret_cast<uint64_t>(&info);
-        if (::syscall(SYS_bpf, BPF_OBJ_GET_INFO_BY_FD, &attr, sizeof attr) == 0) e.program_ids_.push_back(info.id);
+        for (size_t i = 0; i < attached.size(); ++i) {
+            if (!attached[i]) continue;
+            try {
+                detach_program(cgroup.get(), loaded[i].fd.get(), loaded[i].attach_type);
+            } catch (const Error&) {
+            }
+        }
+        throw;
     }
     return e;
+}
+
+std::vector<uint32_t> SocketEnforcement::program_ids() const {
+    std::vector<uint32_t> ids;
+    for (int fd : attached_fds_) ids.push_back(program_id(fd));
+    return ids;
 }
 
 }  // namespace tether::hooks::bpf

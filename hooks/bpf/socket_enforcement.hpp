@@ -1,12 +1,15 @@
-// Kernel enforcement of a sandbox's network rules: the programs of
-// socket_programs.hpp loaded and attached to the container's own cgroup in
-// the cgroup v2 hierarchy (the unified one on hybrid hosts), with the ring
-// buffer their events go to.
+// Kernel enforcement of a sandbox's network rules: the host's shared socket
+// programs (program_set.hpp) attached to the container's own cgroup in the
+// cgroup v2 hierarchy (the unified one on hybrid hosts), the container's
+// rules written as its cgroup's ProgramPolicy, and the container's own maps
+// (the ring buffer its events go to; the transparent-egress and DNS maps).
 //
 // tether-netd attaches them while it runs as the prestart hook, with the
 // runtime's privileges, before the container's process exists. They stay
 // attached for the life of the cgroup (legacy BPF_PROG_ATTACH holds them on
-// the cgroup, not on an fd), so they go away when `delete` removes it.
+// the cgroup, not on an fd), and the policy lives as long (the cgroup's
+// storage), so they go away when `delete` removes it; a daemon that dies
+// takes only the logging with it, never the enforcement.
 //
 // The container cannot remove them: the sandbox's seccomp closures refuse
 // bpf(2) whatever capabilities the config grants; a cgroup nested inside may
@@ -17,9 +20,12 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "hooks/bpf/container_slots.hpp"
+#include "hooks/bpf/program_set.hpp"
 #include "hooks/bpf/socket_rules.hpp"
 #include "runtime/core/unique_fd.hpp"
 
@@ -44,46 +50,37 @@ void require_initial_user_namespace(const std::string& uid_map);
 
 class SocketEnforcement {
 public:
-    // Creates the maps, loads the programs and attaches them all, or none
-    // (what was attached is detached again). Throws tether::Error naming the
-    // step that failed (EPERM: not root, as under rootless podman).
+    // Attaches the programs the rules need, takes a slot for the
+    // container's maps (container_slots.hpp) and writes its policy, or does
+    // none of it (what was attached is detached again, the slot given back).
+    // Throws tether::Error naming the step that failed (EPERM: not root, as
+    // under rootless podman).
+    static SocketEnforcement attach(const SocketRules& rules, const std::string& cgroup_dir,
+                                    std::shared_ptr<const ProgramSet> programs);
+    // With the host's shared set (ProgramSet::shared()).
     static SocketEnforcement attach(const SocketRules& rules, const std::string& cgroup_dir);
 
-    int events_fd() const { return events_.get(); }
+    int events_fd() const { return slot_.events.get(); }
     // Transparent egress: the map the proxy takes original destinations
     // from (OriginalDestinations); -1 when rules.transparent_port was 0.
-    int original_destinations_fd() const { return original_by_client_.get(); }
+    int original_destinations_fd() const { return slot_.original_by_client.get(); }
     const std::string& cgroup_dir() const { return cgroup_dir_; }
-    // Kernel ids of the attached programs (for tests and `tether-netd` logs).
-    const std::vector<uint32_t>& program_ids() const { return program_ids_; }
+    uint64_t cgroup_id() const { return cgroup_id_; }
+    // Kernel ids of the attached programs (for tests and logs).
+    std::vector<uint32_t> program_ids() const;
+    const ProgramSet& programs() const { return *programs_; }
+    uint64_t slot() const { return slot_.id; }
+    SlotKind slot_kind() const { return static_cast<SlotKind>(slot_.id & 1); }
+    // False when the create had to make its slot (the free list was empty).
+    bool slot_from_pool() const { return slot_.from_pool; }
 
 private:
+    std::shared_ptr<const ProgramSet> programs_;
     std::string cgroup_dir_;
-    UniqueFd events_;
-    UniqueFd original_by_client_;
-    std::vector<uint32_t> program_ids_;
+    uint64_t cgroup_id_ = 0;
+    ClaimedSlot slot_;
+    std::vector<int> attached_fds_;  // the set's, for program_ids()
 };
 
-// Ring buffer size: 16 KiB holds 256 events (56 bytes and an 8-byte
-// header each). The reader empties it at most kBatchMs (5 ms) after the
-// first record wakes it, so it keeps up with 51,000 calls a second; a
-// connect+accept+close loop in a sandbox takes about 72 us (14,000 a
-// second). A flood of UDP sends to allowed ports can outrun any size
-// (records beyond a full ring are not logged; the calls are still
-// decided). The data is mapped twice into the daemon (the kernel's
-// wrap-around), so each KiB here is 2 KiB of its RSS: 64 KiB cost 132 KiB
-// of RSS, 16 KiB cost 36 (issue 23).
-inline constexpr uint32_t kEventRingBytes = 16 * 1024;
-// Redirected connects between connect() and the proxy's accept (the
-// listener's backlog is 1024). An LRU map: when a flood of connects that
-// never reach the proxy fills it, the oldest entries go (their connections,
-// if they ever arrive, are refused). Preallocated: two maps of this many
-// entries are about 0.8 MiB of kernel memory per transparent sandbox.
-inline constexpr uint32_t kOriginalDestinationEntries = 4096;
-// UDP sockets with a query in flight to the DNS responder (one entry per
-// socket, its last query's destination). LRU: a socket pushed out by a flood
-// of others gets the responder's own address as the reply's source, which
-// its resolver drops; it then asks again.
-inline constexpr uint32_t kDnsQueryEntries = 1024;
 
 }  // namespace tether::hooks::bpf

@@ -143,4 +143,21 @@ void SocketEventReader::run() {
     }
 }
 
+void discard_ring_records(int ring_fd) {
+    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+    void* consumer = ::mmap(nullptr, page, PROT_READ | PROT_WRITE, MAP_SHARED, ring_fd, 0);
+    if (consumer == MAP_FAILED) throw_errno("mmap of a ring's consumer page");
+    // The producer position is on the first read-only page.
+    void* producer = ::mmap(nullptr, page, PROT_READ, MAP_SHARED, ring_fd, static_cast<off_t>(page));
+    if (producer == MAP_FAILED) {
+        int err = errno;
+        ::munmap(consumer, page);
+        throw Error("mmap of a ring's producer page", err);
+    }
+    unsigned long produced = __atomic_load_n(static_cast<unsigned long*>(producer), __ATOMIC_ACQUIRE);
+    __atomic_store_n(static_cast<unsigned long*>(consumer), produced, __ATOMIC_RELEASE);
+    ::munmap(producer, page);
+    ::munmap(consumer, page);
+}
+
 }  // namespace tether::hooks::bpf

@@ -19,6 +19,11 @@ namespace tether::hooks::bpf {
 // Pure: one event as a decision line (time left for the log to fill).
 Decision decision_from_event(const SocketEvent& event, const std::string& container_id);
 
+// Moves the ring's consumer position to its producer's: what an earlier
+// reader left is never read (a ring handed to a new container,
+// container_slots.hpp). Nothing may write to the ring meanwhile.
+void discard_ring_records(int ring_fd);
+
 class SocketEventReader {
 public:
     // `ring`: the BPF_MAP_TYPE_RINGBUF map of `size` bytes. Throws

@@ -4,6 +4,12 @@
 // fd-swap and memory-swap races a seccomp supervisor has to defend against do
 // not exist here).
 //
+// One set for every container (issue 23): each rule is a test of the
+// container's ProgramPolicy (program_policy.hpp), which the program reads
+// from the cgroup storage of the cgroup it is attached to. The set is loaded
+// and verified once per host (program_set.hpp); a container attaches the
+// programs its rules need and writes its policy.
+//
 //   connect4/6   TCP and UDP connect, TCP Fast Open (sendto MSG_FASTOPEN)
 //   sendmsg4/6   UDP sendto/sendmsg/sendmmsg with an address
 //   bind4/6      the bind-port list; on the host network non-loopback binds
@@ -24,9 +30,16 @@
 // drop a reply whose source is not the server they asked.
 // A v6 program decides a v4-mapped address by the IPv4 rules.
 // A refused call gets the rule's errno through bpf_set_retval (5.18) and an
-// event in the ring buffer; allowed connects and binds get an event too
-// (without waking the reader), allowed datagrams do not (one per packet would
-// flood the log).
+// event in the container's ring buffer; allowed connects and binds get an
+// event too (without waking the reader), allowed datagrams do not (one per
+// packet would flood the log). A cgroup whose policy is not written yet
+// (ProgramPolicy::ready) has every call refused with EPERM.
+//
+// The per-container maps (the event ring, the transparent and DNS maps) are
+// found in shared hash-of-maps keyed by the policy's slot: a program cannot
+// hold a map per container. The slots are made ahead of the containers and
+// handed out (container_slots.hpp): putting a map into a hash-of-maps waits
+// for an RCU grace period (7-20 ms here), which no create should wait for.
 #pragma once
 
 #include <linux/bpf.h>
@@ -77,28 +90,29 @@ struct ClientKey {
 };
 static_assert(sizeof(ClientKey) == 20);
 
-struct ProgramMaps {
-    int events = -1;       // BPF_MAP_TYPE_RINGBUF
-    int bound_ports = -1;  // BPF_MAP_TYPE_ARRAY, one 8 KiB bitmap (host network only)
-    // Transparent egress only (BPF_MAP_TYPE_LRU_HASH):
-    int original_by_cookie = -1;  // u64 cookie -> OriginalDestination
-    int original_by_client = -1;  // ClientKey -> OriginalDestination
-    // DNS responder only (BPF_MAP_TYPE_LRU_HASH): u64 cookie -> the last
-    // OriginalDestination a UDP socket sent a query to.
-    int dns_by_cookie = -1;
+// The maps the programs are generated against, shared by every container.
+struct SharedMaps {
+    int policies = -1;  // BPF_MAP_TYPE_CGROUP_STORAGE, u64 cgroup id -> ProgramPolicy
+    // BPF_MAP_TYPE_HASH_OF_MAPS, u64 slot -> the container's own map:
+    int events = -1;              // -> RINGBUF (kEventRingBytes)
+    int original_by_cookie = -1;  // -> LRU_HASH u64 cookie -> OriginalDestination (transparent egress)
+    int original_by_client = -1;  // -> LRU_HASH ClientKey -> OriginalDestination (transparent egress)
+    int dns_by_cookie = -1;       // -> LRU_HASH u64 cookie -> OriginalDestination (DNS responder)
 };
-inline constexpr uint32_t kBoundPortsBitmapBytes = 65536 / 8;
+
+// Which containers attach a program.
+enum class ProgramUse { always, bound_ports, dns_responder, transparent_egress };
+bool program_needed(ProgramUse use, const SocketRules& rules);
 
 struct SocketProgram {
-    std::string name;  // "connect4", ... (also the kernel's program name)
+    std::string name;  // "connect4", ... (also the kernel's program name, after "tether_")
     bpf_prog_type type;
     bpf_attach_type attach_type;
+    ProgramUse use;
     std::vector<bpf_insn> code;
 };
 
-// The programs for `rules` (post_bind only when rules.track_bound_ports; the
-// sock_ops program "handoff" only when rules.transparent_port; recvmsg4/6
-// only when rules.dns_port).
-std::vector<SocketProgram> build_socket_programs(const SocketRules& rules, const ProgramMaps& maps);
+// The whole set, in a fixed order.
+std::vector<SocketProgram> build_socket_programs(const SharedMaps& maps);
 
 }  // namespace tether::hooks::bpf

@@ -17,6 +17,8 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
+#include <thread>
 #include <sstream>
 
 #include "hooks/bpf/socket_enforcement.hpp"
@@ -182,7 +184,21 @@ bool kernel_enforcement_switched_off() {
 struct KernelEnforcement {
     std::unique_ptr<bpf::SocketEventReader> events;
     UniqueFd original_destinations;  // transparent egress only
+    std::optional<bpf::SocketEnforcement> attached;
 };
+
+// Off the container's path, on a thread of its own (it waits for RCU grace
+// periods): frees the slots of containers that are gone and makes free
+// ones for the next creates (hooks/bpf/container_slots.hpp).
+std::thread keep_container_slots(const bpf::SocketEnforcement& attached) {
+    return std::thread([&programs = attached.programs(), kind = attached.slot_kind()] {
+        try {
+            bpf::keep_slots(programs, kind);
+        } catch (const std::exception&) {
+            // The next daemon tries again; a create meanwhile makes its own.
+        }
+    });
+}
 
 KernelEnforcement enforce_in_kernel(const Prepared& p, const std::shared_ptr<DecisionLog>& log) {
     std::string why;
@@ -200,6 +216,7 @@ KernelEnforcement enforce_in_kernel(const Prepared& p, const std::shared_ptr<Dec
         }
         k.events = std::make_unique<bpf::SocketEventReader>(std::move(ring), bpf::kEventRingBytes, p.state.id, log);
         k.events->start();
+        k.attached.emplace(std::move(enforcement));
         return k;
     } catch (const std::exception& e) {
         why = e.what();
@@ -350,6 +367,7 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
             log_daemon_note(*log, p.state.id, "transparent-egress-unavailable:direct-connects-refused",
                             spec::keys::kTransparent);
         std::unique_ptr<bpf::SocketEventReader> kernel_events = std::move(kernel.events);
+        std::optional<bpf::SocketEnforcement> attached = std::move(kernel.attached);
         services.start();
         ControlServer server(std::move(listener), std::move(p.init_pidfd), std::move(signals), p.policy, p.state.id,
                              log);
@@ -357,8 +375,11 @@ Prepared prepare(const HookOptions& options, std::istream& state_json) {
         std::string ok(protocol::kOk);
         [[maybe_unused]] auto n = ::write(ready.get(), ok.data(), ok.size());
         ready.reset();
+        std::thread upkeep;
+        if (attached) upkeep = keep_container_slots(*attached);
         server.run();
         kernel_events.reset();  // reads what is left in the ring
+        if (upkeep.joinable()) upkeep.join();
         log->flush();  // before _exit, which runs no destructor
     } catch (const std::exception& e) {
         if (ready) {

@@ -4,9 +4,10 @@
 // (runtime/cgroups/device_filter_bpf.cpp). Both use this one assembler.
 //
 // Why by hand (docs/architecture.md, "Kernel enforcement"): the programs are
-// generated per container from its policy (ports, resolvers and device
-// numbers become immediates), they are a few dozen instructions, and neither
-// binary then needs libbpf nor a BPF compiler at build or run time.
+// small (the socket programs read their rules from a map, the device filter
+// has the device numbers as immediates), generating them is microseconds,
+// and neither binary then needs libbpf nor a BPF compiler at build or run
+// time.
 #pragma once
 
 #include <linux/bpf.h>
@@ -33,6 +34,9 @@ inline constexpr int32_t kHelperMapDelete = BPF_FUNC_map_delete_elem;
 // cgroup sock_addr (5.0) and sock_ops (5.0) programs: the socket's cookie,
 // a 64-bit id unique for the life of the host (SO_COOKIE from user space).
 inline constexpr int32_t kHelperSocketCookie = BPF_FUNC_get_socket_cookie;
+// Cgroup programs (4.19): the value of a BPF_MAP_TYPE_CGROUP_STORAGE map for
+// the cgroup the running program is attached to (never NULL).
+inline constexpr int32_t kHelperLocalStorage = BPF_FUNC_get_local_storage;
 
 class Assembler {
 public:
@@ -87,6 +91,7 @@ public:
     void jgt(Reg dst, int32_t imm, Label to) { jump_insn(BPF_JMP32 | BPF_JGT | BPF_K, dst, R0, imm, to); }
     void jset(Reg dst, int32_t imm, Label to) { jump_insn(BPF_JMP32 | BPF_JSET | BPF_K, dst, R0, imm, to); }
     void jeq(Reg dst, Reg src, Label to) { jump_insn(BPF_JMP32 | BPF_JEQ | BPF_X, dst, src, 0, to); }
+    void jne(Reg dst, Reg src, Label to) { jump_insn(BPF_JMP32 | BPF_JNE | BPF_X, dst, src, 0, to); }
     // 64-bit comparisons (BPF_JMP): a pointer against 0 (a map lookup's
     // result), and the device filter's tests (see mov32 above).
     void jeq64(Reg dst, int32_t imm, Label to) { jump_insn(BPF_JMP | BPF_JEQ | BPF_K, dst, R0, imm, to); }

@@ -21,12 +21,14 @@ void set_name(char (&field)[BPF_OBJ_NAME_LEN], const std::string& name) {
 }
 
 UniqueFd create_map(bpf_map_type type, uint32_t key_size, uint32_t value_size, uint32_t entries,
-                    const std::string& name) {
+                    const std::string& name, uint32_t flags = 0, int inner_template = -1) {
     bpf_attr attr{};
     attr.map_type = type;
     attr.key_size = key_size;
     attr.value_size = value_size;
     attr.max_entries = entries;
+    attr.map_flags = flags;
+    if (inner_template >= 0) attr.inner_map_fd = static_cast<uint32_t>(inner_template);
     set_name(attr.map_name, name);
     int fd = sys_bpf(BPF_MAP_CREATE, attr);
     if (fd < 0) throw Error("bpf(BPF_MAP_CREATE) of " + name, errno);
@@ -45,6 +47,77 @@ UniqueFd create_array_map(uint32_t value_size, uint32_t entries, const std::stri
 
 UniqueFd create_lru_hash_map(uint32_t key_size, uint32_t value_size, uint32_t entries, const std::string& name) {
     return create_map(BPF_MAP_TYPE_LRU_HASH, key_size, value_size, entries, name);
+}
+
+UniqueFd create_cgroup_storage_map(uint32_t value_size, const std::string& name) {
+    return create_map(BPF_MAP_TYPE_CGROUP_STORAGE, sizeof(uint64_t), value_size, 0, name);
+}
+
+UniqueFd create_hash_of_maps(int inner_template, uint32_t entries, const std::string& name) {
+    return create_map(BPF_MAP_TYPE_HASH_OF_MAPS, sizeof(uint64_t), sizeof(uint32_t), entries, name,
+                      BPF_F_NO_PREALLOC, inner_template);
+}
+
+UniqueFd create_hash_map(uint32_t key_size, uint32_t value_size, uint32_t entries, const std::string& name) {
+    return create_map(BPF_MAP_TYPE_HASH, key_size, value_size, entries, name, BPF_F_NO_PREALLOC);
+}
+
+void map_update(int map_fd, const void* key, const void* value, const std::string& what, uint64_t flags) {
+    bpf_attr attr{};
+    attr.map_fd = static_cast<uint32_t>(map_fd);
+    attr.key = reinterpret_cast<uint64_t>(key);
+    attr.value = reinterpret_cast<uint64_t>(value);
+    attr.flags = flags;
+    if (sys_bpf(BPF_MAP_UPDATE_ELEM, attr) != 0) throw Error("bpf(BPF_MAP_UPDATE_ELEM) of " + what, errno);
+}
+
+bool map_next_key(int map_fd, const void* key, void* next) {
+    bpf_attr attr{};
+    attr.map_fd = static_cast<uint32_t>(map_fd);
+    attr.key = reinterpret_cast<uint64_t>(key);
+    attr.next_key = reinterpret_cast<uint64_t>(next);
+    if (sys_bpf(BPF_MAP_GET_NEXT_KEY, attr) == 0) return true;
+    if (errno == ENOENT) return false;
+    throw Error("bpf(BPF_MAP_GET_NEXT_KEY)", errno);
+}
+
+bool map_take(int map_fd, const void* key) {
+    bpf_attr attr{};
+    attr.map_fd = static_cast<uint32_t>(map_fd);
+    attr.key = reinterpret_cast<uint64_t>(key);
+    if (sys_bpf(BPF_MAP_DELETE_ELEM, attr) == 0) return true;
+    if (errno == ENOENT) return false;
+    throw Error("bpf(BPF_MAP_DELETE_ELEM)", errno);
+}
+
+UniqueFd map_by_id(uint32_t id) {
+    bpf_attr attr{};
+    attr.map_id = id;
+    UniqueFd fd(sys_bpf(BPF_MAP_GET_FD_BY_ID, attr));
+    if (!fd) throw Error("bpf(BPF_MAP_GET_FD_BY_ID) of map " + std::to_string(id), errno);
+    return fd;
+}
+
+void pin_object(int fd, const std::string& path) {
+    bpf_attr attr{};
+    attr.pathname = reinterpret_cast<uint64_t>(path.c_str());
+    attr.bpf_fd = static_cast<uint32_t>(fd);
+    if (sys_bpf(BPF_OBJ_PIN, attr) != 0) throw Error("bpf(BPF_OBJ_PIN) " + path, errno);
+}
+
+UniqueFd pinned_object(const std::string& path) {
+    bpf_attr attr{};
+    attr.pathname = reinterpret_cast<uint64_t>(path.c_str());
+    return UniqueFd(sys_bpf(BPF_OBJ_GET, attr));
+}
+
+uint32_t program_id(int program_fd) {
+    bpf_prog_info info{};
+    bpf_attr attr{};
+    attr.info.bpf_fd = static_cast<uint32_t>(program_fd);
+    attr.info.info_len = sizeof info;
+    attr.info.info = reinterpret_cast<uint64_t>(&info);
+    return sys_bpf(BPF_OBJ_GET_INFO_BY_FD, attr) == 0 ? info.id : 0;
 }
 
 bool map_lookup(int map_fd, const void* key, void* value) {

@@ -19,6 +19,32 @@ UniqueFd create_array_map(uint32_t value_size, uint32_t entries, const std::stri
 // entry instead of refusing an update, so an entry nobody collects (a
 // connect that failed before it reached the proxy) cannot fill it.
 UniqueFd create_lru_hash_map(uint32_t key_size, uint32_t value_size, uint32_t entries, const std::string& name);
+// BPF_MAP_TYPE_CGROUP_STORAGE with 8-byte keys (5.9): one value per cgroup
+// (its id is the key), shared by every program attached there that uses the
+// map, made at the first attach and freed with the cgroup.
+UniqueFd create_cgroup_storage_map(uint32_t value_size, const std::string& name);
+// BPF_MAP_TYPE_HASH_OF_MAPS, u64 keys, not preallocated; every inner map
+// must be like `inner_template` (type, sizes).
+UniqueFd create_hash_of_maps(int inner_template, uint32_t entries, const std::string& name);
+// BPF_MAP_TYPE_HASH, not preallocated.
+UniqueFd create_hash_map(uint32_t key_size, uint32_t value_size, uint32_t entries, const std::string& name);
+// BPF_MAP_UPDATE_ELEM (flags BPF_ANY by default); throws naming `what`.
+void map_update(int map_fd, const void* key, const void* value, const std::string& what, uint64_t flags = BPF_ANY);
+// BPF_MAP_DELETE_ELEM: true when this call removed the key, false when it
+// was absent (of two callers taking the same key, one gets true).
+bool map_take(int map_fd, const void* key);
+// BPF_MAP_GET_FD_BY_ID (CAP_SYS_ADMIN): the map whose id a hash-of-maps
+// lookup returned; throws when it is gone.
+UniqueFd map_by_id(uint32_t id);
+// BPF_MAP_GET_NEXT_KEY: the key after `key` (the first with nullptr);
+// false after the last.
+bool map_next_key(int map_fd, const void* key, void* next);
+// BPF_OBJ_PIN / BPF_OBJ_GET on a bpffs path; get returns an empty UniqueFd
+// (errno set) when there is nothing usable there.
+void pin_object(int fd, const std::string& path);
+UniqueFd pinned_object(const std::string& path);
+// The kernel's id of a program (BPF_OBJ_GET_INFO_BY_FD), 0 when unknown.
+uint32_t program_id(int program_fd);
 // BPF_MAP_LOOKUP_ELEM: false when the key is absent (ENOENT); throws on any other error.
 bool map_lookup(int map_fd, const void* key, void* value);
 // BPF_MAP_DELETE_ELEM: an absent key is no error.

@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <string>
+#include <vector>
 
+#include "hooks/bpf/program_policy.hpp"
 #include "hooks/bpf/socket_events.hpp"
 #include "hooks/bpf/socket_programs.hpp"
 #include "hooks/bpf/socket_rules.hpp"
@@ -109,32 +112,86 @@ TEST(SocketRules, RuleNamesErrnosAndAnnotationsAreDecideOnes) {
     EXPECT_THROW(rule_info(static_cast<Rule>(kLastRule + 1)), std::out_of_range);
 }
 
-TEST(SocketRules, EveryRuleHasAProgramPathAndProgramsAreGenerated) {
-    SocketRules rules;
-    rules.mode = NetworkMode::host;
-    rules.host_loopback_ports = {{5432, 5432}, {8080, 8090}};
-    rules.proxy_port = 3128;
-    rules.track_bound_ports = true;
-    rules.resolvers = {v4("127.0.0.53", 53), v6("2001:db8::1", 53)};
-    rules.bind_ports = std::vector<PortSpan>{{8000, 8000}};
-    ProgramMaps maps{3, 4};
-    auto programs = build_socket_programs(rules, maps);
-    ASSERT_EQ(programs.size(), 8u);
+TEST(SocketRules, OneProgramSetServesEveryPolicyAndEachAttachesWhatItNeeds) {
+    SharedMaps maps{3, 4, 5, 6, 7};
+    auto programs = build_socket_programs(maps);
+    ASSERT_EQ(programs.size(), 11u);
     for (const auto& p : programs) {
         SCOPED_TRACE(p.name);
         ASSERT_FALSE(p.code.empty());
         EXPECT_EQ(p.code.back().code, BPF_JMP | BPF_EXIT);
         EXPECT_LT(p.code.size(), 4096u);
     }
-    rules.mode = NetworkMode::own_namespace;
-    rules.track_bound_ports = false;
-    EXPECT_EQ(build_socket_programs(rules, maps).size(), 6u) << "no post-bind programs without a bound-port map";
-    rules.dns_port = 53;
-    maps.dns_by_cookie = 5;
-    auto with_dns = build_socket_programs(rules, maps);
-    ASSERT_EQ(with_dns.size(), 8u) << "recvmsg4/6 with the DNS responder";
-    EXPECT_EQ(with_dns[6].name, "recvmsg4");
-    EXPECT_EQ(with_dns[7].attach_type, BPF_CGROUP_UDP6_RECVMSG);
+    auto needed = [&](const SocketRules& rules) {
+        std::vector<std::string> names;
+        for (const auto& p : programs)
+            if (program_needed(p.use, rules)) names.push_back(p.name);
+        return names;
+    };
+    const std::vector<std::string> base = {"connect4", "connect6", "sendmsg4", "sendmsg6", "bind4", "bind6"};
+    SocketRules rules;
+    EXPECT_EQ(needed(rules), base);
+    rules.mode = NetworkMode::host;
+    rules.track_bound_ports = true;
+    auto host = base;
+    host.insert(host.end(), {"post_bind4", "post_bind6"});
+    EXPECT_EQ(needed(rules), host);
+    rules = {};
+    rules.dns_port = 5353;
+    rules.transparent_port = 15001;
+    auto transparent = base;
+    transparent.insert(transparent.end(), {"recvmsg4", "recvmsg6", "handoff"});
+    EXPECT_EQ(needed(rules), transparent);
+}
+
+TEST(ProgramPolicy, RulesBecomeTheFieldsTheProgramsRead) {
+    SocketRules rules;
+    rules.mode = NetworkMode::host;
+    rules.host_loopback_ports = {{5432, 5432}, {8080, 8090}};
+    rules.proxy_port = 3128;
+    rules.track_bound_ports = true;
+    rules.allow_dns = true;
+    rules.resolvers = {v4("127.0.0.53", 53), v6("2001:db8::1", 53)};
+    rules.bind_ports = std::vector<PortSpan>{{8000, 8000}};
+    rules.audit = true;
+    rules.transparent_port = 15001;
+    rules.dns_port = 5353;
+    auto p = program_policy_for(rules, 0x1234, 0x77);
+    EXPECT_EQ(p->cgroup_id, 0x1234u);
+    EXPECT_EQ(p->slot, 0x77u);
+    EXPECT_EQ(p->ready, kPolicyReady);
+    EXPECT_EQ(p->host_network, 1u);
+    EXPECT_EQ(p->allow_dns, 1u);
+    EXPECT_EQ(p->audit, 1u);
+    EXPECT_EQ(p->track_bound_ports, 1u);
+    EXPECT_EQ(p->check_bind_ports, 1u);
+    EXPECT_EQ(p->proxy_port, 3128u);
+    EXPECT_EQ(p->transparent_port_be, htons(15001));
+    EXPECT_EQ(p->dns_port_be, htons(5353));
+    auto bit = [](const uint32_t* bitmap, uint32_t port) { return (bitmap[port >> 5] >> (port & 31)) & 1; };
+    for (uint32_t port : {5432u, 8080u, 8085u, 8090u}) EXPECT_EQ(bit(p->host_loopback_ports, port), 1u) << port;
+    for (uint32_t port : {0u, 5431u, 5433u, 8079u, 8091u, 65535u}) EXPECT_EQ(bit(p->host_loopback_ports, port), 0u) << port;
+    EXPECT_EQ(bit(p->bind_ports, 8000), 1u);
+    EXPECT_EQ(bit(p->bind_ports, 8001), 0u);
+    for (uint32_t word : p->bound_ports) EXPECT_EQ(word, 0u);
+    EXPECT_EQ(p->resolvers[0].family, 4u);
+    EXPECT_EQ(p->resolvers[0].address[0], inet_addr("127.0.0.53"));
+    EXPECT_EQ(p->resolvers[1].family, 6u);
+    EXPECT_EQ(std::memcmp(p->resolvers[1].address, rules.resolvers[1].bytes.data(), 16), 0);
+    EXPECT_EQ(p->resolvers[2].family, 0u) << "an unused slot matches nothing";
+
+    SocketRules plain;
+    auto q = program_policy_for(plain, 7, 8);
+    EXPECT_EQ(q->host_network, 0u);
+    EXPECT_EQ(q->check_bind_ports, 0u) << "no list: any bind port";
+    EXPECT_EQ(q->transparent_port_be, 0u);
+}
+
+TEST(ProgramPolicy, ResolversBeyondTheSlotsAreNotCompared) {
+    SocketRules rules;
+    for (int i = 1; i <= 10; ++i) rules.resolvers.push_back(v4(("10.0.0." + std::to_string(i)).c_str(), 53));
+    auto p = program_policy_for(rules, 1, 2);
+    EXPECT_EQ(p->resolvers[kMaxPolicyResolvers - 1].address[0], inet_addr("10.0.0.8"));
 }
 
 TEST(SocketEvents, AnEventReadsAsTheSupervisorsLine) {
