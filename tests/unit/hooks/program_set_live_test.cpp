@@ -158,6 +158,14 @@ TEST_F(SharedProgramSet, ADepartedContainersOriginalDestinationsAreGoneBeforeThe
         << "a's original destination is still in the slot b was given";
 }
 
+TEST_F(SharedProgramSet, ALiveContainersSlotIsNeverHandedOut) {
+    auto in_a = SocketEnforcement::attach(host_rules_listing(one_.port()), a_.path(), set_);
+    // a's daemon has gone (nothing calls it), its cgroup has not.
+    EXPECT_EQ(keep_slots(*set_, SlotKind::basic).freed, 0u);
+    auto in_b = SocketEnforcement::attach(host_rules_listing(two_.port()), b_.path(), set_);
+    EXPECT_NE(in_b.slot(), in_a.slot());
+}
+
 TEST_F(SharedProgramSet, UpkeepKeepsFreeSlotsForTheNextCreates) {
     SlotUpkeep upkeep = keep_slots(*set_, SlotKind::basic);
     EXPECT_EQ(upkeep.made, kMinFreeSlots);
