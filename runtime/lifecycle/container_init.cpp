@@ -105,12 +105,15 @@ struct AfterPrestart {
     std::optional<SandboxFilters> compiled_filters;
 };
 
-// The parent runs prestart and createRuntime hooks now, with our mounts in
-// place (a sandbox's tether-netd starts there, on the other CPU).
+// The parent runs prestart and createRuntime hooks once asked, with our
+// mounts in place (a sandbox's tether-netd starts there, on the other CPU).
+void ask_for_prestart_hooks(InitContext& context) {
+    if (context.wants_prestart_hooks) context.channel.send(os::SyncType::hooks_needed);
+}
+
 AfterPrestart wait_for_prestart_hooks(InitContext& context) {
     AfterPrestart after;
     if (!context.wants_prestart_hooks) return after;
-    context.channel.send(os::SyncType::hooks_needed);
     // Meanwhile, compile the seccomp programs loaded later. A failure is left
     // to that later point, which compiles again and reports it in order.
     if (context.sandbox) {
@@ -212,14 +215,19 @@ void run_container_init(InitContext& context) {
         set_hostnames(config, *context.namespaces);
         UniqueFd bound_rootfs = prepare_rootfs(context, rootfs_dir);
         // 9. prestart and createRuntime hooks, run by the parent; tether-netd
-        //    answers with the proxy's port and environment.
-        AfterPrestart prestart = wait_for_prestart_hooks(context);
-        std::vector<std::string> env = process.env;
-        for (const auto& entry : prestart.netd.env) launch::set_env(env, entry);
-        // 10. createContainer: in our mount namespace, before pivot_root, so
-        //     the hook's path is still the runtime's view (runtime-spec).
-        os::run_hooks("createContainer", config.hooks.create_container, hook_state,
-                      create_container_hook_cwd(context.rootfs.bundle));
+        //    answers with the proxy's port and environment. When its hook is
+        //    the only one, steps 11-14 go on while it starts, and the answer
+        //    is taken after them (it is needed from step 15 on).
+        ask_for_prestart_hooks(context);
+        AfterPrestart prestart;
+        if (!context.only_netd_before_pivot) {
+            prestart = wait_for_prestart_hooks(context);
+            // 10. createContainer: in our mount namespace, before
+            //     pivot_root, so the hook's path is still the runtime's view
+            //     (runtime-spec).
+            os::run_hooks("createContainer", config.hooks.create_container, hook_state,
+                          create_container_hook_cwd(context.rootfs.bundle));
+        }
         // 11. pivot_root (or chroot without a mount namespace).
         enter_rootfs(context, bound_rootfs, rootfs_dir);
         // 12. The terminal, from the container's own devpts (after pivot_root),
@@ -233,6 +241,9 @@ void run_container_init(InitContext& context) {
         if (config.linux_ && !config.linux_->sysctl.empty()) security::apply_sysctls(config.linux_->sysctl, procfs);
         // 14. Masked paths, read-only paths, the read-only root.
         if (context.mount_plan->new_mount_namespace) os::finish_rootfs(*context.mount_plan);
+        if (context.only_netd_before_pivot) prestart = wait_for_prestart_hooks(context);
+        std::vector<std::string> env = process.env;
+        for (const auto& entry : prestart.netd.env) launch::set_env(env, entry);
 
         // 15. Process security: ProcessSetup's phases, in their order.
         std::optional<SandboxSetup> sandbox;

@@ -34,6 +34,12 @@ struct InitContext {
     bool no_pivot = false;
     bool no_new_keyring = false;
     bool wants_prestart_hooks = false;  // stop before pivot_root so the parent runs them
+    // The only hook before the process is tether-netd's own prestart hook
+    // (no prestart, createRuntime or createContainer hook of the config's)
+    // and there is no terminal: the init asks for it, enters its rootfs and
+    // only then waits for the answer (docs/architecture.md, "The privileged
+    // order", step 9).
+    bool only_netd_before_pivot = false;
     bool wait_for_start = true;         // false for `run`-style callers that start at once
     // A new cgroup namespace, made once the parent has put us in our cgroup
     // (not at clone: see run_container_init).

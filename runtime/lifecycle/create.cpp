@@ -1,6 +1,7 @@
 #include "runtime/lifecycle/create.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -41,6 +42,22 @@
 
 namespace tether {
 namespace {
+
+// An error the init sent before it died, if one is waiting on the channel
+// (up to 200 ms: it writes before it exits, and a failure here is often the
+// echo of its death): thrown instead of the caller's own.
+void rethrow_init_error(os::SyncChannel& channel) {
+    pollfd waiting{channel.fd(), POLLIN, 0};
+    if (::poll(&waiting, 1, 200) != 1) return;
+    std::optional<std::string> init_error;
+    try {
+        os::SyncMessage message = channel.receive();
+        if (message.type == os::SyncType::error) init_error = message.payload;
+    } catch (const std::exception&) {
+        // Nothing readable after all: the caller's error stands.
+    }
+    if (init_error) throw Error(*init_error);
+}
 
 // Removes the state directory and cgroup unless create succeeded.
 struct CreateCleanup {
@@ -237,6 +254,13 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     init.no_pivot = options.no_pivot;
     init.no_new_keyring = options.no_new_keyring;
     init.wants_prestart_hooks = !config.hooks.prestart.empty() || !config.hooks.create_runtime.empty();
+    // tether-netd needs the init's pid, network namespace and cgroup, not its
+    // mount namespace: its own hook need not hold the init before
+    // pivot_root. The config's hooks must (runtime-spec), and the terminal's
+    // messages would cross the hooks' on the sync channel.
+    init.only_netd_before_pivot = sandbox && sandbox->supervised && config.hooks.prestart.size() == 1 &&
+                                  config.hooks.create_runtime.empty() && config.hooks.create_container.empty() &&
+                                  !config.process->terminal;
     init.sandbox = sandbox ? &*sandbox : nullptr;
     init.mount_plan = &mount_plan;
     // The init, as the mapped root of a new user namespace, may not be
@@ -316,43 +340,58 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     dir.save(state);  // from here on `delete --force` can also find the init by pid
     fault_point("create:after-go");
 
+    // The prestart and createRuntime hooks, then tether-netd's answer to the
+    // init.
+    auto run_prestart_hooks = [&] {
+        log::debug_step("create: the init asks for the prestart hooks");
+        std::string state_json = state_json_for_hooks(state, kHookStatusAfterEnvironment);
+        // runtime-spec lifecycle (and runc): prestart, then createRuntime.
+        std::vector<spec::Hook> prestart = config.hooks.prestart;
+        if (netd_hook) {
+            netd_hook->wait();
+            prestart.erase(prestart.begin());
+        }
+        os::run_hooks("prestart", prestart, state_json, bundle.path);
+        os::run_hooks("createRuntime", config.hooks.create_runtime, state_json, bundle.path);
+        log::debug_step("create: prestart and createRuntime hooks done");
+        os::HooksDoneMessage answer;
+        if (sandbox && sandbox->supervised) {
+            // tether-netd (the first prestart hook) serves now: record it
+            // so delete stops it, and learn where its proxy listens.
+            cleanup.netd_state_dir = dir.path();
+            NetdInfo netd = query_network_daemon(dir.path());
+            state.netd_pid = netd.pid;
+            answer.kernel_enforced = netd.kernel_enforced;
+            if (netd.proxy_port) {
+                answer.proxy_port = netd.proxy_port;
+                answer.env = proxy_environment(netd.proxy_port);
+            }
+        }
+        os::send_message(parent_channel, answer);
+        // Recorded while the init goes on (Landlock, seccomp): until the
+        // save, a killed create leaves tether-netd unrecorded, and it
+        // exits with the init it watches (the init dies with us).
+        if (state.netd_pid > 0) {
+            state.netd_start_time = process_start_time(state.netd_pid);
+            dir.save(state);
+            log::debug_step("create: tether-netd recorded");
+        }
+    };
+
     for (;;) {
         os::SyncMessage message = parent_channel.receive();
         if (message.type == os::SyncType::error) throw Error(message.payload);
         if (message.type == os::SyncType::ready) break;
         if (message.type == os::SyncType::hooks_needed) {
-            log::debug_step("create: the init asks for the prestart hooks");
-            std::string state_json = state_json_for_hooks(state, kHookStatusAfterEnvironment);
-            // runtime-spec lifecycle (and runc): prestart, then createRuntime.
-            std::vector<spec::Hook> prestart = config.hooks.prestart;
-            if (netd_hook) {
-                netd_hook->wait();
-                prestart.erase(prestart.begin());
-            }
-            os::run_hooks("prestart", prestart, state_json, bundle.path);
-            os::run_hooks("createRuntime", config.hooks.create_runtime, state_json, bundle.path);
-            log::debug_step("create: prestart and createRuntime hooks done");
-            os::HooksDoneMessage answer;
-            if (sandbox && sandbox->supervised) {
-                // tether-netd (the first prestart hook) serves now: record it
-                // so delete stops it, and learn where its proxy listens.
-                cleanup.netd_state_dir = dir.path();
-                NetdInfo netd = query_network_daemon(dir.path());
-                state.netd_pid = netd.pid;
-                answer.kernel_enforced = netd.kernel_enforced;
-                if (netd.proxy_port) {
-                    answer.proxy_port = netd.proxy_port;
-                    answer.env = proxy_environment(netd.proxy_port);
-                }
-            }
-            os::send_message(parent_channel, answer);
-            // Recorded while the init goes on (Landlock, seccomp): until the
-            // save, a killed create leaves tether-netd unrecorded, and it
-            // exits with the init it watches (the init dies with us).
-            if (state.netd_pid > 0) {
-                state.netd_start_time = process_start_time(state.netd_pid);
-                dir.save(state);
-                log::debug_step("create: tether-netd recorded");
+            try {
+                run_prestart_hooks();
+            } catch (const std::exception&) {
+                // The init goes on with its rootfs while tether-netd starts
+                // (only_netd_before_pivot): if it failed there, the daemon
+                // exits with it and what failed here is only the echo. Its
+                // own error is waiting on the channel.
+                rethrow_init_error(parent_channel);
+                throw;
             }
         } else if (message.type == os::SyncType::console_fd) {
             // The pty master, from the container's devpts; sent from here so

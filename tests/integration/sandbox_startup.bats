@@ -53,3 +53,19 @@ HOOK
     assert_no_leftovers "$ROOT" "$ID"
     [[ -z $(netd_pids_of_test) ]] || fail "tether-netd left: $(netd_pids_of_test)"
 }
+
+# With tether-netd's hook the only hook, the init enters its rootfs while the
+# daemon starts and takes its answer after (docs/architecture.md, step 9):
+# a failure there reaches create while it waits for the daemon, which exits
+# with the init. The init's own error must be the one reported.
+@test "startup: a sysctl that fails while tether-netd starts is reported as such and leaves nothing" {
+    annotate run.tether.network.allowLocalOutboundPorts 1
+    update_config '.linux.sysctl = {"net.ipv4.tether_no_such_key": "1"}'
+    set_args true
+    runtime create --bundle "$BUNDLE" "$ID"
+    assert_failure
+    assert_output --partial 'linux.sysctl "net.ipv4.tether_no_such_key"'
+    refute_output --partial "netd"
+    assert_no_leftovers "$ROOT" "$ID"
+    [[ -z $(netd_pids_of_test) ]] || fail "tether-netd left: $(netd_pids_of_test)"
+}
