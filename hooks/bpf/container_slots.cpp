@@ -48,22 +48,43 @@ std::vector<uint64_t> keys_of(int map, size_t limit) {
 
 size_t free_count(const ProgramSet& set, SlotKind kind) { return keys_of(free_list(set, kind), kMaxFreeSlots * 4).size(); }
 
-// The outer maps a slot of `kind` has an entry in.
-std::vector<int> outer_maps(const ProgramSet& set, SlotKind kind) {
-    const SharedMaps& m = set.maps();
-    if (kind == SlotKind::basic) return {m.events};
-    return {m.events, m.original_by_cookie, m.original_by_client, m.dns_by_cookie};
+// The kinds of map a slot of `kind` has, each in its outer map.
+std::vector<ContainerMap> maps_of(SlotKind kind) {
+    if (kind == SlotKind::basic) return {ContainerMap::events};
+    return {ContainerMap::events, ContainerMap::original_by_cookie, ContainerMap::original_by_client,
+            ContainerMap::dns_by_cookie};
 }
 
-// Runs every task at once and waits for all: each put into or delete from
-// a hash-of-maps waits for a grace period, and waiting together they share
-// one. Throws the first failure.
-void all_at_once(std::vector<std::function<void()>> tasks) {
+int outer_map(const ProgramSet& set, ContainerMap kind) {
+    const SharedMaps& m = set.maps();
+    switch (kind) {
+        case ContainerMap::events: return m.events;
+        case ContainerMap::original_by_cookie: return m.original_by_cookie;
+        case ContainerMap::original_by_client: return m.original_by_client;
+        case ContainerMap::dns_by_cookie: return m.dns_by_cookie;
+    }
+    return -1;
+}
+
+// How the puts into and deletes from the outer maps run. Each batch into a
+// hash-of-maps waits for one RCU grace period, whatever its size. On a
+// create's path the outer maps' batches run at once, on threads of their
+// own, and share one; in the upkeep, off every path, one after the other
+// (no thread stacks left in the daemon's RSS).
+enum class Waits { together, in_turn };
+
+// Runs `task(i)` for every i below `count` and waits for all; throws the
+// first failure.
+void run_tasks(size_t count, const std::function<void(size_t)>& task, Waits waits) {
+    if (waits == Waits::in_turn || count < 2) {
+        for (size_t i = 0; i < count; ++i) task(i);
+        return;
+    }
     std::vector<std::future<void>> running;
-    for (size_t i = 1; i < tasks.size(); ++i) running.push_back(std::async(std::launch::async, tasks[i]));
+    for (size_t i = 1; i < count; ++i) running.push_back(std::async(std::launch::async, task, i));
     std::exception_ptr failure;
     try {
-        if (!tasks.empty()) tasks[0]();
+        task(0);
     } catch (...) {
         failure = std::current_exception();
     }
@@ -77,40 +98,47 @@ void all_at_once(std::vector<std::function<void()>> tasks) {
     if (failure) std::rethrow_exception(failure);
 }
 
-void destroy_slot(const ProgramSet& set, uint64_t slot) {
-    std::vector<std::function<void()>> deletes;
-    for (int outer : outer_maps(set, kind_of(slot)))
-        deletes.push_back([outer, slot] { map_delete(outer, &slot); });
-    all_at_once(std::move(deletes));
+// Slots of one kind out of the outer maps, each map's in one batch.
+void destroy_slots(const ProgramSet& set, SlotKind kind, const std::vector<uint64_t>& slots, Waits waits) {
+    const auto kinds = maps_of(kind);
+    run_tasks(
+        kinds.size(),
+        [&](size_t k) {
+            map_delete_batch(outer_map(set, kinds[k]), slots.data(), static_cast<uint32_t>(slots.size()),
+                             sizeof(uint64_t));
+        },
+        waits);
 }
 
-struct MadeSlot {
-    uint64_t id = 0;
-    UniqueFd events, original_by_cookie, original_by_client, dns_by_cookie;
+// `count` new slots of `kind`: their maps made and put into the outer maps
+// (each outer map's in one batch). Each fd closes when the slot goes back
+// to the caller: the outer maps hold the maps.
+struct MadeSlots {
+    std::vector<uint64_t> ids;
+    std::vector<std::vector<UniqueFd>> maps;  // per ContainerMap of the kind (maps_of), per slot
 };
 
-MadeSlot make_slot(const ProgramSet& set, SlotKind kind) {
-    MadeSlot made;
-    made.id = new_slot_id(kind);
-    made.events = make_container_map(ContainerMap::events);
-    std::vector<std::pair<int, int>> puts = {{set.maps().events, made.events.get()}};
-    if (kind == SlotKind::transparent) {
-        made.original_by_cookie = make_container_map(ContainerMap::original_by_cookie);
-        made.original_by_client = make_container_map(ContainerMap::original_by_client);
-        made.dns_by_cookie = make_container_map(ContainerMap::dns_by_cookie);
-        puts.push_back({set.maps().original_by_cookie, made.original_by_cookie.get()});
-        puts.push_back({set.maps().original_by_client, made.original_by_client.get()});
-        puts.push_back({set.maps().dns_by_cookie, made.dns_by_cookie.get()});
-    }
-    std::vector<std::function<void()>> tasks;
-    const uint64_t id = made.id;
-    for (auto [outer, inner] : puts)
-        tasks.push_back([outer, inner, id] { map_update(outer, &id, &inner, "a container slot's map", BPF_NOEXIST); });
+MadeSlots make_slots(const ProgramSet& set, SlotKind kind, size_t count, Waits waits) {
+    MadeSlots made;
+    const auto kinds = maps_of(kind);
+    for (size_t i = 0; i < count; ++i) made.ids.push_back(new_slot_id(kind));
+    made.maps.resize(kinds.size());
+    for (size_t k = 0; k < kinds.size(); ++k)
+        for (size_t i = 0; i < count; ++i) made.maps[k].push_back(make_container_map(kinds[k]));
     try {
-        all_at_once(std::move(tasks));
+        run_tasks(
+            kinds.size(),
+            [&](size_t k) {
+                std::vector<uint32_t> fds;
+                for (const auto& fd : made.maps[k]) fds.push_back(static_cast<uint32_t>(fd.get()));
+                map_update_batch(outer_map(set, kinds[k]), made.ids.data(), fds.data(),
+                                 static_cast<uint32_t>(count), sizeof(uint64_t), sizeof(uint32_t),
+                                 "container slots' maps");
+            },
+            waits);
     } catch (const Error&) {
         try {
-            destroy_slot(set, made.id);
+            destroy_slots(set, kind, made.ids, waits);
         } catch (const Error&) {
         }
         throw;
@@ -153,12 +181,12 @@ ClaimedSlot claim_slot(const ProgramSet& set, SlotKind kind, uint64_t owner) {
             map_delete(set.pool().owners, &slot);
         }
     }
-    MadeSlot made = make_slot(set, kind);
-    map_update(set.pool().owners, &made.id, &owner, "a container slot's owner");
+    MadeSlots made = make_slots(set, kind, 1, Waits::together);
+    map_update(set.pool().owners, &made.ids[0], &owner, "a container slot's owner");
     ClaimedSlot claimed;
-    claimed.id = made.id;
-    claimed.events = std::move(made.events);
-    claimed.original_by_client = std::move(made.original_by_client);
+    claimed.id = made.ids[0];
+    claimed.events = std::move(made.maps[0][0]);  // maps_of: events first
+    if (kind == SlotKind::transparent) claimed.original_by_client = std::move(made.maps[2][0]);
     return claimed;
 }
 
@@ -170,6 +198,7 @@ void return_slot(const ProgramSet& set, uint64_t slot) {
 SlotUpkeep keep_slots(const ProgramSet& set, SlotKind kind) {
     SlotUpkeep upkeep;
     auto policy = std::make_unique<ProgramPolicy>();
+    std::vector<uint64_t> to_destroy[2];
     for (uint64_t slot : keys_of(set.pool().owners, 1 << 20)) {
         uint64_t owner = 0;
         if (!map_lookup(set.pool().owners, &slot, &owner)) continue;
@@ -180,8 +209,7 @@ SlotUpkeep keep_slots(const ProgramSet& set, SlotKind kind) {
         if (!map_take(set.pool().owners, &slot)) continue;  // another daemon's upkeep has it
         const SlotKind slot_kind = kind_of(slot);
         if (free_count(set, slot_kind) >= kMaxFreeSlots) {
-            destroy_slot(set, slot);
-            ++upkeep.destroyed;
+            to_destroy[static_cast<size_t>(slot_kind)].push_back(slot);
             continue;
         }
         if (slot_kind == SlotKind::transparent) {
@@ -194,10 +222,26 @@ SlotUpkeep keep_slots(const ProgramSet& set, SlotKind kind) {
         map_update(free_list(set, slot_kind), &slot, &kFree, "a free container slot");
         ++upkeep.freed;
     }
-    for (size_t i = free_count(set, kind); i < kMinFreeSlots; ++i) {
-        MadeSlot made = make_slot(set, kind);
-        map_update(free_list(set, kind), &made.id, &kFree, "a free container slot");
-        ++upkeep.made;
+    // Free slots beyond the most kept (several daemons' upkeeps refilled at
+    // once in a burst of creates) go too.
+    for (SlotKind k : {SlotKind::basic, SlotKind::transparent}) {
+        const int free = free_list(set, k);
+        auto kept = keys_of(free, kMaxFreeSlots * 64);
+        for (size_t i = kMaxFreeSlots; i < kept.size(); ++i)
+            if (map_take(free, &kept[i])) to_destroy[static_cast<size_t>(k)].push_back(kept[i]);
+    }
+    for (SlotKind k : {SlotKind::basic, SlotKind::transparent}) {
+        auto& slots = to_destroy[static_cast<size_t>(k)];
+        if (slots.empty()) continue;
+        destroy_slots(set, k, slots, Waits::in_turn);
+        upkeep.destroyed += slots.size();
+    }
+    // One batch for all that are missing: the grace period is per batch.
+    const size_t free_now = free_count(set, kind);
+    if (free_now < kMinFreeSlots) {
+        MadeSlots made = make_slots(set, kind, kMinFreeSlots - free_now, Waits::in_turn);
+        for (uint64_t id : made.ids) map_update(free_list(set, kind), &id, &kFree, "a free container slot");
+        upkeep.made = made.ids.size();
     }
     return upkeep;
 }

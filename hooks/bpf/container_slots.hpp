@@ -26,10 +26,12 @@
 // next upkeep.
 //
 // Upkeep runs in every tether-netd after it answered the runtime (off the
-// container's path): it frees departed slots and makes new free ones until
-// there are kMinFreeSlots of its kind. A create that finds the list empty
-// (a burst of creates) makes its slot itself and waits for the grace
-// periods, as every create did before.
+// container's path): it frees departed slots, destroys free ones beyond
+// kMaxFreeSlots, and makes new free ones until there are kMinFreeSlots of
+// its kind, in one batch per outer map (a batch waits for one grace period,
+// whatever its size). A create that finds the list empty (a burst of
+// creates) makes its slot itself and waits for a grace period, as every
+// create did before.
 #pragma once
 
 #include <cstddef>
@@ -44,7 +46,7 @@ namespace tether::hooks::bpf {
 // transparent egress and of the DNS responder (one comes with the other in
 // an own network namespace).
 enum class SlotKind : uint64_t { basic = 0, transparent = 1 };
-inline constexpr size_t kMinFreeSlots = 2;
+inline constexpr size_t kMinFreeSlots = 4;
 inline constexpr size_t kMaxFreeSlots = 8;
 
 struct ClaimedSlot {

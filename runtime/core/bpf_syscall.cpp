@@ -9,6 +9,10 @@
 
 #include "runtime/core/error.hpp"
 
+#ifndef ENOTSUPP
+#define ENOTSUPP 524  // the kernel's, not in the uapi headers
+#endif
+
 namespace tether::bpf {
 namespace {
 
@@ -88,6 +92,35 @@ bool map_take(int map_fd, const void* key) {
     if (sys_bpf(BPF_MAP_DELETE_ELEM, attr) == 0) return true;
     if (errno == ENOENT) return false;
     throw Error("bpf(BPF_MAP_DELETE_ELEM)", errno);
+}
+
+void map_update_batch(int map_fd, const void* keys, const void* values, uint32_t count, uint32_t key_size,
+                      uint32_t value_size, const std::string& what) {
+    if (count == 0) return;
+    bpf_attr attr{};
+    attr.batch.map_fd = static_cast<uint32_t>(map_fd);
+    attr.batch.keys = reinterpret_cast<uint64_t>(keys);
+    attr.batch.values = reinterpret_cast<uint64_t>(values);
+    attr.batch.count = count;
+    if (sys_bpf(BPF_MAP_UPDATE_BATCH, attr) == 0) return;
+    if (errno != EINVAL && errno != ENOTSUPP && errno != EOPNOTSUPP)
+        throw Error("bpf(BPF_MAP_UPDATE_BATCH) of " + what, errno);
+    const auto* key = static_cast<const uint8_t*>(keys);
+    const auto* value = static_cast<const uint8_t*>(values);
+    for (uint32_t i = 0; i < count; ++i) map_update(map_fd, key + i * key_size, value + i * value_size, what);
+}
+
+void map_delete_batch(int map_fd, const void* keys, uint32_t count, uint32_t key_size) {
+    if (count == 0) return;
+    bpf_attr attr{};
+    attr.batch.map_fd = static_cast<uint32_t>(map_fd);
+    attr.batch.keys = reinterpret_cast<uint64_t>(keys);
+    attr.batch.count = count;
+    if (sys_bpf(BPF_MAP_DELETE_BATCH, attr) == 0) return;
+    // Not batched by this kernel, or a key already gone: one by one (an
+    // absent key is no error there).
+    const auto* key = static_cast<const uint8_t*>(keys);
+    for (uint32_t i = 0; i < count; ++i) map_delete(map_fd, key + i * key_size);
 }
 
 UniqueFd map_by_id(uint32_t id) {

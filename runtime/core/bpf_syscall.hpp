@@ -33,6 +33,13 @@ void map_update(int map_fd, const void* key, const void* value, const std::strin
 // BPF_MAP_DELETE_ELEM: true when this call removed the key, false when it
 // was absent (of two callers taking the same key, one gets true).
 bool map_take(int map_fd, const void* key);
+// BPF_MAP_UPDATE_BATCH / BPF_MAP_DELETE_BATCH (5.6), one entry after the
+// other where the kernel has no batch for the map: for a hash-of-maps the
+// kernel waits for one RCU grace period per call instead of one per entry.
+// `keys` and `values` hold `count` entries of the map's sizes.
+void map_update_batch(int map_fd, const void* keys, const void* values, uint32_t count, uint32_t key_size,
+                      uint32_t value_size, const std::string& what);
+void map_delete_batch(int map_fd, const void* keys, uint32_t count, uint32_t key_size);
 // BPF_MAP_GET_FD_BY_ID (CAP_SYS_ADMIN): the map whose id a hash-of-maps
 // lookup returned; throws when it is gone.
 UniqueFd map_by_id(uint32_t id);

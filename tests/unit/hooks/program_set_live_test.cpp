@@ -174,6 +174,16 @@ TEST_F(SharedProgramSet, UpkeepKeepsFreeSlotsForTheNextCreates) {
     EXPECT_TRUE(in_a.slot_from_pool());
 }
 
+TEST_F(SharedProgramSet, FreeSlotsBeyondTheMostKeptAreDestroyed) {
+    std::vector<uint64_t> slots;
+    for (size_t i = 0; i < kMaxFreeSlots + 4; ++i) slots.push_back(claim_slot(*set_, SlotKind::basic, 1000 + i).id);
+    for (uint64_t slot : slots) return_slot(*set_, slot);
+    SlotUpkeep upkeep = keep_slots(*set_, SlotKind::basic);
+    EXPECT_EQ(upkeep.destroyed, 4u);
+    EXPECT_EQ(upkeep.made, 0u);
+    EXPECT_EQ(keep_slots(*set_, SlotKind::basic).destroyed, 0u) << "8 free slots are kept";
+}
+
 // A bpffs of the test's own, unmounted at the end.
 class PinnedProgramSet : public ::testing::Test {
 protected:
