@@ -6,6 +6,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -34,12 +35,15 @@ uint64_t new_slot_id(SlotKind kind) {
     return (random & ~uint64_t{1}) | static_cast<uint64_t>(kind);
 }
 
-// The keys of `map`, at most `limit` (a hash map's walk restarts when the
-// key it stands on is deleted meanwhile: the limit ends it).
+// The keys of `map`, at most `limit`. A hash map's walk starts over when the
+// key it stands on is deleted meanwhile (another daemon's claim or upkeep):
+// the first key seen again ends it.
 std::vector<uint64_t> keys_of(int map, size_t limit) {
     std::vector<uint64_t> keys;
+    std::unordered_set<uint64_t> seen;
     uint64_t key = 0, next = 0;
     while (keys.size() < limit && map_next_key(map, keys.empty() ? nullptr : &key, &next)) {
+        if (!seen.insert(next).second) break;
         keys.push_back(next);
         key = next;
     }
