@@ -157,9 +157,15 @@ UniqueFd inner_map(int outer, uint64_t slot) {
     return map_by_id(id);
 }
 
+// Deletes every entry: the keys are walked once, then deleted (a walk
+// from the start after each delete scans the buckets again, 4096 of them).
+// Nothing writes the map meanwhile: its owner is gone.
 void empty_map(int map, size_t key_size) {
-    std::vector<uint8_t> key(key_size);
-    while (map_next_key(map, nullptr, key.data())) map_delete(map, key.data());
+    std::vector<uint8_t> keys;
+    std::vector<uint8_t> next(key_size);
+    while (map_next_key(map, keys.empty() ? nullptr : keys.data() + keys.size() - key_size, next.data()))
+        keys.insert(keys.end(), next.begin(), next.end());
+    for (size_t at = 0; at < keys.size(); at += key_size) map_delete(map, keys.data() + at);
 }
 
 }  // namespace

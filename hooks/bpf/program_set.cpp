@@ -33,6 +33,9 @@ constexpr char kHostSetDir[] = "/sys/fs/bpf/tether";
 // Containers at once per host (the outer maps are not preallocated: an
 // entry costs memory only while it exists).
 constexpr uint32_t kMaxContainers = 65536;
+// Free slots of a kind (container_slots.hpp keeps at most 8; several
+// upkeeps at once may overshoot by a few).
+constexpr uint32_t kFreeListEntries = 1024;
 // A loader's own directory until its rename (bpffs refuses '.' in names).
 constexpr char kStagingPrefix[] = "new-";
 
@@ -79,7 +82,7 @@ Catalogue make_catalogue() {
     }
     const uint32_t shapes[] = {sizeof(ProgramPolicy),       kEventRingBytes,   kOriginalDestinationEntries,
                                kDnsQueryEntries,            kMaxContainers,    sizeof(OriginalDestination),
-                               sizeof(ClientKey),           std::size(kMapPins)};
+                               sizeof(ClientKey),           std::size(kMapPins),   kFreeListEntries};
     fnv.add(shapes, sizeof shapes);
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fnv.hash));
@@ -157,8 +160,11 @@ ProgramSet ProgramSet::load() {
         UniqueFd inner_template = make_container_map(kinds[i]);
         set.map_fds_.push_back(create_hash_of_maps(inner_template.get(), kMaxContainers, names[i]));
     }
-    set.map_fds_.push_back(create_hash_map(sizeof(uint64_t), 1, kMaxContainers, "tether_free_b"));
-    set.map_fds_.push_back(create_hash_map(sizeof(uint64_t), 1, kMaxContainers, "tether_free_t"));
+    // A hash map's walk from its start scans its buckets (as many as its
+    // entries at most) until the first entry: a free list sized for every
+    // container made each claim scan 65,536 empty buckets.
+    set.map_fds_.push_back(create_hash_map(sizeof(uint64_t), 1, kFreeListEntries, "tether_free_b"));
+    set.map_fds_.push_back(create_hash_map(sizeof(uint64_t), 1, kFreeListEntries, "tether_free_t"));
     set.map_fds_.push_back(create_hash_map(sizeof(uint64_t), sizeof(uint64_t), kMaxContainers, "tether_owners"));
     set.point_at_map_fds();
 
