@@ -6,6 +6,7 @@
 #include "runtime/cli/cli.hpp"
 #include <optional>
 
+#include "runtime/core/log.hpp"
 #include "runtime/core/unique_fd.hpp"
 #include "runtime/lifecycle/bundle.hpp"
 #include "runtime/lifecycle/create.hpp"
@@ -55,6 +56,7 @@ void add_run(CLI::App& app, const GlobalOptions& global, Action& action) {
             try {
                 if (console) master = console->receive();
                 start_container(store, args->create.id);
+                log::debug_step("run: started");
             } catch (...) {
                 delete_container(store, args->create.id, true);
                 throw;
@@ -62,7 +64,9 @@ void add_run(CLI::App& app, const GlobalOptions& global, Action& action) {
             if (args->detach) return 0;
             int code = master ? os::relay_terminal(master.get(), created.init_pid, pidfd.get())
                               : wait_forwarding_signals(created.init_pid, pidfd.get());
+            log::debug_step("run: the container exited");
             if (!args->keep) delete_container(store, args->create.id, true);
+            log::debug_step("run: deleted");
             return code;
         };
     });

@@ -175,6 +175,10 @@ void run_container_init(InitContext& context) {
         const spec::Config& config = *context.config;
         const spec::Process& process = *config.process;
 
+        // 0. Into our v1 cgroups, by ourselves (cgroups/self_join.hpp): the
+        //    cgroup2 one we were born in. Before any other step, and before
+        //    `hello`: create's `go` means we are in every cgroup.
+        if (context.cgroup_join) cgroups::join_from_inside(*context.cgroup_join);
         // 1. The rootfs fd from our cwd, then no fd of the runtime beyond it,
         //    the channel, the fifos and what the steps below still use.
         UniqueFd rootfs_dir = take_rootfs_from_cwd(context);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cgroups/self_join.hpp"
 #include "runtime/core/unique_fd.hpp"
 #include "runtime/linux/namespaces.hpp"
 #include "runtime/linux/rootfs.hpp"
@@ -38,6 +39,9 @@ struct InitContext {
     // A new cgroup namespace, made once the parent has put us in our cgroup
     // (not at clone: see run_container_init).
     bool unshare_cgroup_namespace = false;
+    // The v1 cgroups we move ourselves into before anything else (and our
+    // copy of the cgroup2 directory we were born in), opened by create.
+    cgroups::SelfJoin* cgroup_join = nullptr;
     const struct SandboxSetup* sandbox = nullptr;  // set for a sandboxed container
     const os::MountPlan* mount_plan = nullptr;     // decided and checked by create
 };

@@ -255,14 +255,18 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     CloneInsideRootfs inside(bundle.rootfs, namespaces.new_flags & CLONE_NEWNS);
     init.runtime_cwd = inside.saved_cwd();
     init.unshare_cgroup_namespace = namespaces.new_flags & CLONE_NEWCGROUP;
-    // Born in its cgroup2 cgroup where the layout has one: no migration to
-    // wait for (CgroupManager::open_cgroup2_for_clone says why).
-    UniqueFd cgroup2_dir = cgroup->open_cgroup2_for_clone();
+    // Born in its cgroup2 cgroup, and into its v1 ones by itself as its
+    // first step: nobody moves it, so nobody waits for the kernel's global
+    // cgroup lock (cgroups/self_join.hpp).
+    cgroups::SelfJoin cgroup_join = cgroup->prepare_self_join();
+    for (const auto& warning : cgroup->warnings()) log::warning(warning);
+    init.cgroup_join = &cgroup_join;
     bool born_in_cgroup2 = false;
     pid_t child = launch::clone_child_into_cgroup(namespaces.new_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP),
-                                                  &pidfd, "the container init", cgroup2_dir.get(), &born_in_cgroup2);
+                                                  &pidfd, "the container init", cgroup_join.cgroup2_dir.get(),
+                                                  &born_in_cgroup2);
     if (child == 0) run_container_init(init);  // never returns
-    cgroup2_dir.reset();
+    cgroup_join = cgroups::SelfJoin();  // the init has its copies
     UniqueFd init_pidfd(pidfd);
     ChildGuard guard(child);  // a failed create leaves no init behind
     runtime_namespaces.restore();  // hooks run in the runtime's pid namespace
@@ -282,8 +286,8 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     // attaches the socket programs and opens its listeners while the init
     // builds its rootfs. It needs the init's pid, network namespace (both
     // final at hello) and cgroup2 cgroup, nothing of the rootfs. Born in that
-    // cgroup, the init is in it already and the daemon also overlaps the v1
-    // writes; otherwise it waits for add_process (the daemon attaches to the
+    // cgroup, the init is in it already (its v1 ones it joined itself before
+    // hello); otherwise it waits for finish_join (the daemon attaches to the
     // init's cgroup as /proc says it is: before the move, that is ours). The
     // other prestart hooks keep their place, after it, in order.
     std::optional<os::StartedHook> netd_hook;
@@ -295,10 +299,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         log::debug_step("create: tether-netd started");
     };
     if (born_in_cgroup2) start_netd_hook();
-    if (born_in_cgroup2)
-        cgroup->add_process_born_in_cgroup2(init_pid);
-    else
-        cgroup->add_process(init_pid);
+    cgroup->finish_join(init_pid, born_in_cgroup2);
     start_netd_hook();
     // The systemd driver learns the scope's real folder only once it starts.
     state.cgroup_path = cgroup->saved_path();
