@@ -209,15 +209,32 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
 
     // exec.fifo: the init holds it O_RDWR and blocks in read() until `start`
     // writes a byte. It exists exactly while the container is "created".
-    if (::mknodat(dir.fd(), "exec.fifo", S_IFIFO | 0600, 0) != 0) throw_errno("mkfifo exec.fifo");
-    UniqueFd fifo(::openat(dir.fd(), "exec.fifo", O_RDWR | O_CLOEXEC));
-    if (!fifo) throw_errno("open exec.fifo");
     // start.fifo: the init's answer to `start` (operations.cpp). It holds it
     // O_RDWR, close-on-exec: its exec is an EOF for `start`, a failing
     // startContainer hook is a message there.
-    if (::mknodat(dir.fd(), "start.fifo", S_IFIFO | 0600, 0) != 0) throw_errno("mkfifo start.fifo");
-    UniqueFd start_status(::openat(dir.fd(), "start.fifo", O_RDWR | O_CLOEXEC));
-    if (!start_status) throw_errno("open start.fifo");
+    // With start_at_once (`run`) both are pipes: start follows in this
+    // process, under the lock, so no other verb needs to find them in the
+    // state directory (two fifos fewer to make and unlink). A run killed
+    // before start leaves an init that reads EOF and exits, where a fifo
+    // kept it waiting for a `start` nobody would send.
+    UniqueFd fifo, start_status;
+    StartChannels start_channels;
+    if (options.start_at_once) {
+        int release[2], status[2];
+        if (::pipe2(release, O_CLOEXEC) != 0) throw_errno("pipe for the start of the init");
+        fifo.reset(release[0]);
+        start_channels.release.reset(release[1]);
+        if (::pipe2(status, O_CLOEXEC) != 0) throw_errno("pipe for the init's answer to start");
+        start_channels.status.reset(status[0]);
+        start_status.reset(status[1]);
+    } else {
+        if (::mknodat(dir.fd(), "exec.fifo", S_IFIFO | 0600, 0) != 0) throw_errno("mkfifo exec.fifo");
+        fifo.reset(::openat(dir.fd(), "exec.fifo", O_RDWR | O_CLOEXEC));
+        if (!fifo) throw_errno("open exec.fifo");
+        if (::mknodat(dir.fd(), "start.fifo", S_IFIFO | 0600, 0) != 0) throw_errno("mkfifo start.fifo");
+        start_status.reset(::openat(dir.fd(), "start.fifo", O_RDWR | O_CLOEXEC));
+        if (!start_status) throw_errno("open start.fifo");
+    }
 
     auto [parent_channel, init_channel] = os::SyncChannel::make_pair();
     InitContext init;
@@ -258,8 +275,9 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     // Born in its cgroup2 cgroup, and into its v1 ones by itself as its
     // first step: nobody moves it, so nobody waits for the kernel's global
     // cgroup lock (cgroups/self_join.hpp).
+    const size_t warned = cgroup->warnings().size();
     cgroups::SelfJoin cgroup_join = cgroup->prepare_self_join();
-    for (const auto& warning : cgroup->warnings()) log::warning(warning);
+    for (size_t i = warned; i < cgroup->warnings().size(); ++i) log::warning(cgroup->warnings()[i]);
     init.cgroup_join = &cgroup_join;
     bool born_in_cgroup2 = false;
     pid_t child = launch::clone_child_into_cgroup(namespaces.new_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP),
@@ -375,7 +393,9 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     log::debug_step("create: init ready");
 
     state.oci.status = "created";
-    dir.save(state);
+    // With start_at_once the next save is start's "running", a moment later
+    // and under the same lock: one rename of state.json less.
+    if (!options.start_at_once) dir.save(state);
     if (!options.pid_file.empty()) launch::write_pid_file(options.pid_file, init_pid);
     fault_point("create:after-pid-file");
 
@@ -384,6 +404,14 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     CreatedContainer created;
     created.init_pid = init_pid;
     if (!options.detach_from_init) created.init_pidfd = init_pidfd.release();
+    if (options.start_at_once) {
+        created.state = state;
+        created.poststart = config.hooks.poststart;  // a sandbox adds prestart hooks only
+        created.poststop = config.hooks.poststop;
+        created.cgroup = std::move(cgroup);
+        created.start_channels = std::move(start_channels);
+        created.dir.emplace(std::move(dir));
+    }
     return created;
 }
 
