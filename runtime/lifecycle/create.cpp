@@ -195,8 +195,9 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     cleanup.cgroup = cgroup.get();
     state.cgroup_path = cgroup->saved_path();
     // Recorded before the cgroup exists: if the runtime is killed from here
-    // on, delete --force finds the cgroup through this state.json (no pid yet).
-    dir.save(state);
+    // on, delete --force finds the cgroup through this state.json (no pid
+    // yet). The first one, nothing to find yet: written in place.
+    dir.save_first(state);
     cgroup->create();
     fault_point("create:after-cgroup");
     log::debug_step("create: cgroup made");

@@ -114,6 +114,10 @@ void ContainerDir::save(const spec::StoredState& state) const {
     fs::write_file_atomic_at(dir_.get(), "state.json", spec::stored_state_to_json(state), 0600);
 }
 
+void ContainerDir::save_first(const spec::StoredState& state) const {
+    fs::write_new_file_at(dir_.get(), "state.json", spec::stored_state_to_json(state), 0600);
+}
+
 bool ContainerDir::has_file(const char* name) const {
     struct stat st;
     return ::fstatat(dir_.get(), name, &st, AT_SYMLINK_NOFOLLOW) == 0;
