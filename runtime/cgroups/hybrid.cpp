@@ -51,7 +51,9 @@ void HybridManager::add_process(pid_t pid) {
 
 SelfJoin HybridManager::prepare_self_join() {
     SelfJoin join = v1_.prepare_self_join();
-    join.cgroup2_dir = unified_.prepare_self_join().cgroup2_dir;
+    SelfJoin unified = unified_.prepare_self_join();
+    join.cgroup2_dir = std::move(unified.cgroup2_dir);
+    join.parent_part = unified.parent_part;  // the v1 part is the child's
     sync_warnings();
     return join;
 }

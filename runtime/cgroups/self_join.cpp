@@ -18,4 +18,13 @@ void join_from_inside(SelfJoin& join) {
     join.cgroup2_dir.reset();
 }
 
+bool parent_completes_join(const SelfJoin& join, bool born_in_cgroup2) {
+    switch (join.parent_part) {
+        case SelfJoin::ParentPart::none: return false;
+        case SelfJoin::ParentPart::none_if_born: return !born_in_cgroup2;
+        case SelfJoin::ParentPart::some: return true;
+    }
+    return true;
+}
+
 }  // namespace tether::cgroups

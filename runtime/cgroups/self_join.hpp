@@ -31,7 +31,18 @@ struct SelfJoin {
     UniqueFd cgroup2_dir;                  // for CLONE_INTO_CGROUP; empty when there is none
     std::vector<UniqueFd> tasks;           // v1 `tasks` files, opened for writing by the runtime
     std::vector<std::string> tasks_paths;  // the same files' paths, for messages
+    // What the parent still does after the clone (CgroupManager::finish_join):
+    // nothing; nothing if the child was born in cgroup2_dir (the clone falls
+    // back to a plain one on an old kernel); or something (a cgroup.procs
+    // write, the systemd driver's scope). Until it is done the child must
+    // not start its setup.
+    enum class ParentPart { none, none_if_born, some };
+    ParentPart parent_part = ParentPart::some;
 };
+
+// Whether a child cloned with this join (born_in_cgroup2: as the clone
+// reported it) must wait for the parent's finish_join.
+bool parent_completes_join(const SelfJoin& join, bool born_in_cgroup2);
 
 // In the new process, before anything else: writes "0" to every tasks file
 // (the process moves itself) and closes them. Throws tether::Error naming

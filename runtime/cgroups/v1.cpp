@@ -116,6 +116,7 @@ void V1Manager::add_process(pid_t pid) {
 
 SelfJoin V1Manager::prepare_self_join() {
     SelfJoin join;
+    join.parent_part = SelfJoin::ParentPart::none;  // finish_join does nothing
     for (auto it = dirs_.begin(); it != dirs_.end();) {
         UniqueFd tasks = open_control_file(it->second, "tasks");
         const int err = tasks ? 0 : errno;

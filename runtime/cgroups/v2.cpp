@@ -98,10 +98,12 @@ void V2Manager::add_process(pid_t pid) {
 
 SelfJoin V2Manager::prepare_self_join() {
     SelfJoin join;
+    join.parent_part = SelfJoin::ParentPart::none;  // add_process does nothing either
     if (!available_) return join;
     // An fd that fails to open only costs the fast path: finish_join then
     // writes cgroup.procs and reports a real error there.
     join.cgroup2_dir.reset(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    join.parent_part = join.cgroup2_dir ? SelfJoin::ParentPart::none_if_born : SelfJoin::ParentPart::some;
     return join;
 }
 

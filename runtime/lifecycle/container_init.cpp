@@ -192,10 +192,20 @@ void run_container_init(InitContext& context) {
 
         // 3. Namespaces joined by path (new ones came with clone); `hello`
         //    gives the parent our host pid, `go` says the cgroup and id maps
-        //    are in place and carries the state for the hooks we run.
+        //    are in place and carries the state for the hooks we run. When
+        //    the parent has nothing to place (no id maps; every cgroup
+        //    joined by ourselves in step 0), steps 4-8 do not wait for it:
+        //    `go` is read before step 9, the first other message.
         os::join_namespaces(*context.namespaces);
         context.channel.send(os::SyncType::hello);
-        const std::string hook_state = os::expect_message<os::GoMessage>(context.channel).hook_state;
+        std::string hook_state;
+        bool have_go = false;
+        auto receive_go = [&] {
+            if (have_go) return;
+            hook_state = os::expect_message<os::GoMessage>(context.channel).hook_state;
+            have_go = true;
+        };
+        if (context.go_before_setup || context.namespaces->new_user) receive_go();
         // 4. The cgroup namespace's root is the cgroup of the process that
         //    makes it, and only now are we in our own (runc unshares it here
         //    too). Made at clone, its root was the runtime's cgroup: the
@@ -215,6 +225,7 @@ void run_container_init(InitContext& context) {
         // 8. hostname, then the filesystem up to pivot_root.
         set_hostnames(config, *context.namespaces);
         UniqueFd bound_rootfs = prepare_rootfs(context, rootfs_dir);
+        receive_go();
         // 9. prestart and createRuntime hooks, run by the parent; tether-netd
         //    answers with the proxy's port and environment.
         AfterPrestart prestart = wait_for_prestart_hooks(context);

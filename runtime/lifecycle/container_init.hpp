@@ -42,6 +42,10 @@ struct InitContext {
     // The v1 cgroups we move ourselves into before anything else (and our
     // copy of the cgroup2 directory we were born in), opened by create.
     cgroups::SelfJoin* cgroup_join = nullptr;
+    // The parent has something to do for us between `hello` and `go` (id
+    // maps, a cgroup.procs write, the systemd scope): wait for `go` before
+    // the setup. Otherwise we read it before the first other message.
+    bool go_before_setup = true;
     const struct SandboxSetup* sandbox = nullptr;  // set for a sandboxed container
     const os::MountPlan* mount_plan = nullptr;     // decided and checked by create
 };

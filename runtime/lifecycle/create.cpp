@@ -284,7 +284,12 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     pid_t child = launch::clone_child_into_cgroup(namespaces.new_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP),
                                                   &pidfd, "the container init", cgroup_join.cgroup2_dir.get(),
                                                   &born_in_cgroup2);
-    if (child == 0) run_container_init(init);  // never returns
+    if (child == 0) {
+        // Our copy of born_in_cgroup2 is how we were cloned.
+        init.go_before_setup =
+            namespaces.new_user || cgroups::parent_completes_join(cgroup_join, born_in_cgroup2);
+        run_container_init(init);  // never returns
+    }
     cgroup_join = cgroups::SelfJoin();  // the init has its copies
     UniqueFd init_pidfd(pidfd);
     ChildGuard guard(child);  // a failed create leaves no init behind
