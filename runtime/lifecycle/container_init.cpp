@@ -157,6 +157,15 @@ void wait_for_start(int fifo_fd) {
 void report_failure(InitContext& context, const char* message) {
     if (context.channel.fd() >= 0) {
         try {
+            // After hello the parent sends go: a message of ours must come
+            // after it. Sent before, the parent's go would hit a closed
+            // socket (EPIPE), or, unread when we exit, reset the connection
+            // (ECONNRESET) before the parent reads our message: either way
+            // the reason would be lost (go is read late, steps 4-8).
+            if (context.hello_sent && !context.go_received) os::expect_message<os::GoMessage>(context.channel);
+        } catch (...) {
+        }
+        try {
             context.channel.send(os::SyncType::error, message);
         } catch (...) {
         }
@@ -198,12 +207,12 @@ void run_container_init(InitContext& context) {
         //    `go` is read before step 9, the first other message.
         os::join_namespaces(*context.namespaces);
         context.channel.send(os::SyncType::hello);
+        context.hello_sent = true;
         std::string hook_state;
-        bool have_go = false;
         auto receive_go = [&] {
-            if (have_go) return;
+            if (context.go_received) return;
             hook_state = os::expect_message<os::GoMessage>(context.channel).hook_state;
-            have_go = true;
+            context.go_received = true;
         };
         if (context.go_before_setup || context.namespaces->new_user) receive_go();
         // 4. The cgroup namespace's root is the cgroup of the process that

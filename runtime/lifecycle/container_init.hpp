@@ -46,6 +46,10 @@ struct InitContext {
     // maps, a cgroup.procs write, the systemd scope): wait for `go` before
     // the setup. Otherwise we read it before the first other message.
     bool go_before_setup = true;
+    // Where the init is in the hello/go exchange: a failure after hello
+    // reads go first (report_failure says why).
+    bool hello_sent = false;
+    bool go_received = false;
     const struct SandboxSetup* sandbox = nullptr;  // set for a sandboxed container
     const os::MountPlan* mount_plan = nullptr;     // decided and checked by create
 };
