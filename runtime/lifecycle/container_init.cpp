@@ -188,6 +188,10 @@ void run_container_init(InitContext& context) {
         //    cgroup2 one we were born in. Before any other step, and before
         //    `hello`: create's `go` means we are in every cgroup.
         if (context.cgroup_join) cgroups::join_from_inside(*context.cgroup_join);
+        //    Then the new network namespace create made for us, if it did
+        //    (early_netns.hpp): ours before hello, as if the clone made it.
+        if (context.network_namespace >= 0 && ::setns(context.network_namespace, CLONE_NEWNET) != 0)
+            throw_errno("setns into the container's new network namespace");
         // 1. The rootfs fd from our cwd, then no fd of the runtime beyond it,
         //    the channel, the fifos and what the steps below still use.
         UniqueFd rootfs_dir = take_rootfs_from_cwd(context);
@@ -226,7 +230,7 @@ void run_container_init(InitContext& context) {
         // 5. The mapped root of a new user namespace does the rest.
         if (context.namespaces->new_user) launch::become_root_in_user_namespace();
         // 6. A new network namespace's `lo` up: programs expect 127.0.0.1.
-        if (context.namespaces->new_flags & CLONE_NEWNET) os::bring_loopback_up();
+        if ((context.namespaces->new_flags & CLONE_NEWNET) && context.network_namespace < 0) os::bring_loopback_up();
         // 7. Our own procfs for sysctl and oomScoreAdj, opened before any
         //    mount of the container exists (CVE-2025-52881, procfs.hpp).
         security::ProcFs procfs = security::ProcFs::open();

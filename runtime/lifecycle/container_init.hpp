@@ -39,6 +39,9 @@ struct InitContext {
     // A new cgroup namespace, made once the parent has put us in our cgroup
     // (not at clone: see run_container_init).
     bool unshare_cgroup_namespace = false;
+    // Our new network namespace, made by create while it made the cgroups
+    // (early_netns.hpp, lo up); -1: the clone made it (or none is wanted).
+    int network_namespace = -1;
     // The v1 cgroups we move ourselves into before anything else (and our
     // copy of the cgroup2 directory we were born in), opened by create.
     cgroups::SelfJoin* cgroup_join = nullptr;

@@ -25,6 +25,7 @@
 #include "runtime/lifecycle/process_setup.hpp"
 #include "runtime/linux/bind_sources.hpp"
 #include "runtime/linux/console.hpp"
+#include "runtime/linux/early_netns.hpp"
 #include "runtime/linux/hook_runner.hpp"
 #include "runtime/linux/mount_plan.hpp"
 #include "runtime/linux/rootfs.hpp"
@@ -165,6 +166,10 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     mount_inputs.host_cgroup_unified = os::host_cgroup_is_unified();
     const os::MountPlan mount_plan = os::plan_mounts(config, mount_inputs);
     os::require_mount_plan(mount_plan);
+    // The network namespace is made meanwhile, on the other CPU
+    // (early_netns.hpp); the clone makes it with a new user namespace.
+    os::EarlyNetworkNamespace early_network;
+    if ((namespaces.new_flags & CLONE_NEWNET) && !namespaces.new_user) early_network.start();
 
     log::debug_step("create: config parsed and planned");
     ContainerDir dir = store.create(options.id);
@@ -280,10 +285,15 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     cgroups::SelfJoin cgroup_join = cgroup->prepare_self_join();
     for (size_t i = warned; i < cgroup->warnings().size(); ++i) log::warning(cgroup->warnings()[i]);
     init.cgroup_join = &cgroup_join;
+    unsigned long clone_flags = namespaces.new_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP);
+    UniqueFd network_namespace = early_network.take();
+    if (network_namespace) {
+        clone_flags &= ~static_cast<unsigned long>(CLONE_NEWNET);
+        init.network_namespace = network_namespace.get();
+    }
     bool born_in_cgroup2 = false;
-    pid_t child = launch::clone_child_into_cgroup(namespaces.new_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP),
-                                                  &pidfd, "the container init", cgroup_join.cgroup2_dir.get(),
-                                                  &born_in_cgroup2);
+    pid_t child = launch::clone_child_into_cgroup(clone_flags, &pidfd, "the container init",
+                                                  cgroup_join.cgroup2_dir.get(), &born_in_cgroup2);
     if (child == 0) {
         // Our copy of born_in_cgroup2 is how we were cloned.
         init.go_before_setup =
@@ -291,6 +301,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         run_container_init(init);  // never returns
     }
     cgroup_join = cgroups::SelfJoin();  // the init has its copies
+    network_namespace.reset();
     UniqueFd init_pidfd(pidfd);
     ChildGuard guard(child);  // a failed create leaves no init behind
     runtime_namespaces.restore();  // hooks run in the runtime's pid namespace
