@@ -156,6 +156,10 @@ bool is_cgroupfs(const std::string& path) {
 }  // namespace
 
 void remove_cgroup_tree(const std::string& path) {
+    // Almost always a leaf: one rmdir, no listing. Sub-cgroups make it fail
+    // (EBUSY on cgroupfs, ENOTEMPTY on a plain tree); they go first, then
+    // the loop below.
+    if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return;
     for (const auto& child : sub_directories(path)) remove_cgroup_tree(child);
     // A cgroup whose last process was just killed stays busy until the kernel
     // has finished tearing the task down; runc retries for the same reason.

@@ -49,8 +49,18 @@ void HybridManager::add_process(pid_t pid) {
     sync_warnings();
 }
 
-void HybridManager::add_process_born_in_cgroup2(pid_t pid) {
-    v1_.add_process(pid);
+SelfJoin HybridManager::prepare_self_join() {
+    SelfJoin join = v1_.prepare_self_join();
+    SelfJoin unified = unified_.prepare_self_join();
+    join.cgroup2_dir = std::move(unified.cgroup2_dir);
+    join.parent_part = unified.parent_part;  // the v1 part is the child's
+    sync_warnings();
+    return join;
+}
+
+void HybridManager::finish_join(pid_t pid, bool born_in_cgroup2) {
+    // The v1 hierarchies the child joined itself.
+    if (!born_in_cgroup2) tracking("join", [&] { unified_.add_process(pid); });
     sync_warnings();
 }
 

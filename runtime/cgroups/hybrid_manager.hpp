@@ -19,9 +19,9 @@ public:
     std::string saved_path() const override;
     void create() override;
     void add_process(pid_t pid) override;
-    // The unified hierarchy only: the v1 ones still need their writes.
-    UniqueFd open_cgroup2_for_clone() const override { return unified_.open_cgroup2_for_clone(); }
-    void add_process_born_in_cgroup2(pid_t pid) override;
+    // The v1 tasks files and the unified hierarchy's directory.
+    SelfJoin prepare_self_join() override;
+    void finish_join(pid_t pid, bool born_in_cgroup2) override;
     void apply_resources(const spec::Resources& resources) override;
     void freeze() override { v1_.freeze(); }
     void thaw() override { v1_.thaw(); }

@@ -7,7 +7,9 @@
 //            cg->create();
 //            resources.devices = effective_device_rules(rules, config devices);
 //            cg->apply_resources(resources);
-//            cg->add_process(init_pid);
+//            SelfJoin join = cg->prepare_self_join();   // clone3 with join.cgroup2_dir;
+//            in the child: join_from_inside(join);    // then, in the parent:
+//            cg->finish_join(init_pid, born_in_cgroup2);
 //            state.cgroup_path = cg->saved_path();
 //            for (auto& w : cg->warnings()) log::warning(w);
 //   later:   auto cg = open_cgroup_manager(state.cgroup_path, state.rootless);
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "runtime/cgroups/layout.hpp"
+#include "runtime/cgroups/self_join.hpp"
 #include "runtime/core/unique_fd.hpp"
 #include "spec/config.hpp"
 #include "spec/stats.hpp"
@@ -56,19 +59,20 @@ public:
     virtual void create() = 0;
     // Writes pid to cgroup.procs in every hierarchy the cgroup exists in.
     virtual void add_process(pid_t pid) = 0;
-    // For clone3's CLONE_INTO_CGROUP: a directory fd of this cgroup in the
-    // cgroup2 hierarchy, so that a process is born in it instead of moved
-    // there afterwards; an empty fd when there is none (v1, the systemd
-    // driver, a rootless cgroup we could not create). Why it matters: a move
-    // takes the kernel's global cgroup_threadgroup_rwsem for writing, and the
-    // first writer after a quiet spell waits for an RCU grace period, 7-16 ms
-    // on the machines we measured, on every `create` and `exec` of a v2 host.
-    // A process born in its cgroup takes it only for reading (crun does the
-    // same). v1 hierarchies have no such clone flag.
-    virtual UniqueFd open_cgroup2_for_clone() const { return UniqueFd(); }
-    // add_process for a pid born in open_cgroup2_for_clone()'s cgroup: only
-    // the hierarchies it is not in yet (the v1 ones of a hybrid host).
-    virtual void add_process_born_in_cgroup2(pid_t pid) { add_process(pid); }
+    // Before a process is cloned into this cgroup: its cgroup2 directory for
+    // CLONE_INTO_CGROUP and the v1 `tasks` files it writes "0" to itself
+    // (self_join.hpp says why: no move of another process, no wait for the
+    // kernel's global lock). Empty by default: the systemd driver makes its
+    // scope with the pid, after the clone.
+    virtual SelfJoin prepare_self_join() { return {}; }
+    // After the clone, in the parent: what the child could not do itself, as
+    // add_process does it. The cgroup2 write when the clone could not use
+    // CLONE_INTO_CGROUP (born_in_cgroup2 false: a kernel before 5.7), the
+    // systemd scope (the default).
+    virtual void finish_join(pid_t pid, bool born_in_cgroup2) {
+        (void)born_in_cgroup2;
+        add_process(pid);
+    }
     // Applies linux.resources (create and `update`). `unified` keys are
     // refused on v1 and hybrid with an error naming the key.
     virtual void apply_resources(const spec::Resources& resources) = 0;

@@ -114,6 +114,27 @@ void V1Manager::add_process(pid_t pid) {
     }
 }
 
+SelfJoin V1Manager::prepare_self_join() {
+    SelfJoin join;
+    join.parent_part = SelfJoin::ParentPart::none;  // finish_join does nothing
+    for (auto it = dirs_.begin(); it != dirs_.end();) {
+        UniqueFd tasks = open_control_file(it->second, "tasks");
+        const int err = tasks ? 0 : errno;
+        if (err == 0) {
+            join.tasks.push_back(std::move(tasks));
+            join.tasks_paths.push_back(join_path(it->second, "tasks"));
+            ++it;
+        } else if (rootless_ && (is_permission_error(err) || err == ENOENT)) {
+            // As add_process: a hierarchy a rootless container cannot join is skipped.
+            warn("cgroups: rootless: cannot join " + it->second + " (" + std::strerror(err) + ")");
+            it = dirs_.erase(it);
+        } else {
+            throw Error("cgroups: open " + join_path(it->second, "tasks") + " for writing", err);
+        }
+    }
+    return join;
+}
+
 void V1Manager::freeze() {
     const std::string dir = require_dir("freezer", "the freezer state");
     // The kernel may report FREEZING for a while (a task in an uninterruptible

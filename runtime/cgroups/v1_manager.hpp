@@ -21,6 +21,9 @@ public:
     std::string saved_path() const override;
     void create() override;
     void add_process(pid_t pid) override;
+    // The tasks files of every hierarchy; the child joins them all itself.
+    SelfJoin prepare_self_join() override;
+    void finish_join(pid_t, bool) override {}
     void apply_resources(const spec::Resources& resources) override;
     void freeze() override;
     void thaw() override;

@@ -96,11 +96,15 @@ void V2Manager::add_process(pid_t pid) {
     throw Error("cgroups: write " + std::to_string(pid) + " to " + join_path(dir_, "cgroup.procs"), err);
 }
 
-UniqueFd V2Manager::open_cgroup2_for_clone() const {
-    if (!available_) return UniqueFd();
-    // An fd that fails to open only costs the fast path: add_process then
+SelfJoin V2Manager::prepare_self_join() {
+    SelfJoin join;
+    join.parent_part = SelfJoin::ParentPart::none;  // add_process does nothing either
+    if (!available_) return join;
+    // An fd that fails to open only costs the fast path: finish_join then
     // writes cgroup.procs and reports a real error there.
-    return UniqueFd(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    join.cgroup2_dir.reset(::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    join.parent_part = join.cgroup2_dir ? SelfJoin::ParentPart::none_if_born : SelfJoin::ParentPart::some;
+    return join;
 }
 
 void V2Manager::freeze() {

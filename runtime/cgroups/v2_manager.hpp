@@ -21,8 +21,10 @@ public:
     std::string saved_path() const override { return path_; }
     void create() override;
     void add_process(pid_t pid) override;
-    UniqueFd open_cgroup2_for_clone() const override;
-    void add_process_born_in_cgroup2(pid_t) override {}
+    SelfJoin prepare_self_join() override;
+    void finish_join(pid_t pid, bool born_in_cgroup2) override {
+        if (!born_in_cgroup2) add_process(pid);
+    }
     void apply_resources(const spec::Resources& resources) override;
     void freeze() override;
     void thaw() override;

@@ -6,6 +6,7 @@
 #include "runtime/cli/cli.hpp"
 #include <optional>
 
+#include "runtime/core/log.hpp"
 #include "runtime/core/unique_fd.hpp"
 #include "runtime/lifecycle/bundle.hpp"
 #include "runtime/lifecycle/create.hpp"
@@ -49,20 +50,38 @@ void add_run(CLI::App& app, const GlobalOptions& global, Action& action) {
                 console.emplace();
                 args->create.console_socket = console->path();
             }
+            // start follows at once: create keeps the state directory locked
+            // and hands back what start and delete would read back from it.
+            args->create.start_at_once = true;
             CreatedContainer created = create_container(store, args->create, std::move(bundle));
             UniqueFd pidfd(created.init_pidfd);
             UniqueFd master;
             try {
                 if (console) master = console->receive();
-                start_container(store, args->create.id);
+                start_created_container(std::move(*created.dir), created.state, created.poststart,
+                                        std::move(created.start_channels));
+                created.dir.reset();
+                log::debug_step("run: started");
             } catch (...) {
+                created.dir.reset();  // the lock: delete takes it again
                 delete_container(store, args->create.id, true);
                 throw;
             }
             if (args->detach) return 0;
             int code = master ? os::relay_terminal(master.get(), created.init_pid, pidfd.get())
                               : wait_forwarding_signals(created.init_pid, pidfd.get());
-            if (!args->keep) delete_container(store, args->create.id, true);
+            log::debug_step("run: the container exited");
+            if (!args->keep) {
+                KnownContainer known;
+                known.init_pid = created.init_pid;
+                known.init_start_time = created.state.init_start_time;
+                known.poststop = &created.poststop;
+                // Rootless, a hierarchy it could not join was dropped from
+                // the manager, not removed: delete reopens it from the state.
+                known.cgroup = created.state.rootless ? nullptr : created.cgroup.get();
+                delete_container(store, args->create.id, true, &known);
+            }
+            log::debug_step("run: deleted");
             return code;
         };
     });

@@ -79,6 +79,17 @@ void write_file_atomic_at(int dirfd, const std::string& name, const std::string&
     if (::renameat(dirfd, temp.c_str(), dirfd, name.c_str()) != 0) throw_errno("rename " + temp + " to " + name);
 }
 
+void write_new_file_at(int dirfd, const std::string& name, const std::string& content, int mode) {
+    UniqueFd fd(::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
+    if (!fd) throw_errno("create " + name);
+    size_t done = 0;
+    while (done < content.size()) {
+        ssize_t n = retry_eintr([&] { return ::write(fd.get(), content.data() + done, content.size() - done); });
+        if (n < 0) throw_errno("write " + name);
+        done += static_cast<size_t>(n);
+    }
+}
+
 void write_file(const std::string& path, const std::string& content) {
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd) throw_errno("open " + path);

@@ -160,6 +160,15 @@ void wait_for_start(int fifo_fd) {
 void report_failure(InitContext& context, const char* message) {
     if (context.channel.fd() >= 0) {
         try {
+            // After hello the parent sends go: a message of ours must come
+            // after it. Sent before, the parent's go would hit a closed
+            // socket (EPIPE), or, unread when we exit, reset the connection
+            // (ECONNRESET) before the parent reads our message: either way
+            // the reason would be lost (go is read late, steps 4-8).
+            if (context.hello_sent && !context.go_received) os::expect_message<os::GoMessage>(context.channel);
+        } catch (...) {
+        }
+        try {
             context.channel.send(os::SyncType::error, message);
         } catch (...) {
         }
@@ -178,6 +187,14 @@ void run_container_init(InitContext& context) {
         const spec::Config& config = *context.config;
         const spec::Process& process = *config.process;
 
+        // 0. Into our v1 cgroups, by ourselves (cgroups/self_join.hpp): the
+        //    cgroup2 one we were born in. Before any other step, and before
+        //    `hello`: create's `go` means we are in every cgroup.
+        if (context.cgroup_join) cgroups::join_from_inside(*context.cgroup_join);
+        //    Then the new network namespace create made for us, if it did
+        //    (early_netns.hpp): ours before hello, as if the clone made it.
+        if (context.network_namespace >= 0 && ::setns(context.network_namespace, CLONE_NEWNET) != 0)
+            throw_errno("setns into the container's new network namespace");
         // 1. The rootfs fd from our cwd, then no fd of the runtime beyond it,
         //    the channel, the fifos and what the steps below still use.
         UniqueFd rootfs_dir = take_rootfs_from_cwd(context);
@@ -191,10 +208,20 @@ void run_container_init(InitContext& context) {
 
         // 3. Namespaces joined by path (new ones came with clone); `hello`
         //    gives the parent our host pid, `go` says the cgroup and id maps
-        //    are in place and carries the state for the hooks we run.
+        //    are in place and carries the state for the hooks we run. When
+        //    the parent has nothing to place (no id maps; every cgroup
+        //    joined by ourselves in step 0), steps 4-8 do not wait for it:
+        //    `go` is read before step 9, the first other message.
         os::join_namespaces(*context.namespaces);
         context.channel.send(os::SyncType::hello);
-        const std::string hook_state = os::expect_message<os::GoMessage>(context.channel).hook_state;
+        context.hello_sent = true;
+        std::string hook_state;
+        auto receive_go = [&] {
+            if (context.go_received) return;
+            hook_state = os::expect_message<os::GoMessage>(context.channel).hook_state;
+            context.go_received = true;
+        };
+        if (context.go_before_setup || context.namespaces->new_user) receive_go();
         // 4. The cgroup namespace's root is the cgroup of the process that
         //    makes it, and only now are we in our own (runc unshares it here
         //    too). Made at clone, its root was the runtime's cgroup: the
@@ -206,7 +233,7 @@ void run_container_init(InitContext& context) {
         // 5. The mapped root of a new user namespace does the rest.
         if (context.namespaces->new_user) launch::become_root_in_user_namespace();
         // 6. A new network namespace's `lo` up: programs expect 127.0.0.1.
-        if (context.namespaces->new_flags & CLONE_NEWNET) os::bring_loopback_up();
+        if ((context.namespaces->new_flags & CLONE_NEWNET) && context.network_namespace < 0) os::bring_loopback_up();
         // 7. Our own procfs for sysctl and oomScoreAdj, opened before any
         //    mount of the container exists (CVE-2025-52881, procfs.hpp).
         security::ProcFs procfs = security::ProcFs::open();
@@ -214,6 +241,7 @@ void run_container_init(InitContext& context) {
         // 8. hostname, then the filesystem up to pivot_root.
         set_hostnames(config, *context.namespaces);
         UniqueFd bound_rootfs = prepare_rootfs(context, rootfs_dir);
+        receive_go();
         // 9. prestart and createRuntime hooks, run by the parent; tether-netd
         //    answers with the proxy's port and environment. When its hook is
         //    the only one, steps 11-14 go on while it starts, and the answer

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cgroups/self_join.hpp"
 #include "runtime/core/unique_fd.hpp"
 #include "runtime/linux/namespaces.hpp"
 #include "runtime/linux/rootfs.hpp"
@@ -44,6 +45,20 @@ struct InitContext {
     // A new cgroup namespace, made once the parent has put us in our cgroup
     // (not at clone: see run_container_init).
     bool unshare_cgroup_namespace = false;
+    // Our new network namespace, made by create while it made the cgroups
+    // (early_netns.hpp, lo up); -1: the clone made it (or none is wanted).
+    int network_namespace = -1;
+    // The v1 cgroups we move ourselves into before anything else (and our
+    // copy of the cgroup2 directory we were born in), opened by create.
+    cgroups::SelfJoin* cgroup_join = nullptr;
+    // The parent has something to do for us between `hello` and `go` (id
+    // maps, a cgroup.procs write, the systemd scope): wait for `go` before
+    // the setup. Otherwise we read it before the first other message.
+    bool go_before_setup = true;
+    // Where the init is in the hello/go exchange: a failure after hello
+    // reads go first (report_failure says why).
+    bool hello_sent = false;
+    bool go_received = false;
     const struct SandboxSetup* sandbox = nullptr;  // set for a sandboxed container
     const os::MountPlan* mount_plan = nullptr;     // decided and checked by create
 };

@@ -26,6 +26,7 @@
 #include "runtime/lifecycle/process_setup.hpp"
 #include "runtime/linux/bind_sources.hpp"
 #include "runtime/linux/console.hpp"
+#include "runtime/linux/early_netns.hpp"
 #include "runtime/linux/hook_runner.hpp"
 #include "runtime/linux/mount_plan.hpp"
 #include "runtime/linux/rootfs.hpp"
@@ -182,6 +183,10 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     mount_inputs.host_cgroup_unified = os::host_cgroup_is_unified();
     const os::MountPlan mount_plan = os::plan_mounts(config, mount_inputs);
     os::require_mount_plan(mount_plan);
+    // The network namespace is made meanwhile, on the other CPU
+    // (early_netns.hpp); the clone makes it with a new user namespace.
+    os::EarlyNetworkNamespace early_network;
+    if ((namespaces.new_flags & CLONE_NEWNET) && !namespaces.new_user) early_network.start();
 
     log::debug_step("create: config parsed and planned");
     ContainerDir dir = store.create(options.id);
@@ -212,8 +217,9 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     cleanup.cgroup = cgroup.get();
     state.cgroup_path = cgroup->saved_path();
     // Recorded before the cgroup exists: if the runtime is killed from here
-    // on, delete --force finds the cgroup through this state.json (no pid yet).
-    dir.save(state);
+    // on, delete --force finds the cgroup through this state.json (no pid
+    // yet). The first one, nothing to find yet: written in place.
+    dir.save_first(state);
     cgroup->create();
     fault_point("create:after-cgroup");
     log::debug_step("create: cgroup made");
@@ -226,15 +232,32 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
 
     // exec.fifo: the init holds it O_RDWR and blocks in read() until `start`
     // writes a byte. It exists exactly while the container is "created".
-    if (::mknodat(dir.fd(), "exec.fifo", S_IFIFO | 0600, 0) != 0) throw_errno("mkfifo exec.fifo");
-    UniqueFd fifo(::openat(dir.fd(), "exec.fifo", O_RDWR | O_CLOEXEC));
-    if (!fifo) throw_errno("open exec.fifo");
     // start.fifo: the init's answer to `start` (operations.cpp). It holds it
     // O_RDWR, close-on-exec: its exec is an EOF for `start`, a failing
     // startContainer hook is a message there.
-    if (::mknodat(dir.fd(), "start.fifo", S_IFIFO | 0600, 0) != 0) throw_errno("mkfifo start.fifo");
-    UniqueFd start_status(::openat(dir.fd(), "start.fifo", O_RDWR | O_CLOEXEC));
-    if (!start_status) throw_errno("open start.fifo");
+    // With start_at_once (`run`) both are pipes: start follows in this
+    // process, under the lock, so no other verb needs to find them in the
+    // state directory (two fifos fewer to make and unlink). A run killed
+    // before start leaves an init that reads EOF and exits, where a fifo
+    // kept it waiting for a `start` nobody would send.
+    UniqueFd fifo, start_status;
+    StartChannels start_channels;
+    if (options.start_at_once) {
+        int release[2], status[2];
+        if (::pipe2(release, O_CLOEXEC) != 0) throw_errno("pipe for the start of the init");
+        fifo.reset(release[0]);
+        start_channels.release.reset(release[1]);
+        if (::pipe2(status, O_CLOEXEC) != 0) throw_errno("pipe for the init's answer to start");
+        start_channels.status.reset(status[0]);
+        start_status.reset(status[1]);
+    } else {
+        if (::mknodat(dir.fd(), "exec.fifo", S_IFIFO | 0600, 0) != 0) throw_errno("mkfifo exec.fifo");
+        fifo.reset(::openat(dir.fd(), "exec.fifo", O_RDWR | O_CLOEXEC));
+        if (!fifo) throw_errno("open exec.fifo");
+        if (::mknodat(dir.fd(), "start.fifo", S_IFIFO | 0600, 0) != 0) throw_errno("mkfifo start.fifo");
+        start_status.reset(::openat(dir.fd(), "start.fifo", O_RDWR | O_CLOEXEC));
+        if (!start_status) throw_errno("open start.fifo");
+    }
 
     auto [parent_channel, init_channel] = os::SyncChannel::make_pair();
     InitContext init;
@@ -279,14 +302,30 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     CloneInsideRootfs inside(bundle.rootfs, namespaces.new_flags & CLONE_NEWNS);
     init.runtime_cwd = inside.saved_cwd();
     init.unshare_cgroup_namespace = namespaces.new_flags & CLONE_NEWCGROUP;
-    // Born in its cgroup2 cgroup where the layout has one: no migration to
-    // wait for (CgroupManager::open_cgroup2_for_clone says why).
-    UniqueFd cgroup2_dir = cgroup->open_cgroup2_for_clone();
+    // Born in its cgroup2 cgroup, and into its v1 ones by itself as its
+    // first step: nobody moves it, so nobody waits for the kernel's global
+    // cgroup lock (cgroups/self_join.hpp).
+    const size_t warned = cgroup->warnings().size();
+    cgroups::SelfJoin cgroup_join = cgroup->prepare_self_join();
+    for (size_t i = warned; i < cgroup->warnings().size(); ++i) log::warning(cgroup->warnings()[i]);
+    init.cgroup_join = &cgroup_join;
+    unsigned long clone_flags = namespaces.new_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP);
+    UniqueFd network_namespace = early_network.take();
+    if (network_namespace) {
+        clone_flags &= ~static_cast<unsigned long>(CLONE_NEWNET);
+        init.network_namespace = network_namespace.get();
+    }
     bool born_in_cgroup2 = false;
-    pid_t child = launch::clone_child_into_cgroup(namespaces.new_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP),
-                                                  &pidfd, "the container init", cgroup2_dir.get(), &born_in_cgroup2);
-    if (child == 0) run_container_init(init);  // never returns
-    cgroup2_dir.reset();
+    pid_t child = launch::clone_child_into_cgroup(clone_flags, &pidfd, "the container init",
+                                                  cgroup_join.cgroup2_dir.get(), &born_in_cgroup2);
+    if (child == 0) {
+        // Our copy of born_in_cgroup2 is how we were cloned.
+        init.go_before_setup =
+            namespaces.new_user || cgroups::parent_completes_join(cgroup_join, born_in_cgroup2);
+        run_container_init(init);  // never returns
+    }
+    cgroup_join = cgroups::SelfJoin();  // the init has its copies
+    network_namespace.reset();
     UniqueFd init_pidfd(pidfd);
     ChildGuard guard(child);  // a failed create leaves no init behind
     runtime_namespaces.restore();  // hooks run in the runtime's pid namespace
@@ -306,8 +345,8 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     // attaches the socket programs and opens its listeners while the init
     // builds its rootfs. It needs the init's pid, network namespace (both
     // final at hello) and cgroup2 cgroup, nothing of the rootfs. Born in that
-    // cgroup, the init is in it already and the daemon also overlaps the v1
-    // writes; otherwise it waits for add_process (the daemon attaches to the
+    // cgroup, the init is in it already (its v1 ones it joined itself before
+    // hello); otherwise it waits for finish_join (the daemon attaches to the
     // init's cgroup as /proc says it is: before the move, that is ours). The
     // other prestart hooks keep their place, after it, in order.
     std::optional<os::StartedHook> netd_hook;
@@ -319,10 +358,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         log::debug_step("create: tether-netd started");
     };
     if (born_in_cgroup2) start_netd_hook();
-    if (born_in_cgroup2)
-        cgroup->add_process_born_in_cgroup2(init_pid);
-    else
-        cgroup->add_process(init_pid);
+    cgroup->finish_join(init_pid, born_in_cgroup2);
     start_netd_hook();
     // The systemd driver learns the scope's real folder only once it starts.
     state.cgroup_path = cgroup->saved_path();
@@ -413,7 +449,9 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     log::debug_step("create: init ready");
 
     state.oci.status = "created";
-    dir.save(state);
+    // With start_at_once the next save is start's "running", a moment later
+    // and under the same lock: one rename of state.json less.
+    if (!options.start_at_once) dir.save(state);
     if (!options.pid_file.empty()) launch::write_pid_file(options.pid_file, init_pid);
     fault_point("create:after-pid-file");
 
@@ -422,6 +460,14 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     CreatedContainer created;
     created.init_pid = init_pid;
     if (!options.detach_from_init) created.init_pidfd = init_pidfd.release();
+    if (options.start_at_once) {
+        created.state = state;
+        created.poststart = config.hooks.poststart;  // a sandbox adds prestart hooks only
+        created.poststop = config.hooks.poststop;
+        created.cgroup = std::move(cgroup);
+        created.start_channels = std::move(start_channels);
+        created.dir.emplace(std::move(dir));
+    }
     return created;
 }
 

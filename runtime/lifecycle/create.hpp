@@ -3,7 +3,13 @@
 
 #include <sys/types.h>
 
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
+
+#include "runtime/cgroups/manager.hpp"
+#include "runtime/core/unique_fd.hpp"
 
 #include "runtime/lifecycle/bundle.hpp"
 #include "runtime/lifecycle/sandbox_setup.hpp"
@@ -24,11 +30,32 @@ struct CreateOptions {
     std::string admin_config;      // --admin-config FILE ("" = /etc/tether/admin.json if present)
     ProxyTimeoutFlags proxy_timeouts;  // --proxy-*-timeout, passed on to tether-netd
     bool systemd_cgroup = false;   // --systemd-cgroup: the cgroup is a systemd scope unit
+    // `run`: start follows at once in this process. create keeps the state
+    // directory locked and hands back what start and delete would otherwise
+    // read back from it; state.json keeps "creating" until start saves
+    // "running" (the status there is informational: every verb asks the
+    // live system, live_status).
+    bool start_at_once = false;
+};
+
+// `start` and the init, for a container started at once (`run`): pipes
+// where `create` alone makes exec.fifo and start.fifo in the state directory.
+struct StartChannels {
+    UniqueFd release;  // write one byte: the init goes on
+    UniqueFd status;   // EOF when the init execs; a startContainer failure's message
 };
 
 struct CreatedContainer {
     pid_t init_pid = 0;
     int init_pidfd = -1;  // owned by the caller when detach_from_init is false
+    // With start_at_once only: the locked state directory, the state as
+    // saved, the hooks of the config as created, and the cgroup manager.
+    std::optional<ContainerDir> dir;
+    spec::StoredState state;
+    std::vector<spec::Hook> poststart;
+    std::vector<spec::Hook> poststop;
+    std::unique_ptr<cgroups::CgroupManager> cgroup;
+    StartChannels start_channels;
 };
 
 CreatedContainer create_container(const StateStore& store, const CreateOptions& options);

@@ -7,7 +7,10 @@
 namespace tether {
 
 void save_created_config(const ContainerDir& dir, const std::string& config_text) {
-    fs::write_file_atomic_at(dir.fd(), kCreatedConfigName, config_text, 0600);
+    // No temporary file and rename: nothing reads the copy before the first
+    // state.json exists, and a create killed half-way through the write
+    // leaves no state.json (delete --force then removes the directory).
+    fs::write_new_file_at(dir.fd(), kCreatedConfigName, config_text, 0600);
 }
 
 spec::Config load_created_config(const ContainerDir& dir, const spec::StoredState& state) {

@@ -16,8 +16,9 @@ namespace tether {
 
 inline constexpr const char* kCreatedConfigName = "config.json";
 
-// Writes the copy atomically (temporary file and rename, mode 0600: process.env
-// may carry secrets). create calls it before the first state.json exists.
+// Writes the copy (mode 0600: process.env may carry secrets) into the new
+// state directory. create calls it before the first state.json exists, which
+// is what makes a plain write enough (no temporary file and rename).
 void save_created_config(const ContainerDir& dir, const std::string& config_text);
 
 // Parses the copy. Errors name the file: "<state dir>/config.json: process.args: ...".

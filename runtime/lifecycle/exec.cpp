@@ -102,6 +102,7 @@ struct ChildContext {
     int preserve_fds = 0;
     const SandboxSetup* sandbox = nullptr;  // a sandboxed container: exec'd processes are sandboxed too
     std::optional<uint16_t> proxy_port;
+    cgroups::SelfJoin* cgroup_join = nullptr;  // the v1 cgroups we move ourselves into, first
 };
 
 // The child's steps, numbered as the init's steps they match in
@@ -111,6 +112,9 @@ struct ChildContext {
     try {
         const spec::Config& config = *context.config;
         const spec::Process& process = *config.process;
+        // (0) Into the container's v1 cgroups by ourselves, before anything
+        //    else (cgroups/self_join.hpp); the cgroup2 one we were born in.
+        if (context.cgroup_join) cgroups::join_from_inside(*context.cgroup_join);
         // (2) Non-dumpable until execve: no ptrace, no /proc/<pid>/{exe,fd,mem}
         //    of a process that still holds runtime state (CVE-2016-9962).
         //    Die with the runtime until the process runs.
@@ -242,30 +246,26 @@ int exec_in_container(const StateStore& store, const ExecOptions& options) {
     context.sandbox = sandbox ? &*sandbox : nullptr;
     context.proxy_port = proxy_port;
 
-    // Born in the container's cgroup2 cgroup where the layout has one, as
-    // the init is (CgroupManager::open_cgroup2_for_clone says why).
+    // Born in the container's cgroup2 cgroup where the layout has one, and
+    // into its v1 ones by itself, as the init (cgroups/self_join.hpp).
     std::unique_ptr<cgroups::CgroupManager> cgroup;
-    UniqueFd cgroup2_dir;
+    cgroups::SelfJoin cgroup_join;
     if (!state.cgroup_path.empty()) {
         cgroup = cgroups::open_cgroup_manager(state.cgroup_path, state.rootless);
-        cgroup2_dir = cgroup->open_cgroup2_for_clone();
+        cgroup_join = cgroup->prepare_self_join();
+        context.cgroup_join = &cgroup_join;
     }
     int raw_pidfd = -1;
     bool born_in_cgroup2 = false;
-    pid_t child =
-        launch::clone_child_into_cgroup(0, &raw_pidfd, "the exec process", cgroup2_dir.get(), &born_in_cgroup2);
+    pid_t child = launch::clone_child_into_cgroup(0, &raw_pidfd, "the exec process", cgroup_join.cgroup2_dir.get(),
+                                                  &born_in_cgroup2);
     if (child == 0) run_exec_child(context);  // never returns
-    cgroup2_dir.reset();
+    cgroup_join = cgroups::SelfJoin();  // the child has its copies
     UniqueFd child_pidfd(raw_pidfd);
     ChildGuard guard(child);
     context.channel.close();
 
-    if (cgroup) {
-        if (born_in_cgroup2)
-            cgroup->add_process_born_in_cgroup2(child);
-        else
-            cgroup->add_process(child);
-    }
+    if (cgroup) cgroup->finish_join(child, born_in_cgroup2);
     os::send_message(parent_channel, os::GoMessage{});
 
     UniqueFd master;

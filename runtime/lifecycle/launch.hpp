@@ -29,7 +29,7 @@ namespace tether::launch {
 pid_t clone_child(unsigned long flags, int* pidfd, const char* what);
 
 // clone_child, born in the cgroup2 directory cgroup_fd (CLONE_INTO_CGROUP;
-// CgroupManager::open_cgroup2_for_clone says why). A kernel before 5.7 or a
+// cgroups/self_join.hpp says why). A kernel before 5.7 or a
 // cgroup that refuses the flag (one with controllers enabled below it, a
 // threaded one) gets a plain clone instead, so *born_in_cgroup tells the
 // caller whether it must still write cgroup.procs, where such a cgroup gives

@@ -51,13 +51,18 @@ void stop_network_daemon(const spec::StoredState& state) {
     if (state.netd_pid > 0 && process_is_alive(state.netd_pid, state.netd_start_time)) ::kill(state.netd_pid, SIGTERM);
 }
 
-void destroy(ContainerDir& dir, const spec::StoredState& state) {
+// known: run's container, whose poststop hooks and cgroup manager it holds.
+void destroy(ContainerDir& dir, const spec::StoredState& state, const KnownContainer* known) {
     stop_network_daemon(state);
     std::string state_json = state_json_for_hooks(state, "stopped");
-    for (const auto& error :
-         os::run_hooks_collect_errors("poststop", poststop_hooks(dir, state), state_json, state.oci.bundle))
+    for (const auto& error : os::run_hooks_collect_errors(
+             "poststop", known ? *known->poststop : poststop_hooks(dir, state), state_json, state.oci.bundle))
         log::warning(error);
-    if (auto cgroup = open_cgroup(state)) cgroup->destroy();
+    if (known && known->cgroup) {
+        known->cgroup->destroy();
+    } else if (auto cgroup = open_cgroup(state)) {
+        cgroup->destroy();
+    }
     fault_point("delete:before-remove");
     dir.remove();
 }
@@ -119,23 +124,38 @@ std::string read_start_status(int fd) {
 }  // namespace
 
 void start_container(const StateStore& store, const std::string& id) {
-    std::optional<ContainerDir> dir(store.open(id));
-    spec::StoredState state = dir->load();
-    LiveStatus status = live_status(*dir, state);
+    ContainerDir dir = store.open(id);
+    spec::StoredState state = dir.load();
+    LiveStatus status = live_status(dir, state);
     if (status != LiveStatus::created)
         throw Error("cannot start a container that is " + std::string(status_name(status)) +
                     (status == LiveStatus::stopped ? " (container not running)" : ""));
     // Read before the init is released: a config that cannot be read fails
     // start while the container is still just created.
-    std::vector<spec::Hook> poststart = load_created_config(*dir, state).hooks.poststart;
-    // Opened before the init is released: it cannot exec (and close its end)
-    // before we hold ours.
-    std::optional<UniqueFd> start_status = open_start_status(*dir);
-    // O_NONBLOCK: no reader (the init died) fails at once with ENXIO instead of hanging.
-    UniqueFd fifo(::openat(dir->fd(), "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC));
-    if (!fifo) throw_errno("cannot start container " + id + ": open exec.fifo");
-    ::unlinkat(dir->fd(), "exec.fifo", 0);
-    ::unlinkat(dir->fd(), "start.fifo", 0);
+    std::vector<spec::Hook> poststart = load_created_config(dir, state).hooks.poststart;
+    start_created_container(std::move(dir), state, poststart);
+}
+
+void start_created_container(ContainerDir locked, spec::StoredState& state, const std::vector<spec::Hook>& poststart,
+                             StartChannels channels) {
+    std::optional<ContainerDir> dir(std::move(locked));
+    const std::string id = dir->id();
+    std::optional<UniqueFd> start_status;
+    UniqueFd fifo;
+    if (channels.release) {
+        // `run`: create's pipes, held since before the clone.
+        fifo = std::move(channels.release);
+        start_status = std::move(channels.status);
+    } else {
+        // Opened before the init is released: it cannot exec (and close its
+        // end) before we hold ours.
+        start_status = open_start_status(*dir);
+        // O_NONBLOCK: no reader (the init died) fails at once with ENXIO instead of hanging.
+        fifo.reset(::openat(dir->fd(), "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+        if (!fifo) throw_errno("cannot start container " + id + ": open exec.fifo");
+        ::unlinkat(dir->fd(), "exec.fifo", 0);
+        ::unlinkat(dir->fd(), "start.fifo", 0);
+    }
     fault_point("start:after-unlink");
     char byte = 0;
     if (::write(fifo.get(), &byte, 1) != 1) throw_errno("cannot start container " + id + ": write exec.fifo");
@@ -175,7 +195,7 @@ void kill_container(const StateStore& store, const std::string& id, int signal, 
         throw_errno("kill container " + id);
 }
 
-void delete_container(const StateStore& store, const std::string& id, bool force) {
+void delete_container(const StateStore& store, const std::string& id, bool force, const KnownContainer* known) {
     auto maybe_dir = store.try_open(id);
     if (!maybe_dir) {
         if (force) return;  // podman and containerd's cleanup rely on this
@@ -191,7 +211,10 @@ void delete_container(const StateStore& store, const std::string& id, bool force
         dir.remove();
         return;
     }
-    LiveStatus status = live_status(dir, state);
+    // Still run's container? Then it knows the rest; its init is reaped.
+    if (known && (state.oci.pid != known->init_pid || state.init_start_time != known->init_start_time))
+        known = nullptr;
+    LiveStatus status = known ? LiveStatus::stopped : live_status(dir, state);
     if (status == LiveStatus::running || status == LiveStatus::paused) {
         if (!force)
             throw Error("cannot delete container " + id + " that is not stopped: " + status_name(status));
@@ -202,7 +225,7 @@ void delete_container(const StateStore& store, const std::string& id, bool force
         // runc deletes a created container without --force: it never ran.
         kill_everything(state);
     }
-    destroy(dir, state);
+    destroy(dir, state, known);
 }
 
 std::string container_state_json(const StateStore& store, const std::string& id) {

@@ -11,6 +11,7 @@
 #include "runtime/cgroups/manager.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/fs.hpp"
+#include "runtime/lifecycle/created_config.hpp"
 
 namespace tether {
 
@@ -113,12 +114,27 @@ void ContainerDir::save(const spec::StoredState& state) const {
     fs::write_file_atomic_at(dir_.get(), "state.json", spec::stored_state_to_json(state), 0600);
 }
 
+void ContainerDir::save_first(const spec::StoredState& state) const {
+    fs::write_new_file_at(dir_.get(), "state.json", spec::stored_state_to_json(state), 0600);
+}
+
 bool ContainerDir::has_file(const char* name) const {
     struct stat st;
     return ::fstatat(dir_.get(), name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
-void ContainerDir::remove() { fs::remove_tree(path()); }
+void ContainerDir::remove() {
+    // What a container that ran leaves: state.json and config.json (start
+    // removed the fifos). One unlink each and the rmdir; anything else (a
+    // failed create's fifos, a crashed save's temporary file) makes the
+    // rmdir fail, and the walk removes it.
+    if (dir_) {
+        ::unlinkat(dir_.get(), "state.json", 0);
+        ::unlinkat(dir_.get(), kCreatedConfigName, 0);
+        if (::rmdir(path().c_str()) == 0) return;
+    }
+    fs::remove_tree(path());
+}
 
 const char* status_name(LiveStatus status) {
     switch (status) {

@@ -35,6 +35,12 @@ public:
 
     spec::StoredState load() const;
     void save(const spec::StoredState& state) const;
+    // The first state.json of a directory create just made: written in place
+    // (O_EXCL), no temporary file and rename. Only before anything exists
+    // that a later verb must find through it: a create killed half-way
+    // through leaves an unparsable state.json, and delete --force then
+    // removes the directory alone (operations.cpp), which is all there is.
+    void save_first(const spec::StoredState& state) const;
     bool has_file(const char* name) const;
     // Removes the whole directory (end of delete, or a failed create).
     void remove();

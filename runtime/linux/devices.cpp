@@ -42,14 +42,28 @@ static void bind_host_device(int root_fd, const spec::Device& device) {
 }
 
 void create_devices(int root_fd, const std::vector<spec::Device>& devices, bool bind_from_host) {
+    // mknod honours the umask; the config's mode is exact. With none while we
+    // make the nodes, no chmod afterwards (nor the lookup it needed).
+    struct UmaskZero {
+        mode_t saved = ::umask(0);
+        ~UmaskZero() { ::umask(saved); }
+    } no_umask;
+    // Consecutive devices almost always share their directory (/dev): it is
+    // resolved once for them.
+    std::string dir_path;
+    UniqueFd dir_fd;
     for (const auto& device : devices) {
-        UniqueFd dir = make_path_in_root(root_fd, parent_of(device.path), NodeKind::directory);
-        UniqueFd dir_fd = open_in_root(root_fd, parent_of(device.path), O_PATH | O_DIRECTORY);
-        std::string name = base_of(device.path);
         if (bind_from_host) {
+            make_path_in_root(root_fd, parent_of(device.path), NodeKind::directory);
             bind_host_device(root_fd, device);
             continue;
         }
+        if (!dir_fd || parent_of(device.path) != dir_path) {
+            dir_path = parent_of(device.path);
+            make_path_in_root(root_fd, dir_path, NodeKind::directory);
+            dir_fd = open_in_root(root_fd, dir_path, O_PATH | O_DIRECTORY);
+        }
+        std::string name = base_of(device.path);
         mode_t kind = device.type == 'b' ? S_IFBLK : device.type == 'p' ? S_IFIFO : S_IFCHR;
         mode_t mode = kind | (device.file_mode ? (*device.file_mode & 07777) : 0666);
         ::unlinkat(dir_fd.get(), name.c_str(), 0);  // replace what the image put there
@@ -64,10 +78,6 @@ void create_devices(int root_fd, const std::vector<spec::Device>& devices, bool 
             }
             throw_errno("mknod " + device.path);
         }
-        // mknod honours the umask; the config's mode is exact.
-        UniqueFd node = open_in_root(root_fd, device.path, O_PATH, true);
-        std::string proc_path = fd_path(node.get());
-        ::chmod(proc_path.c_str(), mode & 07777);
         if (device.uid || device.gid)
             if (::fchownat(dir_fd.get(), name.c_str(), device.uid.value_or(0), device.gid.value_or(0),
                            AT_SYMLINK_NOFOLLOW) != 0)

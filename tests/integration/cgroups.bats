@@ -152,7 +152,7 @@ MiB=$((1024 * 1024))
 # A move into a cgroup waits, after a quiet spell, for an RCU grace period
 # (7-16 ms here, on every create and exec of a v2 host); a process born in
 # its cgroup (clone3 CLONE_INTO_CGROUP) does not. Only the cgroup2 hierarchy
-# has the flag: the v1 hierarchies of a hybrid host are still written.
+# has the flag: on v1 the process moves itself (the test below).
 @test "cgroups: the init and an exec'd process are born in their cgroup2 cgroup [CLONE_INTO_CGROUP, no cgroup.procs write there]" {
     local v2 log=$TEST_DIR/strace
     v2=$(v2_mount)
@@ -168,8 +168,6 @@ MiB=$((1024 * 1024))
     grep -q 'clone3(.*CLONE_INTO_CGROUP' "$log.run"
     run grep "<$v2/.*/cgroup.procs>" "$log.run"
     assert_failure
-    # A hybrid host's v1 hierarchies still get the pid.
-    [[ $(cgroup_layout) == v2 ]] || grep -q '/cgroup.procs>' "$log.run"
 
     update_config '.process.args = ["sleep", "3600"]'
     create_running
@@ -181,4 +179,42 @@ MiB=$((1024 * 1024))
     grep -q 'clone3(.*CLONE_INTO_CGROUP' "$log.exec"
     run grep "<$v2/.*/cgroup.procs>" "$log.exec"
     assert_failure
+}
+
+# v1 has no CLONE_INTO_CGROUP: the init and an exec'd process write "0" to
+# each hierarchy's tasks file themselves (files create opened), so nobody
+# writes a pid to cgroup.procs and waits for the global lock's grace period
+# (runtime/cgroups/self_join.hpp). They must still end up in the
+# container's cgroup of every v1 hierarchy the host mounts.
+@test "cgroups: the init and an exec'd process join every v1 hierarchy themselves [tasks \"0\", no cgroup.procs write]" {
+    [[ $(cgroup_layout) != v2 ]] || skip "no cgroup v1 hierarchy on this host"
+    local log=$TEST_DIR/strace init_cgroups line checked=0
+    command -v strace >/dev/null || fail "strace is missing (contrib/setup.sh installs it)"
+    update_config '.process.args = ["cat", "/proc/self/cgroup"]'
+    run strace -f -qq -y -e trace=write -o "$log.run" "$RUNTIME" --root "$ROOT" run --bundle "$BUNDLE" "$ID"
+    assert_success
+    init_cgroups=$output
+    # Every v1 hierarchy (no cgroup namespace: host paths): the container's
+    # cgroup, the runtime's own one there plus the id.
+    while IFS= read -r line; do
+        [[ $line == 0::* ]] && continue
+        [[ $line == *:/*"$ID" ]] || fail "the init is not in its cgroup: $line"
+        checked=$((checked + 1))
+    done <<<"$init_cgroups"
+    [[ $checked -gt 0 ]]
+    # Nobody moved a pid; the init wrote "0" to the tasks files.
+    run grep '/cgroup.procs>' "$log.run"
+    assert_failure
+    [[ $(grep -c '/tasks>, "0", 1) = 1' "$log.run") -ge $checked ]]
+
+    update_config '.process.args = ["sleep", "3600"]'
+    create_running
+    run strace -f -qq -y -b execve -e trace=write -o "$log.exec" \
+        "$RUNTIME" --root "$ROOT" exec "$ID" cat /proc/self/cgroup
+    assert_success
+    # The same cgroup as the init's in every hierarchy.
+    assert_equal "$output" "$(cat "/proc/$(state_field "$ID" pid)/cgroup")"
+    run grep '/cgroup.procs>' "$log.exec"
+    assert_failure
+    grep -q '/tasks>, "0", 1) = 1' "$log.exec"
 }

@@ -35,6 +35,27 @@ load helpers
     assert_output lo
 }
 
+# create makes a new network namespace on a thread of its own while it makes
+# the cgroups, and the init joins it first (runtime/linux/early_netns.hpp):
+# each container still gets one of its own, not the runtime's, with lo up.
+@test "net [each container its own network namespace, lo up in it]" {
+    set_args sleep 3600
+    create_running
+    local pid first id2
+    pid=$(state_field "$ID" pid)
+    first=$(readlink "/proc/$pid/ns/net")
+    [[ $first != "$(readlink /proc/self/ns/net)" ]]
+    id2=$(new_id)
+    set_args sh -c 'readlink /proc/self/ns/net; cat /sys/class/net/lo/flags'
+    runtime run --bundle "$BUNDLE" "$id2"
+    assert_success
+    local lines
+    mapfile -t lines <<<"$output"
+    [[ ${lines[0]} == net:* && ${lines[0]} != "$first" && ${lines[0]} != "$(readlink /proc/self/ns/net)" ]]
+    # IFF_UP (0x1) and IFF_LOOPBACK (0x8).
+    (( (${lines[1]} & 0x1) == 1 ))
+}
+
 @test "ipc, uts, net, mnt [differ from the host's]" {
     set_args sh -c 'for n in ipc uts net mnt pid; do readlink /proc/self/ns/$n; done'
     runtime run --bundle "$BUNDLE" "$ID"

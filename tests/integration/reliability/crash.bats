@@ -71,6 +71,18 @@ delete_force_cleans() {
     done
 }
 
+# `run` starts the init through pipes, not the fifos of create's state
+# directory: killed between its create and its start, it leaves an init that
+# reads EOF and exits, not one that waits forever for a start nobody sends.
+@test "crash [run killed between create and start: the init exits, delete --force leaves nothing]" {
+    faulty create:after-pid-file run --bundle "$BUNDLE" --pid-file "$TEST_DIR/pid" "$ID"
+    [[ $status -ne 0 ]]
+    [[ -s $TEST_DIR/pid ]]
+    wait_for_status "$ID" stopped
+    state_after_crash "$ID"
+    delete_force_cleans "$ID"
+}
+
 @test "crash [runtime killed in start after the fifo is gone: delete --force leaves nothing]" {
     invoke create --bundle "$BUNDLE" "$ID"
     assert_success

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "runtime/cgroups/cgroup_fs.hpp"
@@ -107,6 +108,40 @@ TEST_F(RealCgroups, PlacedChildIsListedFrozenAndThawed) {
     later->thaw();
     EXPECT_FALSE(manager_->is_frozen());
     EXPECT_EQ(manager_->stats().pids.current, 1u);
+}
+
+// The child joins by itself (self_join.hpp): it writes "0" to the v1 tasks
+// files the parent opened, and the kernel lists it in every hierarchy.
+TEST_F(RealCgroups, ChildThatJoinsItselfIsInEveryHierarchy) {
+    SelfJoin join = manager_->prepare_self_join();
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    Child child([&] {
+        join_from_inside(join);
+        (void)!::write(ready[1], "x", 1);
+        for (;;) ::pause();
+    });
+    ::close(ready[1]);
+    join = SelfJoin();
+    char byte;
+    ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+    ::close(ready[0]);
+    manager_->finish_join(child.pid(), false);  // a plain fork: not born in cgroup2
+    const auto pids = manager_->pids();
+    EXPECT_NE(std::find(pids.begin(), pids.end(), child.pid()), pids.end());
+    // Every line of /proc/<pid>/cgroup, v1 ones and the cgroup2 one, names ours.
+    std::string cgroups = read_file("/proc/" + std::to_string(child.pid()), "cgroup");
+    size_t lines = 0;
+    for (size_t start = 0; start < cgroups.size();) {
+        size_t end = cgroups.find('\n', start);
+        if (end == std::string::npos) end = cgroups.size();
+        const std::string line = cgroups.substr(start, end - start);
+        start = end + 1;
+        if (line.empty()) continue;
+        ++lines;
+        EXPECT_NE(line.find("/" + name_), std::string::npos) << line;
+    }
+    EXPECT_GT(lines, 0u);
 }
 
 TEST_F(RealCgroups, KillAllReachesADoubleForkedGrandchildAndDestroyLeavesNothing) {

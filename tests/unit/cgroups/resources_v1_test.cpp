@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <filesystem>
+
 #include "fake_tree.hpp"
 #include "runtime/cgroups/manager.hpp"
 #include "runtime/core/error.hpp"
@@ -256,6 +258,33 @@ TEST(V1Rootless, SkipsHierarchiesItCannotCreateWithAWarning) {
     ::chmod(root.v1_mounts["memory"].c_str(), 0755);
     ASSERT_TRUE(WIFEXITED(status));
     EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// The v1 tasks files a new process writes "0" to itself (self_join.hpp):
+// one per hierarchy, opened by the runtime; the plain files of the fake
+// tree keep every write.
+TEST_F(V1Resources, SelfJoinOpensEveryTasksFileAndTheChildWritesZero) {
+    for (const char* controller : {"memory", "cpu", "cpuset", "pids", "blkio", "devices", "freezer", "hugetlb"})
+        FakeTree::touch(dir(controller), {"tasks"});
+    SelfJoin join = manager_->prepare_self_join();
+    EXPECT_FALSE(join.cgroup2_dir);
+    ASSERT_EQ(join.tasks.size(), 8u);
+    ASSERT_EQ(join.tasks_paths.size(), 8u);
+    join_from_inside(join);
+    EXPECT_TRUE(join.tasks.empty());
+    for (const char* controller : {"memory", "cpu", "cpuset", "pids", "blkio", "devices", "freezer", "hugetlb"})
+        EXPECT_EQ(FakeTree::read(dir(controller), "tasks"), "0") << controller;
+    // Nothing left for the parent: no cgroup.procs write.
+    manager_->finish_join(4242, false);
+    EXPECT_FALSE(std::filesystem::exists(dir("memory") + "/cgroup.procs"));
+}
+
+TEST_F(V1Resources, SelfJoinFailsNamingAMissingTasksFile) {
+    // Root: a hierarchy that cannot be joined is an error before the clone.
+    for (const char* controller : {"memory", "cpu", "cpuset", "blkio", "devices", "freezer", "hugetlb"})
+        FakeTree::touch(dir(controller), {"tasks"});
+    EXPECT_THAT(test_support::error_message<Error>([&] { manager_->prepare_self_join(); }),
+                HasSubstr(dir("pids") + "/tasks"));
 }
 
 }  // namespace

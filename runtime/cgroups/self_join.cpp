@@ -1,0 +1,30 @@
+#include "runtime/cgroups/self_join.hpp"
+
+#include <unistd.h>
+
+#include "runtime/core/error.hpp"
+
+namespace tether::cgroups {
+
+void join_from_inside(SelfJoin& join) {
+    for (size_t i = 0; i < join.tasks.size(); ++i) {
+        // "0" is the writer itself: the kernel moves only this thread, and
+        // without taking cgroup_threadgroup_rwsem (self_join.hpp).
+        if (retry_eintr([&] { return ::write(join.tasks[i].get(), "0", 1); }) != 1)
+            throw_errno("cgroups: join " + join.tasks_paths[i] + " (write \"0\")");
+        join.tasks[i].reset();
+    }
+    join.tasks.clear();
+    join.cgroup2_dir.reset();
+}
+
+bool parent_completes_join(const SelfJoin& join, bool born_in_cgroup2) {
+    switch (join.parent_part) {
+        case SelfJoin::ParentPart::none: return false;
+        case SelfJoin::ParentPart::none_if_born: return !born_in_cgroup2;
+        case SelfJoin::ParentPart::some: return true;
+    }
+    return true;
+}
+
+}  // namespace tether::cgroups

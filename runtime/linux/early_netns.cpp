@@ -1,0 +1,33 @@
+#include "runtime/linux/early_netns.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+
+#include "runtime/linux/namespaces.hpp"
+
+namespace tether::os {
+
+void EarlyNetworkNamespace::start() {
+    thread_ = std::thread([this] {
+        // unshare moves only this thread (its own nsproxy); the fd keeps the
+        // namespace once the thread has gone.
+        if (::unshare(CLONE_NEWNET) != 0) return;
+        try {
+            bring_loopback_up();
+        } catch (...) {
+            return;  // the clone makes one, and the init reports what fails
+        }
+        namespace_.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    });
+}
+
+UniqueFd EarlyNetworkNamespace::take() {
+    if (thread_.joinable()) thread_.join();
+    return std::move(namespace_);
+}
+
+EarlyNetworkNamespace::~EarlyNetworkNamespace() {
+    if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace tether::os
