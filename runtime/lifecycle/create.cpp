@@ -194,6 +194,16 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     std::unique_ptr<cgroups::CgroupManager> cgroup;
     CreateCleanup cleanup;
     cleanup.dir = &dir;
+    // A sandbox's tether-netd (the first prestart hook, ours: sandbox_setup)
+    // is executed now, its state given at the init's hello (below): its exec
+    // and dynamic loading (1-1.5 ms here) overlap the cgroups and the clone.
+    // Until then it waits on its stdin; a create that fails before gives it
+    // an empty one, and it exits.
+    std::optional<os::StartedHook> netd_hook;
+    if (sandbox && sandbox->supervised) {
+        netd_hook.emplace("prestart", config.hooks.prestart.front(), bundle.path);
+        log::debug_step("create: tether-netd started");
+    }
     // Before the first state.json: every later verb reads the config from
     // here, so edits to the bundle's config.json cannot reach the container.
     save_created_config(dir, bundle.config_text);
@@ -340,22 +350,22 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     os::SyncMessage hello = parent_channel.expect(os::SyncType::hello);
     pid_t init_pid = hello.sender_pid > 0 ? hello.sender_pid : child;
     state.oci.pid = init_pid;
-    // A sandbox's tether-netd, the first prestart hook (ours, sandbox_setup),
-    // starts now, not when the init asks for the prestart hooks: it loads and
-    // attaches the socket programs and opens its listeners while the init
-    // builds its rootfs. It needs the init's pid, network namespace (both
+    // A sandbox's tether-netd (executed above) gets its state now, not when
+    // the init asks for the prestart hooks: it attaches the socket programs
+    // and opens its listeners while the init builds its rootfs. It needs the
+    // init's pid, network namespace (both
     // final at hello) and cgroup2 cgroup, nothing of the rootfs. Born in that
     // cgroup, the init is in it already (its v1 ones it joined itself before
     // hello); otherwise it waits for finish_join (the daemon attaches to the
     // init's cgroup as /proc says it is: before the move, that is ours). The
     // other prestart hooks keep their place, after it, in order.
-    std::optional<os::StartedHook> netd_hook;
+    bool netd_fed = false;
     auto start_netd_hook = [&] {
-        if (!sandbox || !sandbox->supervised || netd_hook) return;
+        if (!netd_hook || netd_fed) return;
+        netd_fed = true;
         cleanup.netd_state_dir = dir.path();  // stopped if create fails from here on
-        netd_hook.emplace("prestart", config.hooks.prestart.front(),
-                          state_json_for_hooks(state, kHookStatusAfterEnvironment), bundle.path);
-        log::debug_step("create: tether-netd started");
+        netd_hook->feed(state_json_for_hooks(state, kHookStatusAfterEnvironment));
+        log::debug_step("create: tether-netd has the state");
     };
     if (born_in_cgroup2) start_netd_hook();
     cgroup->finish_join(init_pid, born_in_cgroup2);

@@ -90,6 +90,7 @@ struct StartedHook::Running {
     UniqueFd write_end;
     std::string state_json;
     size_t written = 0;
+    bool fed = false;  // feed() gave the state (an empty stdin otherwise)
     OutputTail out_tail{UniqueFd()};
     OutputTail err_tail{UniqueFd()};
     int64_t deadline = -1;
@@ -113,6 +114,11 @@ struct StartedHook::Running {
 
 StartedHook::StartedHook(const char* kind, const spec::Hook& hook, const std::string& state_json,
                          const std::string& cwd)
+    : StartedHook(kind, hook, cwd) {
+    feed(state_json);
+}
+
+StartedHook::StartedHook(const char* kind, const spec::Hook& hook, const std::string& cwd)
     : running_(std::make_unique<Running>()) {
     Running& r = *running_;
     r.what = std::string(kind) + " hook " + hook.path;
@@ -178,14 +184,22 @@ StartedHook::StartedHook(const char* kind, const spec::Hook& hook, const std::st
     // The hook may not read its stdin at all (or never ran): ignore EPIPE.
     ::signal(SIGPIPE, SIG_IGN);
     r.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-    r.deadline = hook.timeout ? now_ms() + int64_t(*hook.timeout) * 1000 : -1;
+    r.write_end = std::move(write_end);
+}
+
+void StartedHook::feed(const std::string& state_json) {
+    Running& r = *running_;
+    if (r.fed) return;
+    r.fed = true;
+    // The timeout counts from the state: a hook started early is waiting
+    // for it until then.
+    r.deadline = r.timeout ? now_ms() + int64_t(*r.timeout) * 1000 : -1;
     // The state goes in now, as far as the pipe takes it (all of it but for
     // huge annotations): a hook started early reads it while we do other
     // work; the rest goes in while wait() waits. Without a pidfd, blocking.
     r.state_json = state_json;
-    r.write_end = std::move(write_end);
     if (r.state_json.empty()) r.write_end.reset();
-    if (r.pidfd) ::fcntl(r.write_end.get(), F_SETFL, O_NONBLOCK);
+    if (r.pidfd && r.write_end) ::fcntl(r.write_end.get(), F_SETFL, O_NONBLOCK);
     r.write_state_available();
 }
 
@@ -205,6 +219,7 @@ StartedHook::~StartedHook() {
 void StartedHook::wait() {
     if (!running_ || running_->pid < 0) return;
     Running& r = *running_;
+    if (!r.fed) feed("");
     const std::string& what = r.what;
     const pid_t pid = r.pid;
     r.pid = -1;

@@ -33,9 +33,16 @@ void run_hook(const char* kind, const spec::Hook& hook, const std::string& state
 // not be executed). Destroyed without wait():
 // it is waited for anyway (no zombie, and what it set up is finished before
 // the caller cleans up), its failure ignored.
+//
+// Or in three: the constructor without a state forks and execs the hook
+// before its state is known (its exec and dynamic loading then overlap the
+// caller's work), and feed() gives the state later. A hook never fed gets
+// an empty stdin at wait() or destruction.
 class StartedHook {
 public:
     StartedHook(const char* kind, const spec::Hook& hook, const std::string& state_json, const std::string& cwd);
+    StartedHook(const char* kind, const spec::Hook& hook, const std::string& cwd);
+    void feed(const std::string& state_json);
     StartedHook(StartedHook&&) noexcept;
     StartedHook& operator=(StartedHook&&) = delete;
     ~StartedHook();

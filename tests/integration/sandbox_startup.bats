@@ -69,3 +69,21 @@ HOOK
     assert_no_leftovers "$ROOT" "$ID"
     [[ -z $(netd_pids_of_test) ]] || fail "tether-netd left: $(netd_pids_of_test)"
 }
+
+# tether-netd is executed before the cgroups and the init exist, and gets
+# its state at the init's hello: a create that fails in between must not
+# leave it waiting on its stdin.
+@test "startup: a create that fails before the init exists leaves no tether-netd waiting for its state" {
+    annotate run.tether.network.allowLocalOutboundPorts 1
+    # No CPU of this number: writing cpuset.cpus fails, after the cgroup is
+    # made and before the init is cloned.
+    update_config '.linux.resources.cpu.cpus = "4095"'
+    set_args true
+    runtime --debug --log "$TEST_DIR/debug.log" create --bundle "$BUNDLE" "$ID"
+    assert_failure
+    assert_output --partial "cpus"
+    grep -q 'step create: tether-netd started' "$TEST_DIR/debug.log" ||
+        fail "tether-netd was not started before the failure: $(grep 'step create' "$TEST_DIR/debug.log")"
+    assert_no_leftovers "$ROOT" "$ID"
+    [[ -z $(netd_pids_of_test) ]] || fail "tether-netd left: $(netd_pids_of_test)"
+}
