@@ -26,9 +26,10 @@
 // next upkeep.
 //
 // Upkeep runs in every tether-netd after it answered the runtime (off the
-// container's path): it frees departed slots, destroys free ones beyond
-// kMaxFreeSlots, and makes new free ones until there are kMinFreeSlots of
-// its kind, in one batch per outer map (a batch waits for one grace period,
+// container's path): when its kind has fewer than kMinFreeSlots free, it
+// frees departed slots (a walk of every owner); it destroys free ones
+// beyond kMaxFreeSlots, and makes new free ones until there are
+// kMinFreeSlots of its kind, in one batch per outer map (a batch waits for one grace period,
 // whatever its size). A create that finds the list empty (a burst of
 // creates) makes its slot itself and waits for a grace period, as every
 // create did before.
@@ -69,8 +70,9 @@ struct SlotUpkeep {
     size_t made = 0;       // new free slots
     size_t destroyed = 0;  // departed slots beyond kMaxFreeSlots
 };
-// Frees the slots of departed owners, then makes free slots of `kind` until
-// there are kMinFreeSlots. Waits for grace periods: never on a container's
+// When `kind` has fewer than kMinFreeSlots free: frees the slots of departed
+// owners; then destroys free slots beyond kMaxFreeSlots and makes free slots
+// of `kind` until there are kMinFreeSlots. Waits for grace periods: never on a container's
 // path.
 SlotUpkeep keep_slots(const ProgramSet& set, SlotKind kind);
 

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "hooks/bpf/container_slots.hpp"
+#include "hooks/bpf/program_policy.hpp"
 #include "hooks/bpf/program_set.hpp"
 #include "hooks/bpf/socket_enforcement.hpp"
 #include "hooks/bpf/socket_events.hpp"
@@ -102,28 +103,30 @@ TEST_F(SharedProgramSet, NothingPassesBeforeThePolicyIsWritten) {
     EXPECT_EQ(in_cgroup(a_.path(), [&] { return udp_sendto("::1", 9); }), EPERM);
 }
 
-// Removes `cgroup` and runs the slot upkeep until it has freed the slot (the
-// kernel releases a removed cgroup's programs and storage a moment later).
-bool remove_and_free(ScratchCgroup& cgroup, const ProgramSet& set, SlotKind refill_kind) {
+// Removes `cgroup` (whose id is `cgroup_id`), waits until the kernel has
+// released its programs and policy (a moment after the rmdir), and runs the
+// slot upkeep once. The upkeep walks the owners only when slots of
+// `refill_kind` are missing, as they are in a new set.
+bool remove_and_free(ScratchCgroup& cgroup, uint64_t cgroup_id, const ProgramSet& set, SlotKind refill_kind) {
     if (!cgroup.remove()) return false;
-    for (int i = 0; i < 100; ++i) {
-        if (keep_slots(set, refill_kind).freed > 0) return true;
+    auto policy = std::make_unique<ProgramPolicy>();
+    for (int i = 0; i < 100 && tether::bpf::map_lookup(set.maps().policies, &cgroup_id, policy.get()); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
+    return keep_slots(set, refill_kind).freed == 1;
 }
 
 TEST_F(SharedProgramSet, ADepartedContainersSlotComesToTheNextWithNothingOfItsEventsLeft) {
-    uint64_t slot = 0;
+    uint64_t slot = 0, a_id = 0;
     {
         auto in_a = SocketEnforcement::attach(host_rules_listing(one_.port()), a_.path(), set_);
         EXPECT_FALSE(in_a.slot_from_pool()) << "the pool of a new set is empty";
         slot = in_a.slot();
+        a_id = in_a.cgroup_id();
         // Logged into the slot's ring and never read.
         EXPECT_EQ(in_cgroup(a_.path(), [&] { return tcp_connect("127.0.0.1", two_.port()); }), ECONNREFUSED);
     }
     // Upkeep of the other kind: the basic free list holds only a's slot.
-    ASSERT_TRUE(remove_and_free(a_, *set_, SlotKind::transparent));
+    ASSERT_TRUE(remove_and_free(a_, a_id, *set_, SlotKind::transparent));
     std::string text = logged([&](const std::shared_ptr<DecisionLog>& log) {
         auto in_b = SocketEnforcement::attach(host_rules_listing(two_.port()), b_.path(), set_);
         EXPECT_TRUE(in_b.slot_from_pool());
@@ -141,16 +144,17 @@ TEST_F(SharedProgramSet, ADepartedContainersOriginalDestinationsAreGoneBeforeThe
     SocketRules rules;
     rules.mode = NetworkMode::own_namespace;
     rules.transparent_port = one_.port();  // any listener: the connect is only redirected there
-    uint64_t slot = 0;
+    uint64_t slot = 0, a_id = 0;
     {
         auto in_a = SocketEnforcement::attach(rules, a_.path(), set_);
         slot = in_a.slot();
+        a_id = in_a.cgroup_id();
         EXPECT_EQ(in_cgroup(a_.path(), [&] { return tcp_connect("192.0.2.7", 443); }), 0);
         uint8_t key[sizeof(ClientKey)];
         EXPECT_TRUE(tether::bpf::map_next_key(in_a.original_destinations_fd(), nullptr, key))
             << "the redirect filed its original destination";
     }
-    ASSERT_TRUE(remove_and_free(a_, *set_, SlotKind::basic));
+    ASSERT_TRUE(remove_and_free(a_, a_id, *set_, SlotKind::basic));
     auto in_b = SocketEnforcement::attach(rules, b_.path(), set_);
     EXPECT_EQ(in_b.slot(), slot);
     uint8_t key[sizeof(ClientKey)];
