@@ -82,4 +82,21 @@ HierarchyPaths decode_saved_path(const std::string& saved) {
     return paths;
 }
 
+std::string path_in_mounted_hierarchy(const HierarchyPaths& paths, const std::string& mount_name) {
+    if (auto all = paths.find("*"); all != paths.end()) return all->second;
+    // The keys are the controllers one by one, "name=<name>" for a named
+    // hierarchy: a mount of several ("cpu,cpuacct") is found by any of them.
+    std::vector<std::string> keys = {mount_name, "name=" + mount_name};
+    size_t start = 0;
+    while (start < mount_name.size()) {
+        size_t comma = mount_name.find(',', start);
+        if (comma == std::string::npos) comma = mount_name.size();
+        keys.push_back(mount_name.substr(start, comma - start));
+        start = comma + 1;
+    }
+    for (const auto& key : keys)
+        if (auto found = paths.find(key); found != paths.end()) return found->second;
+    return "";
+}
+
 }  // namespace tether::cgroups

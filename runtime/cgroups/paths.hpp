@@ -32,4 +32,10 @@ std::string encode_saved_path(const HierarchyPaths& paths);
 // The inverse; a plain "/a/b" yields {"*": "/a/b"} (applies to every hierarchy).
 HierarchyPaths decode_saved_path(const std::string& saved);
 
+// The container's cgroup in the v1 hierarchy mounted at
+// /sys/fs/cgroup/<mount_name> ("memory", "cpu,cpuacct", "systemd" for
+// name=systemd), from decode_saved_path's result; "" when the paths name
+// none of its controllers.
+std::string path_in_mounted_hierarchy(const HierarchyPaths& paths, const std::string& mount_name);
+
 }  // namespace tether::cgroups

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "runtime/cgroups/paths.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/linux/devices.hpp"
 #include "runtime/linux/mount_options.hpp"
@@ -77,12 +78,19 @@ void mount_cgroup_v1(int root_fd, const spec::Mount& mount, const MountFlags& fl
     UniqueFd dest = make_path_in_root(root_fd, mount.destination, NodeKind::directory);
     do_mount("tmpfs", fd_path(dest.get()), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755",
              "mount tmpfs on " + mount.destination);
+    // The saved path names each hierarchy's cgroup ("memory=/x/id;cpu=/id;
+    // ..." when they differ): the runtime's own cgroups are not at the same
+    // place in every hierarchy.
+    cgroups::HierarchyPaths paths;
+    if (!context.cgroup_path.empty()) paths = cgroups::decode_saved_path(context.cgroup_path);
     for (const auto& host : host_cgroup_mounts()) {
+        if (host.fs_type != "cgroup") continue;  // a hybrid host's cgroup2 tree is not a v1 hierarchy
         std::string name = host.mount_point.substr(std::string("/sys/fs/cgroup/").size());
         if (name.find('/') != std::string::npos) continue;
-        std::string source = host.mount_point + context.cgroup_path;
+        const std::string path = cgroups::path_in_mounted_hierarchy(paths, name);
+        std::string source = host.mount_point + path;
         struct stat st;
-        if (context.cgroup_path.empty() || ::stat(source.c_str(), &st) != 0) continue;
+        if (path.empty() || ::stat(source.c_str(), &st) != 0) continue;
         std::string inner = mount.destination + "/" + name;
         UniqueFd target = make_path_in_root(root_fd, inner, NodeKind::directory);
         std::string target_path = fd_path(target.get());

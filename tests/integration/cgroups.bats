@@ -218,3 +218,21 @@ MiB=$((1024 * 1024))
     assert_failure
     grep -q '/tasks>, "0", 1) = 1' "$log.exec"
 }
+
+# A `type: cgroup` mount on a v1 or hybrid host (runc's default spec has
+# one, read-only): each hierarchy's own cgroup of the container is bound
+# into it, as runc and crun do, so that a program reading its limits there
+# (a JVM, a Go runtime) finds them. The saved cgroup path names each
+# hierarchy's cgroup apart when they differ (the runtime's own cgroups are
+# not at the same place in every hierarchy).
+@test "cgroups: the container's /sys/fs/cgroup shows its own v1 cgroups [memory and pids limits read inside]" {
+    [[ $(cgroup_layout) != v2 ]] || skip "a v2 host mounts cgroup2 there"
+    jq -e '.mounts[] | select(.type == "cgroup")' "$BUNDLE/config.json" >/dev/null || skip "no cgroup mount in the bundle"
+    set_resources "{\"memory\":{\"limit\":$((64 * MiB))},\"pids\":{\"limit\":77}}"
+    set_args sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; touch /sys/fs/cgroup/memory/x 2>&1 | grep -c Read-only'
+    runtime run --bundle "$BUNDLE" "$ID"
+    assert_success
+    assert_line --index 0 $((64 * MiB))
+    assert_line --index 1 77
+    assert_line --index 2 1
+}

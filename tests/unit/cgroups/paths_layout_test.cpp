@@ -139,5 +139,18 @@ TEST(CgroupsPath, HybridSavesOnePathWhenAllHierarchiesAgree) {
     EXPECT_FALSE(std::filesystem::exists(tree.base() + "/v1/memory/t/c1"));
 }
 
+// The container's cgroup in each mounted v1 hierarchy (rootfs.cpp binds it
+// into a `type: cgroup` mount): the saved path names controllers one by one,
+// the mounts may join several, and name=systemd is mounted as "systemd".
+TEST(SavedPath, EachMountedHierarchyFindsItsOwnCgroup) {
+    HierarchyPaths paths = decode_saved_path(
+        "blkio=/c1;cpu=/c1;cpuacct=/c1;memory=/runtime/x/c1;name=systemd=/c1;pids=/c1;unified=/c1");
+    EXPECT_EQ(path_in_mounted_hierarchy(paths, "memory"), "/runtime/x/c1");
+    EXPECT_EQ(path_in_mounted_hierarchy(paths, "cpu,cpuacct"), "/c1");
+    EXPECT_EQ(path_in_mounted_hierarchy(paths, "systemd"), "/c1");
+    EXPECT_EQ(path_in_mounted_hierarchy(paths, "net_cls,net_prio"), "") << "no controller of it is named";
+    EXPECT_EQ(path_in_mounted_hierarchy(decode_saved_path("/a/c1"), "memory"), "/a/c1") << "one path for all";
+}
+
 }  // namespace
 }  // namespace tether::cgroups
