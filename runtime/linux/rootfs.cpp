@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <linux/magic.h>
+#include <linux/mount.h>
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -83,6 +84,7 @@ void mount_cgroup_v1(int root_fd, const spec::Mount& mount, const MountFlags& fl
     // place in every hierarchy.
     cgroups::HierarchyPaths paths;
     if (!context.cgroup_path.empty()) paths = cgroups::decode_saved_path(context.cgroup_path);
+    std::vector<std::string> bound;
     for (const auto& host : host_cgroup_mounts()) {
         if (host.fs_type != "cgroup") continue;  // a hybrid host's cgroup2 tree is not a v1 hierarchy
         std::string name = host.mount_point.substr(std::string("/sys/fs/cgroup/").size());
@@ -93,11 +95,8 @@ void mount_cgroup_v1(int root_fd, const spec::Mount& mount, const MountFlags& fl
         if (path.empty() || ::stat(source.c_str(), &st) != 0) continue;
         std::string inner = mount.destination + "/" + name;
         UniqueFd target = make_path_in_root(root_fd, inner, NodeKind::directory);
-        std::string target_path = fd_path(target.get());
-        do_mount(source, target_path, nullptr, MS_BIND | MS_REC, "", "bind " + source + " on " + inner);
-        UniqueFd mounted = open_in_root(root_fd, inner, O_PATH);
-        remount_bind(fd_path(mounted.get()), (flags.flags & ~MS_REMOUNT) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                     flags.clear);
+        do_mount(source, fd_path(target.get()), nullptr, MS_BIND | MS_REC, "", "bind " + source + " on " + inner);
+        bound.push_back(inner);
         // cpu,cpuacct is reached as cpu and cpuacct too.
         if (name.find(',') != std::string::npos) {
             UniqueFd dir = open_in_root(root_fd, mount.destination, O_PATH | O_DIRECTORY);
@@ -106,10 +105,23 @@ void mount_cgroup_v1(int root_fd, const spec::Mount& mount, const MountFlags& fl
             while (std::getline(parts, part, ',')) ::symlinkat(name.c_str(), dir.get(), part.c_str());
         }
     }
-    if (flags.flags & MS_RDONLY) {
-        UniqueFd top = open_in_root(root_fd, mount.destination, O_PATH);
-        remount_bind(fd_path(top.get()), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
+    // The mount's flags on the tmpfs and every bind below it at once
+    // (mount_setattr, 5.12): a remount per hierarchy was two thirds of the
+    // mount's system calls. Only flags are added: a bind keeps what the
+    // host's mount locks.
+    const unsigned long wanted = (flags.flags & MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    UniqueFd top = open_in_root(root_fd, mount.destination, O_PATH);
+    mount_attr attr{};
+    attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+                    ((wanted & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0);
+    if (::syscall(SYS_mount_setattr, top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) == 0) return;
+    if (errno != ENOSYS) throw_errno("mount_setattr on " + mount.destination);
+    for (const auto& inner : bound) {
+        UniqueFd mounted = open_in_root(root_fd, inner, O_PATH);
+        remount_bind(fd_path(mounted.get()), (flags.flags & ~MS_REMOUNT) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                     flags.clear);
     }
+    if (flags.flags & MS_RDONLY) remount_bind(fd_path(top.get()), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0);
 }
 
 // A destination that must be a real directory (MountStep::refuse_symlink):
