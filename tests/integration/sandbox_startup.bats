@@ -20,6 +20,16 @@ HOOK
     _jq_config '.hooks.prestart = [{path: $path}]' --arg path "$hook"
 }
 
+# assert_failed_leaving_nothing TEXT: the create just run failed naming
+# TEXT, and left no state, cgroup or process, and no tether-netd of this
+# test.
+assert_failed_leaving_nothing() {
+    assert_failure
+    assert_output --partial "$1"
+    assert_no_leftovers "$ROOT" "$ID"
+    [[ -z $(netd_pids_of_test) ]] || fail "tether-netd left: $(netd_pids_of_test)"
+}
+
 @test "startup: tether-netd starts when the init says hello, and the config's prestart hook runs after it serves" {
     annotate run.tether.network.allowLocalOutboundPorts 1
     add_recording_prestart_hook
@@ -44,14 +54,11 @@ HOOK
     update_config '.mounts += [{"destination": "/bad", "type": "tmpfs", "source": "tmpfs", "options": ["size=banana"]}]'
     set_args true
     runtime create --bundle "$BUNDLE" "$ID"
-    assert_failure
-    assert_output --partial "mount tmpfs on /bad"
     # No state (the root keeps only its compiled seccomp programs), no
     # cgroup, no process; and no tether-netd of this test. Two things see to
     # the daemon: create's clean-up stops it, and it exits with the init it
     # watches (create's clean-up switched off alone leaves this test green).
-    assert_no_leftovers "$ROOT" "$ID"
-    [[ -z $(netd_pids_of_test) ]] || fail "tether-netd left: $(netd_pids_of_test)"
+    assert_failed_leaving_nothing "mount tmpfs on /bad"
 }
 
 # With tether-netd's hook the only hook, the init enters its rootfs while the
@@ -63,11 +70,8 @@ HOOK
     update_config '.linux.sysctl = {"net.ipv4.tether_no_such_key": "1"}'
     set_args true
     runtime create --bundle "$BUNDLE" "$ID"
-    assert_failure
-    assert_output --partial 'linux.sysctl "net.ipv4.tether_no_such_key"'
+    assert_failed_leaving_nothing 'linux.sysctl "net.ipv4.tether_no_such_key"'
     refute_output --partial "netd"
-    assert_no_leftovers "$ROOT" "$ID"
-    [[ -z $(netd_pids_of_test) ]] || fail "tether-netd left: $(netd_pids_of_test)"
 }
 
 # tether-netd is executed before the cgroups and the init exist, and gets
@@ -80,10 +84,7 @@ HOOK
     update_config '.linux.resources.cpu.cpus = "4095"'
     set_args true
     runtime --debug --log "$TEST_DIR/debug.log" create --bundle "$BUNDLE" "$ID"
-    assert_failure
-    assert_output --partial "cpus"
+    assert_failed_leaving_nothing "cpus"
     grep -q 'step create: tether-netd started' "$TEST_DIR/debug.log" ||
         fail "tether-netd was not started before the failure: $(grep 'step create' "$TEST_DIR/debug.log")"
-    assert_no_leftovers "$ROOT" "$ID"
-    [[ -z $(netd_pids_of_test) ]] || fail "tether-netd left: $(netd_pids_of_test)"
 }
