@@ -81,15 +81,31 @@ std::unique_ptr<CgroupManager> create_systemd_cgroup_manager(const std::string& 
                                             std::move(extra));
 }
 
+namespace {
+
+// "systemd:<unit>:<path>" -> {unit, path}: unit names never hold ':'
+// (cgroupsPath's separator).
+std::pair<std::string, std::string> split_systemd_saved_path(const std::string& saved_path) {
+    const size_t unit_end = saved_path.find(':', 8);
+    if (unit_end == std::string::npos) throw Error("cgroups: malformed saved cgroup path \"" + saved_path + "\"");
+    return {saved_path.substr(8, unit_end - 8), saved_path.substr(unit_end + 1)};
+}
+
+}  // namespace
+
 std::unique_ptr<CgroupManager> open_cgroup_manager(const CgroupRoot& root, const std::string& saved_path,
                                                    bool rootless) {
     if (is_systemd_saved_path(saved_path)) {
-        // "systemd:<unit>:<path>": unit names never hold ':' (cgroupsPath's separator).
-        const size_t unit_end = saved_path.find(':', 8);
-        if (unit_end == std::string::npos) throw Error("cgroups: malformed saved cgroup path \"" + saved_path + "\"");
-        return std::make_unique<SystemdManager>(root, saved_path.substr(8, unit_end - 8), saved_path.substr(unit_end + 1));
+        auto [unit, path] = split_systemd_saved_path(saved_path);
+        return std::make_unique<SystemdManager>(root, unit, path);
     }
     return make_manager(root, decode_saved_path(saved_path), rootless);
+}
+
+HierarchyPaths saved_hierarchy_paths(const std::string& saved_path) {
+    // systemd makes a scope at the same path in every hierarchy.
+    if (is_systemd_saved_path(saved_path)) return {{"*", split_systemd_saved_path(saved_path).second}};
+    return decode_saved_path(saved_path);
 }
 
 std::unique_ptr<CgroupManager> open_cgroup_manager(const std::string& saved_path, bool rootless) {

@@ -16,6 +16,8 @@
 //            cg->kill_all(SIGKILL); cg->destroy();
 #pragma once
 
+#include "runtime/cgroups/paths.hpp"
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -125,6 +127,10 @@ std::unique_ptr<CgroupManager> create_cgroup_manager(const CgroupRoot& root,
 std::unique_ptr<CgroupManager> create_systemd_cgroup_manager(const std::string& cgroups_path_from_config,
                                                              const std::string& container_id,
                                                              const std::map<std::string, std::string>& annotations);
+
+// The container's cgroup in each hierarchy, from its saved_path() (either
+// driver: decode_saved_path's result, or the systemd scope's one path).
+HierarchyPaths saved_hierarchy_paths(const std::string& saved_path);
 
 // A manager for an existing container from its saved_path() (either driver).
 std::unique_ptr<CgroupManager> open_cgroup_manager(const std::string& saved_path, bool rootless);

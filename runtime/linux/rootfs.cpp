@@ -15,7 +15,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "runtime/cgroups/paths.hpp"
+#include "runtime/cgroups/manager.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/linux/devices.hpp"
 #include "runtime/linux/mount_options.hpp"
@@ -83,7 +83,7 @@ void mount_cgroup_v1(int root_fd, const spec::Mount& mount, const MountFlags& fl
     // ..." when they differ): the runtime's own cgroups are not at the same
     // place in every hierarchy.
     cgroups::HierarchyPaths paths;
-    if (!context.cgroup_path.empty()) paths = cgroups::decode_saved_path(context.cgroup_path);
+    if (!context.cgroup_path.empty()) paths = cgroups::saved_hierarchy_paths(context.cgroup_path);
     std::vector<std::string> bound;
     for (const auto& host : host_cgroup_mounts()) {
         if (host.fs_type != "cgroup") continue;  // a hybrid host's cgroup2 tree is not a v1 hierarchy

@@ -150,6 +150,10 @@ TEST(SavedPath, EachMountedHierarchyFindsItsOwnCgroup) {
     EXPECT_EQ(path_in_mounted_hierarchy(paths, "systemd"), "/c1");
     EXPECT_EQ(path_in_mounted_hierarchy(paths, "net_cls,net_prio"), "") << "no controller of it is named";
     EXPECT_EQ(path_in_mounted_hierarchy(decode_saved_path("/a/c1"), "memory"), "/a/c1") << "one path for all";
+    // The systemd driver's scope: one path in every hierarchy.
+    HierarchyPaths scope = saved_hierarchy_paths("systemd:libpod-1.scope:/machine.slice/libpod-1.scope");
+    EXPECT_EQ(path_in_mounted_hierarchy(scope, "cpu,cpuacct"), "/machine.slice/libpod-1.scope");
+    EXPECT_EQ(path_in_mounted_hierarchy(saved_hierarchy_paths("memory=/m/c1;cpu=/c1"), "memory"), "/m/c1");
 }
 
 }  // namespace
