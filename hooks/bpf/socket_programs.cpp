@@ -36,7 +36,7 @@ constexpr int16_t kOpsLocalPort = offsetof(bpf_sock_ops, local_port);  // host o
 // The stack frame: the event at the top, below it the slot that keys the
 // container's maps in the shared outer maps.
 constexpr int16_t kEvent = -static_cast<int16_t>(sizeof(SocketEvent));
-constexpr int16_t kCgroupKey = kEvent - 8;
+constexpr int16_t kSlotKey = kEvent - 8;
 // Transparent egress: the cookie key and the OriginalDestination value (the
 // event was already sent when they are built).
 constexpr int16_t kCookieKey = -8;
@@ -65,22 +65,25 @@ int16_t resolver_field(size_t slot, size_t offset) {
 
 // R9 = the container's ProgramPolicy (bpf_get_local_storage cannot fail
 // for a program that uses a cgroup storage map: the kernel made the value
-// at the attach). Clobbers R0-R5.
-void load_policy(Assembler& a, const SharedMaps& maps) {
+// at the attach); to `unready` while the policy is not written (all
+// zeroes). Clobbers R0-R5.
+void load_policy(Assembler& a, const SharedMaps& maps, Assembler::Label unready) {
     a.load_map(R1, maps.policies);
     a.mov(R2, 0);
     a.call(kHelperLocalStorage);
     a.mov(R9, R0);
+    a.load32(R1, R9, kPolicyReadyField);
+    a.jne(R1, static_cast<int32_t>(kPolicyReady), unready);
 }
 
 // R0 = the container's map in `outer` (or 0): the key is the policy's
 // slot, put on the stack. Clobbers R1-R5.
 void lookup_container_map(Assembler& a, int outer) {
     a.load64(R1, R9, kPolicySlot);
-    a.store64(R10, kCgroupKey, R1);
+    a.store64(R10, kSlotKey, R1);
     a.load_map(R1, outer);
     a.mov(R2, R10);
-    a.add(R2, kCgroupKey);
+    a.add(R2, kSlotKey);
     a.call(kHelperMapLookup);
 }
 
@@ -147,9 +150,7 @@ public:
     std::vector<bpf_insn> post_bind() {
         Label out = a_.new_label();
         a_.mov(R6, R1);
-        load_policy(a_, maps_);
-        a_.load32(R1, R9, kPolicyReadyField);
-        a_.jne(R1, static_cast<int32_t>(kPolicyReady), out);
+        load_policy(a_, maps_, out);
         a_.load32(R7, R6, kSrcPort);
         port_word(R7);
         a_.mov(R3, 1);
@@ -168,9 +169,7 @@ private:
     // program. A policy not written yet refuses.
     void prologue() {
         a_.mov(R6, R1);
-        load_policy(a_, maps_);
-        a_.load32(R1, R9, kPolicyReadyField);
-        a_.jne(R1, static_cast<int32_t>(kPolicyReady), unconfigured_);
+        load_policy(a_, maps_, unconfigured_);
         a_.load32(R8, R6, kUserPort);
         a_.be16(R8);
     }
@@ -576,9 +575,7 @@ std::vector<bpf_insn> handoff_program(const SharedMaps& maps) {
     a.mov(R6, R1);
     a.load32(R1, R6, kOpsOp);
     a.jne(R1, BPF_SOCK_OPS_TCP_CONNECT_CB, out);
-    load_policy(a, maps);
-    a.load32(R1, R9, kPolicyReadyField);
-    a.jne(R1, static_cast<int32_t>(kPolicyReady), out);
+    load_policy(a, maps, out);
     lookup_container_map(a, maps.original_by_cookie);
     a.jeq64(R0, 0, out);
     a.mov(R7, R0);
@@ -633,9 +630,7 @@ std::vector<bpf_insn> recvmsg_program(const SharedMaps& maps, Family family) {
     Assembler a;
     Assembler::Label out = a.new_label(), ours = a.new_label(), v6_native = a.new_label();
     a.mov(R6, R1);
-    load_policy(a, maps);
-    a.load32(R1, R9, kPolicyReadyField);
-    a.jne(R1, static_cast<int32_t>(kPolicyReady), out);
+    load_policy(a, maps, out);
     a.load32(R1, R9, kPolicyDnsPort);
     a.jeq(R1, 0, out);
     a.load32(R2, R6, kUserPort);
