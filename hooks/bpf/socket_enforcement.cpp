@@ -2,8 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <linux/bpf.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -97,7 +95,6 @@ SocketEnforcement SocketEnforcement::attach(const SocketRules& rules, const std:
     e.cgroup_id_ = st.st_ino;
 
     const auto& loaded = e.programs_->programs();
-    std::vector<bool> attached(loaded.size(), false);
     bool claimed = false;
     try {
         // First the programs: the kernel makes the cgroup's policy (all
@@ -111,8 +108,7 @@ SocketEnforcement SocketEnforcement::attach(const SocketRules& rules, const std:
             } catch (const Error& error) {
                 throw Error("attach " + loaded[i].name + " to " + cgroup_dir + ": " + error.what());
             }
-            attached[i] = true;
-            e.attached_fds_.push_back(loaded[i].fd.get());
+            e.attached_.push_back(i);
         }
         const bool egress_maps = rules.transparent_port || rules.dns_port;
         e.slot_ = claim_slot(*e.programs_, egress_maps ? SlotKind::transparent : SlotKind::basic, e.cgroup_id_);
@@ -130,8 +126,7 @@ SocketEnforcement SocketEnforcement::attach(const SocketRules& rules, const std:
             } catch (const Error&) {
             }
         }
-        for (size_t i = 0; i < attached.size(); ++i) {
-            if (!attached[i]) continue;
+        for (size_t i : e.attached_) {
             try {
                 detach_program(cgroup.get(), loaded[i].fd.get(), loaded[i].attach_type);
             } catch (const Error&) {
@@ -144,7 +139,7 @@ SocketEnforcement SocketEnforcement::attach(const SocketRules& rules, const std:
 
 std::vector<uint32_t> SocketEnforcement::program_ids() const {
     std::vector<uint32_t> ids;
-    for (int fd : attached_fds_) ids.push_back(program_id(fd));
+    for (size_t i : attached_) ids.push_back(program_id(programs_->programs()[i].fd.get()));
     return ids;
 }
 

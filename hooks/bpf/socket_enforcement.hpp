@@ -79,7 +79,7 @@ private:
     std::string cgroup_dir_;
     uint64_t cgroup_id_ = 0;
     ClaimedSlot slot_;
-    std::vector<int> attached_fds_;  // the set's, for program_ids()
+    std::vector<size_t> attached_;  // indices into programs_->programs()
 };
 
 

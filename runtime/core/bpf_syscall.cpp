@@ -24,6 +24,14 @@ void set_name(char (&field)[BPF_OBJ_NAME_LEN], const std::string& name) {
     std::strncpy(field, name.c_str(), BPF_OBJ_NAME_LEN - 1);
 }
 
+// A map command that finds nothing for its key (ENOENT) returns false; any
+// other failure throws naming the command.
+bool found_unless_absent(int command, bpf_attr& attr, const char* name) {
+    if (sys_bpf(command, attr) == 0) return true;
+    if (errno == ENOENT) return false;
+    throw Error(std::string("bpf(") + name + ")", errno);
+}
+
 UniqueFd create_map(bpf_map_type type, uint32_t key_size, uint32_t value_size, uint32_t entries,
                     const std::string& name, uint32_t flags = 0, int inner_template = -1) {
     bpf_attr attr{};
@@ -80,18 +88,14 @@ bool map_next_key(int map_fd, const void* key, void* next) {
     attr.map_fd = static_cast<uint32_t>(map_fd);
     attr.key = reinterpret_cast<uint64_t>(key);
     attr.next_key = reinterpret_cast<uint64_t>(next);
-    if (sys_bpf(BPF_MAP_GET_NEXT_KEY, attr) == 0) return true;
-    if (errno == ENOENT) return false;
-    throw Error("bpf(BPF_MAP_GET_NEXT_KEY)", errno);
+    return found_unless_absent(BPF_MAP_GET_NEXT_KEY, attr, "BPF_MAP_GET_NEXT_KEY");
 }
 
 bool map_take(int map_fd, const void* key) {
     bpf_attr attr{};
     attr.map_fd = static_cast<uint32_t>(map_fd);
     attr.key = reinterpret_cast<uint64_t>(key);
-    if (sys_bpf(BPF_MAP_DELETE_ELEM, attr) == 0) return true;
-    if (errno == ENOENT) return false;
-    throw Error("bpf(BPF_MAP_DELETE_ELEM)", errno);
+    return found_unless_absent(BPF_MAP_DELETE_ELEM, attr, "BPF_MAP_DELETE_ELEM");
 }
 
 void map_update_batch(int map_fd, const void* keys, const void* values, uint32_t count, uint32_t key_size,
@@ -158,17 +162,10 @@ bool map_lookup(int map_fd, const void* key, void* value) {
     attr.map_fd = static_cast<uint32_t>(map_fd);
     attr.key = reinterpret_cast<uint64_t>(key);
     attr.value = reinterpret_cast<uint64_t>(value);
-    if (sys_bpf(BPF_MAP_LOOKUP_ELEM, attr) == 0) return true;
-    if (errno == ENOENT) return false;
-    throw Error("bpf(BPF_MAP_LOOKUP_ELEM)", errno);
+    return found_unless_absent(BPF_MAP_LOOKUP_ELEM, attr, "BPF_MAP_LOOKUP_ELEM");
 }
 
-void map_delete(int map_fd, const void* key) {
-    bpf_attr attr{};
-    attr.map_fd = static_cast<uint32_t>(map_fd);
-    attr.key = reinterpret_cast<uint64_t>(key);
-    if (sys_bpf(BPF_MAP_DELETE_ELEM, attr) != 0 && errno != ENOENT) throw Error("bpf(BPF_MAP_DELETE_ELEM)", errno);
-}
+void map_delete(int map_fd, const void* key) { map_take(map_fd, key); }
 
 UniqueFd load_program(bpf_prog_type type, bpf_attach_type expected_attach, const std::vector<bpf_insn>& code,
                       const std::string& name, const char* license) {
