@@ -353,23 +353,21 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     // A sandbox's tether-netd (executed above) gets its state now, not when
     // the init asks for the prestart hooks: it attaches the socket programs
     // and opens its listeners while the init builds its rootfs. It needs the
-    // init's pid, network namespace (both
-    // final at hello) and cgroup2 cgroup, nothing of the rootfs. Born in that
-    // cgroup, the init is in it already (its v1 ones it joined itself before
-    // hello); otherwise it waits for finish_join (the daemon attaches to the
-    // init's cgroup as /proc says it is: before the move, that is ours). The
-    // other prestart hooks keep their place, after it, in order.
-    bool netd_fed = false;
-    auto start_netd_hook = [&] {
-        if (!netd_hook || netd_fed) return;
-        netd_fed = true;
+    // init's pid, network namespace (both final at hello) and cgroup2
+    // cgroup, nothing of the rootfs. Born in that cgroup, the init is in it
+    // already (its v1 ones it joined itself before hello); otherwise it
+    // waits for finish_join (the daemon attaches to the init's cgroup as
+    // /proc says it is: before the move, that is ours). The other prestart
+    // hooks keep their place, after it, in order.
+    auto feed_netd_hook = [&] {
+        if (!netd_hook) return;
         cleanup.netd_state_dir = dir.path();  // stopped if create fails from here on
         netd_hook->feed(state_json_for_hooks(state, kHookStatusAfterEnvironment));
         log::debug_step("create: tether-netd has the state");
     };
-    if (born_in_cgroup2) start_netd_hook();
+    if (born_in_cgroup2) feed_netd_hook();
     cgroup->finish_join(init_pid, born_in_cgroup2);
-    start_netd_hook();
+    if (!born_in_cgroup2) feed_netd_hook();
     // The systemd driver learns the scope's real folder only once it starts.
     state.cgroup_path = cgroup->saved_path();
     if (namespaces.new_user)
@@ -404,7 +402,6 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         if (sandbox && sandbox->supervised) {
             // tether-netd (the first prestart hook) serves now: record it
             // so delete stops it, and learn where its proxy listens.
-            cleanup.netd_state_dir = dir.path();
             NetdInfo netd = query_network_daemon(dir.path());
             state.netd_pid = netd.pid;
             answer.kernel_enforced = netd.kernel_enforced;

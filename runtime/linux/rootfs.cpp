@@ -109,11 +109,10 @@ void mount_cgroup_v1(int root_fd, const spec::Mount& mount, const MountFlags& fl
     // (mount_setattr, 5.12): a remount per hierarchy was two thirds of the
     // mount's system calls. Only flags are added: a bind keeps what the
     // host's mount locks.
-    const unsigned long wanted = (flags.flags & MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
     UniqueFd top = open_in_root(root_fd, mount.destination, O_PATH);
     mount_attr attr{};
     attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
-                    ((wanted & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0);
+                    ((flags.flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0);
     if (::syscall(SYS_mount_setattr, top.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) == 0) return;
     if (errno != ENOSYS) throw_errno("mount_setattr on " + mount.destination);
     for (const auto& inner : bound) {
