@@ -27,6 +27,11 @@ enum class NodeKind { directory, file };
 // returns an O_PATH fd of the result.
 UniqueFd make_path_in_root(int root_fd, const std::string& path, NodeKind kind);
 
+// `name`, one component right below dir_fd, opened with `flags` without
+// following a symlink (ELOOP) or leaving dir_fd ("..": EXDEV). Invalid fd
+// with errno set on failure.
+UniqueFd open_child(int dir_fd, const std::string& name, int flags);
+
 // "/proc/self/fd/N": the magic link that names exactly the resolved object.
 std::string fd_path(int fd);
 

@@ -79,6 +79,8 @@ void mount_cgroup_v1(int root_fd, const spec::Mount& mount, const MountFlags& fl
     UniqueFd dest = make_path_in_root(root_fd, mount.destination, NodeKind::directory);
     do_mount("tmpfs", fd_path(dest.get()), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755",
              "mount tmpfs on " + mount.destination);
+    // The tmpfs's root: every hierarchy's directory is made right in it.
+    UniqueFd top = open_in_root(root_fd, mount.destination, O_PATH | O_DIRECTORY);
     // The saved path names each hierarchy's cgroup ("memory=/x/id;cpu=/id;
     // ..." when they differ): the runtime's own cgroups are not at the same
     // place in every hierarchy.
@@ -94,22 +96,26 @@ void mount_cgroup_v1(int root_fd, const spec::Mount& mount, const MountFlags& fl
         struct stat st;
         if (path.empty() || ::stat(source.c_str(), &st) != 0) continue;
         std::string inner = mount.destination + "/" + name;
-        UniqueFd target = make_path_in_root(root_fd, inner, NodeKind::directory);
+        // In the tmpfs we have just mounted: nothing of the container's there
+        // to resolve (make_path_in_root's seven lookups per hierarchy were
+        // most of a plain run's path lookups).
+        if (::mkdirat(top.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
+            throw_errno("mkdir " + inner + " inside the rootfs");
+        UniqueFd target = open_child(top.get(), name, O_PATH | O_DIRECTORY);
+        if (!target) throw_errno("open " + inner + " inside the rootfs");
         do_mount(source, fd_path(target.get()), nullptr, MS_BIND | MS_REC, "", "bind " + source + " on " + inner);
         bound.push_back(inner);
         // cpu,cpuacct is reached as cpu and cpuacct too.
         if (name.find(',') != std::string::npos) {
-            UniqueFd dir = open_in_root(root_fd, mount.destination, O_PATH | O_DIRECTORY);
             std::stringstream parts(name);
             std::string part;
-            while (std::getline(parts, part, ',')) ::symlinkat(name.c_str(), dir.get(), part.c_str());
+            while (std::getline(parts, part, ',')) ::symlinkat(name.c_str(), top.get(), part.c_str());
         }
     }
     // The mount's flags on the tmpfs and every bind below it at once
     // (mount_setattr, 5.12): a remount per hierarchy was two thirds of the
     // mount's system calls. Only flags are added: a bind keeps what the
     // host's mount locks.
-    UniqueFd top = open_in_root(root_fd, mount.destination, O_PATH);
     mount_attr attr{};
     attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
                     ((flags.flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0);
