@@ -43,6 +43,16 @@ void HybridManager::create() {
     sync_warnings();
 }
 
+void HybridManager::create_for_clone() {
+    tracking("create in", [&] { unified_.create(); });
+    sync_warnings();
+}
+
+void HybridManager::create_v1() {
+    v1_.create();
+    sync_warnings();
+}
+
 void HybridManager::add_process(pid_t pid) {
     v1_.add_process(pid);
     tracking("join", [&] { unified_.add_process(pid); });
@@ -54,6 +64,15 @@ SelfJoin HybridManager::prepare_self_join() {
     SelfJoin unified = unified_.prepare_self_join();
     join.cgroup2_dir = std::move(unified.cgroup2_dir);
     join.parent_part = unified.parent_part;  // the v1 part is the child's
+    sync_warnings();
+    return join;
+}
+
+SelfJoin HybridManager::prepare_split_join() {
+    SelfJoin join = v1_.prepare_split_join();
+    SelfJoin unified = unified_.prepare_self_join();
+    join.cgroup2_dir = std::move(unified.cgroup2_dir);
+    join.parent_part = unified.parent_part;
     sync_warnings();
     return join;
 }

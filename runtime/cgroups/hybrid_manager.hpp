@@ -21,6 +21,11 @@ public:
     void add_process(pid_t pid) override;
     // The v1 tasks files and the unified hierarchy's directory.
     SelfJoin prepare_self_join() override;
+    // Split create: the unified directory before the clone, v1 after it.
+    bool can_create_v1_after_clone() const override { return v1_.can_create_v1_after_clone(); }
+    void create_for_clone() override;
+    void create_v1() override;
+    SelfJoin prepare_split_join() override;
     void finish_join(pid_t pid, bool born_in_cgroup2) override;
     void apply_resources(const spec::Resources& resources) override;
     void freeze() override { v1_.freeze(); }

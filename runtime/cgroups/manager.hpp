@@ -59,6 +59,18 @@ public:
     // hierarchy where mkdir fails with EACCES/EPERM/EROFS is skipped with a
     // warning, as runc does, never a failure.
     virtual void create() = 0;
+    // create() in two parts around the clone, for create_container on v1
+    // and hybrid hosts: create_for_clone() makes what the clone needs (the
+    // cgroup2 directory for CLONE_INTO_CGROUP; nothing on v1), then the
+    // clone, then create_v1() makes the v1 hierarchies while the child
+    // builds its rootfs (0.5 ms of mkdir on a hybrid host's 11 hierarchies,
+    // no longer before the child starts), and prepare_split_join() names the
+    // tasks files the child opens itself after `go`. False (v2, systemd,
+    // rootless, where a hierarchy may be skipped): create() does it all.
+    virtual bool can_create_v1_after_clone() const { return false; }
+    virtual void create_for_clone() { create(); }
+    virtual void create_v1() {}
+    virtual SelfJoin prepare_split_join() { return prepare_self_join(); }
     // Writes pid to cgroup.procs in every hierarchy the cgroup exists in.
     virtual void add_process(pid_t pid) = 0;
     // Before a process is cloned into this cgroup: its cgroup2 directory for

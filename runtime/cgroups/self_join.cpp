@@ -1,5 +1,6 @@
 #include "runtime/cgroups/self_join.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "runtime/core/error.hpp"
@@ -16,6 +17,17 @@ void join_from_inside(SelfJoin& join) {
     }
     join.tasks.clear();
     join.cgroup2_dir.reset();
+}
+
+void join_v1_after_go(SelfJoin& join) {
+    if (!join.v1_after_go) return;
+    for (const auto& path : join.tasks_paths) {
+        UniqueFd tasks(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+        if (!tasks) throw_errno("cgroups: open " + path + " for writing");
+        if (retry_eintr([&] { return ::write(tasks.get(), "0", 1); }) != 1)
+            throw_errno("cgroups: join " + path + " (write \"0\")");
+    }
+    join.v1_after_go = false;
 }
 
 bool parent_completes_join(const SelfJoin& join, bool born_in_cgroup2) {

@@ -38,11 +38,22 @@ struct SelfJoin {
     // not start its setup.
     enum class ParentPart { none, none_if_born, some };
     ParentPart parent_part = ParentPart::some;
+    // Split create (CgroupManager::create_v1_after_clone): the v1 cgroups
+    // do not exist yet at the clone. The runtime makes them while the child
+    // builds its rootfs; the child opens tasks_paths and joins them itself
+    // once `go` says they exist (join_v1_after_go). `tasks` is then empty.
+    bool v1_after_go = false;
 };
 
 // Whether a child cloned with this join (born_in_cgroup2: as the clone
 // reported it) must wait for the parent's finish_join.
 bool parent_completes_join(const SelfJoin& join, bool born_in_cgroup2);
+
+// In the new process, once `go` says its v1 cgroups exist (v1_after_go):
+// opens every tasks path and writes "0" to it. The child is still in the
+// runtime's mount namespace and user namespace, with its privileges.
+// Throws tether::Error naming the file. Nothing to do otherwise.
+void join_v1_after_go(SelfJoin& join);
 
 // In the new process, before anything else: writes "0" to every tasks file
 // (the process moves itself) and closes them. Throws tether::Error naming

@@ -135,6 +135,14 @@ SelfJoin V1Manager::prepare_self_join() {
     return join;
 }
 
+SelfJoin V1Manager::prepare_split_join() {
+    SelfJoin join;
+    join.parent_part = SelfJoin::ParentPart::none;
+    join.v1_after_go = true;
+    for (const auto& [key, dir] : dirs_) join.tasks_paths.push_back(join_path(dir, "tasks"));
+    return join;
+}
+
 void V1Manager::freeze() {
     const std::string dir = require_dir("freezer", "the freezer state");
     // The kernel may report FREEZING for a while (a task in an uninterruptible

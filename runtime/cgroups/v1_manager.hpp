@@ -23,6 +23,11 @@ public:
     void add_process(pid_t pid) override;
     // The tasks files of every hierarchy; the child joins them all itself.
     SelfJoin prepare_self_join() override;
+    // Split create: nothing before the clone; the tasks files by name.
+    bool can_create_v1_after_clone() const override { return !rootless_; }
+    void create_for_clone() override {}
+    void create_v1() override { create(); }
+    SelfJoin prepare_split_join() override;
     void finish_join(pid_t, bool) override {}
     void apply_resources(const spec::Resources& resources) override;
     void freeze() override;

@@ -216,12 +216,19 @@ void run_container_init(InitContext& context) {
         context.channel.send(os::SyncType::hello);
         context.hello_sent = true;
         std::string hook_state;
+        //    v1 cgroups made after the clone are joined at `go`: before the
+        //    cgroup namespace (4), a `type: cgroup` mount (8) and the hooks
+        //    (9), whichever comes first.
         auto receive_go = [&] {
             if (context.go_received) return;
             hook_state = os::expect_message<os::GoMessage>(context.channel).hook_state;
             context.go_received = true;
+            if (context.cgroup_join) cgroups::join_v1_after_go(*context.cgroup_join);
         };
-        if (context.go_before_setup || context.namespaces->new_user) receive_go();
+        const bool v1_after_go = context.cgroup_join && context.cgroup_join->v1_after_go;
+        if (context.go_before_setup || context.namespaces->new_user ||
+            (v1_after_go && context.unshare_cgroup_namespace))
+            receive_go();
         // 4. The cgroup namespace's root is the cgroup of the process that
         //    makes it, and only now are we in our own (runc unshares it here
         //    too). Made at clone, its root was the runtime's cgroup: the
@@ -240,6 +247,7 @@ void run_container_init(InitContext& context) {
 
         // 8. hostname, then the filesystem up to pivot_root.
         set_hostnames(config, *context.namespaces);
+        if (v1_after_go) context.rootfs.before_cgroup_mount = receive_go;
         UniqueFd bound_rootfs = prepare_rootfs(context, rootfs_dir);
         receive_go();
         // 9. prestart and createRuntime hooks, run by the parent; tether-netd

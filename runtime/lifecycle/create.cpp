@@ -230,15 +230,33 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     // on, delete --force finds the cgroup through this state.json (no pid
     // yet). The first one, nothing to find yet: written in place.
     dir.save_first(state);
-    cgroup->create();
-    fault_point("create:after-cgroup");
-    log::debug_step("create: cgroup made");
     // podman lists no device rules beyond deny-all: the default nodes every
     // container gets must still be allowed.
     spec::Resources resources = linux.resources.value_or(spec::Resources{});
     resources.devices = cgroups::effective_device_rules(resources.devices, linux.devices);
-    cgroup->apply_resources(resources);
-    for (const auto& warning : cgroup->warnings()) log::warning(warning);
+    // On v1 and hybrid hosts the v1 hierarchies are made after the clone,
+    // while the init builds its rootfs on the other CPU; it joins them when
+    // `go` says they exist (manager.hpp, create_v1). A new user namespace's
+    // root could not open their tasks files: there, all comes first.
+    const bool v1_after_clone = cgroup->can_create_v1_after_clone() && !namespaces.new_user;
+    size_t warnings_logged = 0;
+    auto log_cgroup_warnings = [&] {
+        for (; warnings_logged < cgroup->warnings().size(); ++warnings_logged)
+            log::warning(cgroup->warnings()[warnings_logged]);
+    };
+    auto make_v1_cgroups = [&] {
+        if (v1_after_clone) cgroup->create_v1();
+        fault_point("create:after-cgroup");
+        log::debug_step("create: cgroup made");
+        cgroup->apply_resources(resources);
+        log_cgroup_warnings();
+    };
+    if (v1_after_clone) {
+        cgroup->create_for_clone();
+    } else {
+        cgroup->create();
+        make_v1_cgroups();
+    }
 
     // exec.fifo: the init holds it O_RDWR and blocks in read() until `start`
     // writes a byte. It exists exactly while the container is "created".
@@ -312,12 +330,12 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     CloneInsideRootfs inside(bundle.rootfs, namespaces.new_flags & CLONE_NEWNS);
     init.runtime_cwd = inside.saved_cwd();
     init.unshare_cgroup_namespace = namespaces.new_flags & CLONE_NEWCGROUP;
-    // Born in its cgroup2 cgroup, and into its v1 ones by itself as its
-    // first step: nobody moves it, so nobody waits for the kernel's global
-    // cgroup lock (cgroups/self_join.hpp).
-    const size_t warned = cgroup->warnings().size();
-    cgroups::SelfJoin cgroup_join = cgroup->prepare_self_join();
-    for (size_t i = warned; i < cgroup->warnings().size(); ++i) log::warning(cgroup->warnings()[i]);
+    // Born in its cgroup2 cgroup, and into its v1 ones by itself, as its
+    // first step or, made after the clone, once `go` says they exist:
+    // nobody moves it, so nobody waits for the kernel's global cgroup lock
+    // (cgroups/self_join.hpp).
+    cgroups::SelfJoin cgroup_join = v1_after_clone ? cgroup->prepare_split_join() : cgroup->prepare_self_join();
+    log_cgroup_warnings();
     init.cgroup_join = &cgroup_join;
     unsigned long clone_flags = namespaces.new_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP);
     UniqueFd network_namespace = early_network.take();
@@ -346,6 +364,7 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     init.start_status.reset();
     fault_point("create:after-clone");
     log::debug_step("create: init cloned");
+    if (v1_after_clone) make_v1_cgroups();
 
     os::SyncMessage hello = parent_channel.expect(os::SyncType::hello);
     pid_t init_pid = hello.sender_pid > 0 ? hello.sender_pid : child;

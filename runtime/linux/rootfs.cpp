@@ -196,6 +196,7 @@ void apply_step(int root_fd, const MountStep& step, const RootfsContext& context
                        (step.source.empty() ? step.type : step.source) + " on " + step.destination;
     switch (step.action) {
         case MountAction::cgroup_v1: {
+            if (context.before_cgroup_mount) context.before_cgroup_mount();
             spec::Mount mount;
             mount.destination = step.destination;
             MountFlags flags;

@@ -8,6 +8,7 @@
 // Without a mount namespace only enter_rootfs_without_mount_namespace runs.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,10 @@ struct RootfsContext {
     // (bind_sources.hpp), by index in config.mounts; -1: resolve the source
     // path here. nullptr: none.
     const std::vector<int>* bind_sources = nullptr;
+    // Called before the first `type: cgroup` mount on a v1 or hybrid host,
+    // whose sources are the container's cgroups: the init waits there for
+    // cgroups made after its clone (create.cpp). Empty: nothing to wait for.
+    std::function<void()> before_cgroup_mount;
 };
 
 // Returns the rootfs bound on itself (the mount that becomes `/`).

@@ -202,10 +202,12 @@ MiB=$((1024 * 1024))
         checked=$((checked + 1))
     done <<<"$init_cgroups"
     [[ $checked -gt 0 ]]
-    # Nobody moved a pid; the init wrote "0" to the tasks files.
+    # Nobody moved a pid; the init wrote "0" to the tasks files (a write
+    # that strace splits, "<unfinished ...>", because the parent's calls
+    # interleave counts too: the cgroups above say it went through).
     run grep '/cgroup.procs>' "$log.run"
     assert_failure
-    [[ $(grep -c '/tasks>, "0", 1) = 1' "$log.run") -ge $checked ]]
+    [[ $(grep -c '/tasks>, "0", 1' "$log.run") -ge $checked ]]
 
     update_config '.process.args = ["sleep", "3600"]'
     create_running

@@ -279,6 +279,31 @@ TEST_F(V1Resources, SelfJoinOpensEveryTasksFileAndTheChildWritesZero) {
     EXPECT_FALSE(std::filesystem::exists(dir("memory") + "/cgroup.procs"));
 }
 
+// Split create (manager.hpp, create_v1): the tasks files are named before
+// they exist, and the child opens them itself once `go` says they do.
+TEST_F(V1Resources, SplitJoinNamesTheTasksFilesTheChildOpensAfterGo) {
+    ASSERT_TRUE(manager_->can_create_v1_after_clone());
+    SelfJoin join = manager_->prepare_split_join();
+    EXPECT_TRUE(join.v1_after_go);
+    EXPECT_TRUE(join.tasks.empty());
+    ASSERT_EQ(join.tasks_paths.size(), 8u);
+    join_from_inside(join);  // step 0: nothing of v1 yet
+    for (const char* controller : {"memory", "cpu", "cpuset", "pids", "blkio", "devices", "freezer", "hugetlb"})
+        FakeTree::touch(dir(controller), {"tasks"});
+    join_v1_after_go(join);
+    EXPECT_FALSE(join.v1_after_go);
+    for (const char* controller : {"memory", "cpu", "cpuset", "pids", "blkio", "devices", "freezer", "hugetlb"})
+        EXPECT_EQ(FakeTree::read(dir(controller), "tasks"), "0") << controller;
+}
+
+TEST_F(V1Resources, SplitJoinFailsNamingATasksFileThatIsNotThere) {
+    for (const char* controller : {"memory", "cpu", "cpuset", "blkio", "devices", "freezer", "hugetlb"})
+        FakeTree::touch(dir(controller), {"tasks"});
+    SelfJoin join = manager_->prepare_split_join();
+    EXPECT_THAT(test_support::error_message<Error>([&] { join_v1_after_go(join); }),
+                HasSubstr(dir("pids") + "/tasks"));
+}
+
 TEST_F(V1Resources, SelfJoinFailsNamingAMissingTasksFile) {
     // Root: a hierarchy that cannot be joined is an error before the clone.
     for (const char* controller : {"memory", "cpu", "cpuset", "blkio", "devices", "freezer", "hugetlb"})
