@@ -219,11 +219,21 @@ void run_container_init(InitContext& context) {
         //    v1 cgroups made after the clone are joined at `go`: before the
         //    cgroup namespace (4), a `type: cgroup` mount (8) and the hooks
         //    (9), whichever comes first.
+        //    A network namespace create was still making at the clone comes
+        //    with `go`, read then before the first sysfs mount (8: sysfs shows
+        //    the network devices of the namespace that mounts it) and the
+        //    hooks (9).
         auto receive_go = [&] {
             if (context.go_received) return;
-            hook_state = os::expect_message<os::GoMessage>(context.channel).hook_state;
+            os::SyncMessage go = context.channel.expect(os::SyncType::go);
+            hook_state = os::GoMessage::decode(go.payload).hook_state;
             context.go_received = true;
             if (context.cgroup_join) cgroups::join_v1_after_go(*context.cgroup_join);
+            if (context.network_namespace_at_go) {
+                if (!go.fd) throw Error("the container's network namespace did not come with go");
+                if (::setns(go.fd.get(), CLONE_NEWNET) != 0)
+                    throw_errno("setns into the container's new network namespace");
+            }
         };
         const bool v1_after_go = context.cgroup_join && context.cgroup_join->v1_after_go;
         if (context.go_before_setup || context.namespaces->new_user ||
@@ -240,14 +250,21 @@ void run_container_init(InitContext& context) {
         // 5. The mapped root of a new user namespace does the rest.
         if (context.namespaces->new_user) launch::become_root_in_user_namespace();
         // 6. A new network namespace's `lo` up: programs expect 127.0.0.1.
-        if ((context.namespaces->new_flags & CLONE_NEWNET) && context.network_namespace < 0) os::bring_loopback_up();
+        if ((context.namespaces->new_flags & CLONE_NEWNET) && context.network_namespace < 0 &&
+            !context.network_namespace_at_go)
+            os::bring_loopback_up();
         // 7. Our own procfs for sysctl and oomScoreAdj, opened before any
         //    mount of the container exists (CVE-2025-52881, procfs.hpp).
-        security::ProcFs procfs = security::ProcFs::open();
+        //    Only when there is one to write: it is a mount of its own, and
+        //    the close of its last fd, at execve, waits for an expedited RCU
+        //    grace period (0.1 ms here) before the container's first step.
+        std::optional<security::ProcFs> procfs;
+        const bool has_sysctls = config.linux_ && !config.linux_->sysctl.empty();
+        if (has_sysctls || process.oom_score_adj) procfs = security::ProcFs::open();
 
         // 8. hostname, then the filesystem up to pivot_root.
         set_hostnames(config, *context.namespaces);
-        if (v1_after_go) context.rootfs.before_cgroup_mount = receive_go;
+        if (v1_after_go || context.network_namespace_at_go) context.rootfs.before_mount_needing_go = receive_go;
         UniqueFd bound_rootfs = prepare_rootfs(context, rootfs_dir);
         receive_go();
         // 9. prestart and createRuntime hooks, run by the parent; tether-netd
@@ -274,7 +291,7 @@ void run_container_init(InitContext& context) {
                                              context.mount_plan->new_mount_namespace);
         // 13. linux.sysctl before finish_rootfs makes /proc/sys read-only
         //     (runc's order): Docker and rootless podman always send some.
-        if (config.linux_ && !config.linux_->sysctl.empty()) security::apply_sysctls(config.linux_->sysctl, procfs);
+        if (has_sysctls) security::apply_sysctls(config.linux_->sysctl, *procfs);
         // 14. Masked paths, read-only paths, the read-only root.
         if (context.mount_plan->new_mount_namespace) os::finish_rootfs(*context.mount_plan);
         if (context.only_netd_before_pivot) prestart = wait_for_prestart_hooks(context);
@@ -291,7 +308,7 @@ void run_container_init(InitContext& context) {
         setup.set_sandbox(sandbox ? &*sandbox : nullptr, prestart.netd.proxy_port,
                           prestart.compiled_filters ? &*prestart.compiled_filters : nullptr);
         //     a. rlimits, oomScoreAdj, personality, keyring, no_new_privs.
-        setup.before_credentials(procfs);
+        setup.before_credentials(procfs ? &*procfs : nullptr);
         //     b. process.cwd inside the root, created when missing (runc's
         //        init; launch.hpp): still as root, before Landlock and seccomp
         //        may forbid the mkdir.

@@ -48,6 +48,9 @@ struct InitContext {
     // Our new network namespace, made by create while it made the cgroups
     // (early_netns.hpp, lo up); -1: the clone made it (or none is wanted).
     int network_namespace = -1;
+    // That namespace still being made at the clone: it comes attached to
+    // `go`, which we then read before the first mount that needs it (sysfs).
+    bool network_namespace_at_go = false;
     // The v1 cgroups we move ourselves into before anything else (and our
     // copy of the cgroup2 directory we were born in), opened by create.
     cgroups::SelfJoin* cgroup_join = nullptr;

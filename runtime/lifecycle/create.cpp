@@ -183,10 +183,17 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     mount_inputs.host_cgroup_unified = os::host_cgroup_is_unified();
     const os::MountPlan mount_plan = os::plan_mounts(config, mount_inputs);
     os::require_mount_plan(mount_plan);
-    // The network namespace is made meanwhile, on the other CPU
-    // (early_netns.hpp); the clone makes it with a new user namespace.
+    // The network namespace is made on a thread of its own (early_netns.hpp);
+    // the clone makes it with a new user namespace. A sandbox's tether-netd
+    // takes the init's network namespace at hello: the thread starts now and
+    // the init is cloned into its namespace. Otherwise the init gets it with
+    // `go` and the thread starts right after the clone: a thread alive at the
+    // clone would stay in glibc's thread list of the child, whose setgroups
+    // then waits forever for it (__nptl_setxid).
     os::EarlyNetworkNamespace early_network;
-    if ((namespaces.new_flags & CLONE_NEWNET) && !namespaces.new_user) early_network.start();
+    const bool early_network_namespace = (namespaces.new_flags & CLONE_NEWNET) && !namespaces.new_user;
+    const bool network_namespace_at_go = early_network_namespace && !(sandbox && sandbox->supervised);
+    if (early_network_namespace && !network_namespace_at_go) early_network.start();
 
     log::debug_step("create: config parsed and planned");
     ContainerDir dir = store.create(options.id);
@@ -342,6 +349,9 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     if (network_namespace) {
         clone_flags &= ~static_cast<unsigned long>(CLONE_NEWNET);
         init.network_namespace = network_namespace.get();
+    } else if (network_namespace_at_go) {
+        clone_flags &= ~static_cast<unsigned long>(CLONE_NEWNET);
+        init.network_namespace_at_go = true;
     }
     bool born_in_cgroup2 = false;
     pid_t child = launch::clone_child_into_cgroup(clone_flags, &pidfd, "the container init",
@@ -364,7 +374,15 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     init.start_status.reset();
     fault_point("create:after-clone");
     log::debug_step("create: init cloned");
+    if (network_namespace_at_go) early_network.start();
     if (v1_after_clone) make_v1_cgroups();
+    if (network_namespace_at_go) {
+        // Cloned without CLONE_NEWNET: without this namespace the init would
+        // stay in ours, so a failure here fails create.
+        network_namespace = early_network.take();
+        if (!network_namespace)
+            throw Error("cannot make the container's network namespace: " + early_network.error());
+    }
 
     os::SyncMessage hello = parent_channel.expect(os::SyncType::hello);
     pid_t init_pid = hello.sender_pid > 0 ? hello.sender_pid : child;
@@ -393,7 +411,12 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
         os::write_id_maps(init_pid, linux.uid_mappings, linux.gid_mappings, state.rootless);
     // The init runs createContainer and startContainer hooks itself: it gets
     // their state document now (kHookStatusAfterEnvironment, see there).
-    os::send_message(parent_channel, os::GoMessage{state_json_for_hooks(state, kHookStatusAfterEnvironment)});
+    const os::GoMessage go{state_json_for_hooks(state, kHookStatusAfterEnvironment)};
+    if (network_namespace_at_go)
+        parent_channel.send_with_fd(os::SyncType::go, go.encode(), network_namespace.get());
+    else
+        os::send_message(parent_channel, go);
+    network_namespace.reset();
     log::debug_step("create: init in its cgroups, go sent");
     // While the init builds its rootfs (the other core's work): until this
     // save, a killed create leaves a state.json without the pid, and

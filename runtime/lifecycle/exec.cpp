@@ -128,8 +128,10 @@ struct ChildContext {
         os::expect_message<os::GoMessage>(context.channel);
         // (7) Our own procfs, opened before we enter the container's mount
         //    namespace, where a mount over /proc/self could take our writes
-        //    (CVE-2025-52881).
-        security::ProcFs procfs = security::ProcFs::open();
+        //    (CVE-2025-52881). Only for an oomScoreAdj to write: as in the
+        //    init, its close at execve costs a grace period.
+        std::optional<security::ProcFs> procfs;
+        if (process.oom_score_adj) procfs = security::ProcFs::open();
         // (3, 5) Every other namespace of the init at once (user first,
         //    atomically); pid and time came with clone. Then its root.
         int flags = context.join_flags & ~os::kChildrenOnlyNamespaces;
@@ -141,7 +143,7 @@ struct ChildContext {
         // (15) Process security: ProcessSetup's phases a-f, as in the init.
         ProcessSetup setup(context.container_id, config, *context.namespaces, false);
         setup.set_sandbox(context.sandbox, context.proxy_port);
-        setup.before_credentials(procfs);
+        setup.before_credentials(procfs ? &*procfs : nullptr);
         //      b. process.cwd must exist: runc's exec does not create it (launch.hpp).
         launch::enter_cwd(process.cwd, launch::MissingCwd::refuse);
         setup.apply_sandbox(context.channel);

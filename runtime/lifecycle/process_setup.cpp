@@ -54,10 +54,13 @@ void ProcessSetup::enter(Phase next) {
     phase_ = next;
 }
 
-void ProcessSetup::before_credentials(const security::ProcFs& procfs) {
+void ProcessSetup::before_credentials(const security::ProcFs* procfs) {
     enter(Phase::before_credentials);
     security::apply_rlimits(process_.rlimits);
-    if (process_.oom_score_adj) security::write_oom_score_adj(*process_.oom_score_adj, procfs);
+    if (process_.oom_score_adj) {
+        if (!procfs) throw Error("process.oomScoreAdj: no procfs of the runtime's own to write it through");
+        security::write_oom_score_adj(*process_.oom_score_adj, *procfs);
+    }
     if (config_.linux_ && config_.linux_->personality) security::apply_personality(*config_.linux_->personality);
     if (!no_new_keyring_) security::join_session_keyring(container_id_);
     // linux.sysctl is applied by the init before /proc/sys turns read-only

@@ -46,8 +46,9 @@ public:
     // The phases, in this order (each once):
     // rlimits, oomScoreAdj, personality, session keyring, no_new_privs when
     // asked. procfs: the runtime's own handle (oomScoreAdj is written there,
-    // never through the container's /proc: runtime/security/procfs.hpp).
-    void before_credentials(const security::ProcFs& procfs);
+    // never through the container's /proc: runtime/security/procfs.hpp);
+    // needed only with process.oomScoreAdj, else nullptr.
+    void before_credentials(const security::ProcFs* procfs);
     // The sandbox (none: nothing): Landlock, the seccomp closures, the notify
     // filter whose listener number goes to the parent on `channel`.
     void apply_sandbox(os::SyncChannel& channel);

@@ -3,21 +3,30 @@
 #include <fcntl.h>
 #include <sched.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "runtime/linux/namespaces.hpp"
 
 namespace tether::os {
 
 void EarlyNetworkNamespace::start() {
+    started_ = true;
     thread_ = std::thread([this] {
         // unshare moves only this thread (its own nsproxy); the fd keeps the
         // namespace once the thread has gone.
-        if (::unshare(CLONE_NEWNET) != 0) return;
+        if (::unshare(CLONE_NEWNET) != 0) {
+            error_ = std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno);
+            return;
+        }
         try {
             bring_loopback_up();
-        } catch (...) {
+        } catch (const std::exception& e) {
+            error_ = e.what();
             return;  // the clone makes one, and the init reports what fails
         }
         namespace_.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+        if (!namespace_) error_ = std::string("open /proc/thread-self/ns/net: ") + std::strerror(errno);
     });
 }
 

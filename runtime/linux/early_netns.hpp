@@ -1,9 +1,12 @@
-// A container's new network namespace, made on a thread of its own while
-// `create` does its other work before the clone (the state directory, the
-// cgroups), then joined by the init as its first step instead of being made
-// by the clone. Making one is the dearest part of the clone (the kernel
-// registers every per-namespace sysctl table and device), and nothing before
-// the clone needs it; `lo` is brought up there too.
+// A container's new network namespace, made on a thread of its own instead
+// of by the clone. Making one is the dearest part of the clone (the kernel
+// registers every per-namespace sysctl table and device); `lo` is brought up
+// there too. Either the thread runs while `create` does its other work
+// before the clone and the init joins the namespace as its first step (a
+// sandbox: tether-netd needs it at `hello`), or it starts right after the
+// clone and the namespace goes to the init with `go` (create.cpp). Never a
+// thread alive at the clone: the child's glibc would still list it, and its
+// setgroups/setuid (__nptl_setxid) would wait for it forever.
 //
 // Only without a new user namespace: a network namespace belongs to the user
 // namespace of the process that makes it, and a container with a user
@@ -13,6 +16,7 @@
 // to make it, with CLONE_NEWNET: what fails there is reported there.
 #pragma once
 
+#include <string>
 #include <thread>
 
 #include "runtime/core/unique_fd.hpp"
@@ -28,13 +32,18 @@ public:
 
     // Starts the thread that makes the namespace.
     void start();
+    bool started() const { return started_; }
     // Waits for the thread; the namespace (an fd of it, for setns), or an
     // empty fd when it was not started or could not be made.
     UniqueFd take();
+    // Why take() gave nothing: what failed, with its errno.
+    const std::string& error() const { return error_; }
 
 private:
     std::thread thread_;
+    bool started_ = false;
     UniqueFd namespace_;
+    std::string error_;
 };
 
 }  // namespace tether::os

@@ -194,9 +194,10 @@ void apply_cgroup2(int root_fd, const MountStep& step, const RootfsContext& cont
 void apply_step(int root_fd, const MountStep& step, const RootfsContext& context) {
     std::string what = "mounts[" + std::to_string(step.index) + "]: mount " +
                        (step.source.empty() ? step.type : step.source) + " on " + step.destination;
+    if (context.before_mount_needing_go && (step.action == MountAction::cgroup_v1 || step.type == "sysfs"))
+        context.before_mount_needing_go();
     switch (step.action) {
         case MountAction::cgroup_v1: {
-            if (context.before_cgroup_mount) context.before_cgroup_mount();
             spec::Mount mount;
             mount.destination = step.destination;
             MountFlags flags;

@@ -33,10 +33,12 @@ struct RootfsContext {
     // (bind_sources.hpp), by index in config.mounts; -1: resolve the source
     // path here. nullptr: none.
     const std::vector<int>* bind_sources = nullptr;
-    // Called before the first `type: cgroup` mount on a v1 or hybrid host,
-    // whose sources are the container's cgroups: the init waits there for
-    // cgroups made after its clone (create.cpp). Empty: nothing to wait for.
-    std::function<void()> before_cgroup_mount;
+    // Called before the first sysfs mount (it shows the network devices of
+    // the mounter's network namespace) and the first `type: cgroup` mount on
+    // a v1 or hybrid host (its sources are the container's cgroups): the
+    // init waits there for a network namespace and cgroups create made
+    // after its clone (`go`). Empty: nothing to wait for.
+    std::function<void()> before_mount_needing_go;
 };
 
 // Returns the rootfs bound on itself (the mount that becomes `/`).

@@ -28,10 +28,31 @@ void SyncChannel::send(SyncType type, const std::string& payload) {
     if (n < 0) throw_errno("write to the sync socket");
 }
 
+void SyncChannel::send_with_fd(SyncType type, const std::string& payload, int fd) {
+    std::vector<char> datagram(sizeof(uint32_t) + payload.size());
+    uint32_t raw = static_cast<uint32_t>(type);
+    std::memcpy(datagram.data(), &raw, sizeof raw);
+    std::memcpy(datagram.data() + sizeof raw, payload.data(), payload.size());
+    struct iovec iov {datagram.data(), datagram.size()};
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    struct msghdr msg {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    ssize_t n = retry_eintr([&] { return ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL); });
+    if (n < 0) throw_errno("write to the sync socket");
+}
+
 SyncMessage SyncChannel::receive() {
     std::vector<char> buffer(65536);
     struct iovec iov {buffer.data(), buffer.size()};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct ucred))];
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
     struct msghdr msg {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -51,6 +72,10 @@ SyncMessage SyncChannel::receive() {
             struct ucred cred;
             std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
             message.sender_pid = cred.pid;
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+            message.fd.reset(fd);
         }
     }
     return message;

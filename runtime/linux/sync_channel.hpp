@@ -4,7 +4,9 @@
 // its payload, whose format is one struct each in sync_messages.hpp. The
 // child only ever write(2)s and read(2)s on it — never sendmsg — so it keeps
 // working after it has loaded a seccomp filter that traps sendmsg/sendto
-// (the sandbox's notify filter); fds never travel, only their numbers.
+// (the sandbox's notify filter); its fds never travel, only their numbers.
+// The parent may attach one fd to `go` (SCM_RIGHTS): the network namespace
+// create made while the init was already at work (early_netns.hpp).
 //
 // The order (docs/architecture.md, "create, step by step"):
 //   init:  hello → go → [hooks_needed → hooks_done] → [console_fd →
@@ -38,6 +40,7 @@ struct SyncMessage {
     SyncType type{};
     std::string payload;
     int sender_pid = 0;  // host pid of the sender (0 if unknown)
+    UniqueFd fd;         // an fd the sender attached (SCM_RIGHTS), close-on-exec
 };
 
 class SyncChannel {
@@ -49,6 +52,8 @@ public:
     static std::pair<SyncChannel, SyncChannel> make_pair();
 
     void send(SyncType type, const std::string& payload = "");
+    // The parent's send with `fd` attached (sendmsg, SCM_RIGHTS).
+    void send_with_fd(SyncType type, const std::string& payload, int fd);
     // Blocks until a message arrives; throws on EOF (the child exited) or error.
     SyncMessage receive();
     // Receives and checks the type; an `error` message is rethrown as Error.

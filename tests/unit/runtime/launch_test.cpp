@@ -11,6 +11,7 @@
 #include "runtime/lifecycle/launch.hpp"
 #include "runtime/lifecycle/process_setup.hpp"
 #include "runtime/linux/namespaces.hpp"
+#include "tests/unit/error_message.hpp"
 
 namespace tether {
 namespace {
@@ -89,14 +90,25 @@ TEST(ProcessSetupOrder, APhaseOutOfOrderIsRefusedBeforeItActs) {
     EXPECT_THROW(setup.load_filters_late(), Error);
 }
 
+// The init and exec open a procfs of their own only for a value to write
+// there; an oomScoreAdj without one is refused, never written elsewhere.
+TEST(ProcessSetupOrder, OomScoreAdjWithoutTheRuntimesProcfsIsRefused) {
+    spec::Config config = minimal_config();
+    config.process->oom_score_adj = 100;
+    os::NamespacePlan namespaces;
+    ProcessSetup setup("oom-test", config, namespaces, /*no_new_keyring=*/true);
+    EXPECT_NE(test_support::error_message<Error>([&] { setup.before_credentials(nullptr); })
+                  .find("process.oomScoreAdj"),
+              std::string::npos);
+}
+
 TEST(ProcessSetupOrder, NoPhaseIsSkippedOrRepeated) {
     spec::Config config = minimal_config();
     os::NamespacePlan namespaces;
     ProcessSetup setup("order-test", config, namespaces, /*no_new_keyring=*/true);
     auto [parent, child] = os::SyncChannel::make_pair();
-    security::ProcFs procfs = security::ProcFs::open();
-    setup.before_credentials(procfs);  // nothing to apply in this config
-    EXPECT_THROW(setup.before_credentials(procfs), Error);
+    setup.before_credentials(nullptr);  // nothing to apply in this config, no procfs needed
+    EXPECT_THROW(setup.before_credentials(nullptr), Error);
     EXPECT_THROW(setup.load_filters_with_privileges(child), Error);  // apply_sandbox skipped
     setup.apply_sandbox(child);                                      // no sandbox: nothing
     setup.load_filters_with_privileges(child);                       // no profile: nothing
