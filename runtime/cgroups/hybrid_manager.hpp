@@ -26,6 +26,7 @@ public:
     void create_for_clone() override;
     void create_v1() override;
     SelfJoin prepare_split_join() override;
+    std::optional<std::vector<std::string>> v1_mount_points() const override { return v1_.v1_mount_points(); }
     void finish_join(pid_t pid, bool born_in_cgroup2) override;
     void apply_resources(const spec::Resources& resources) override;
     void freeze() override { v1_.freeze(); }

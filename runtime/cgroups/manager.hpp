@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,11 @@ public:
     virtual void create_for_clone() { create(); }
     virtual void create_v1() {}
     virtual SelfJoin prepare_split_join() { return prepare_self_join(); }
+    // The mount points of the host's v1 hierarchies ("/sys/fs/cgroup/memory"),
+    // as this manager found them, for the container's `type: cgroup` mount
+    // (rootfs.cpp: one read of /proc/self/mountinfo fewer in the init);
+    // nullopt: not known here.
+    virtual std::optional<std::vector<std::string>> v1_mount_points() const { return std::nullopt; }
     // Writes pid to cgroup.procs in every hierarchy the cgroup exists in.
     virtual void add_process(pid_t pid) = 0;
     // Before a process is cloned into this cgroup: its cgroup2 directory for

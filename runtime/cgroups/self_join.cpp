@@ -1,13 +1,14 @@
 #include "runtime/cgroups/self_join.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "runtime/core/error.hpp"
 
 namespace tether::cgroups {
 
-void join_from_inside(SelfJoin& join) {
+namespace {
+
+void write_zero_to_each(SelfJoin& join) {
     for (size_t i = 0; i < join.tasks.size(); ++i) {
         // "0" is the writer itself: the kernel moves only this thread, and
         // without taking cgroup_threadgroup_rwsem (self_join.hpp).
@@ -16,18 +17,23 @@ void join_from_inside(SelfJoin& join) {
         join.tasks[i].reset();
     }
     join.tasks.clear();
+}
+
+}  // namespace
+
+void join_from_inside(SelfJoin& join) {
+    write_zero_to_each(join);
     join.cgroup2_dir.reset();
 }
 
-void join_v1_after_go(SelfJoin& join) {
+void join_v1_after_go(SelfJoin& join, std::vector<UniqueFd> tasks) {
     if (!join.v1_after_go) return;
-    for (const auto& path : join.tasks_paths) {
-        UniqueFd tasks(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-        if (!tasks) throw_errno("cgroups: open " + path + " for writing");
-        if (retry_eintr([&] { return ::write(tasks.get(), "0", 1); }) != 1)
-            throw_errno("cgroups: join " + path + " (write \"0\")");
-    }
+    if (tasks.size() != join.tasks_paths.size())
+        throw Error("cgroups: go brought " + std::to_string(tasks.size()) + " tasks files, " +
+                    std::to_string(join.tasks_paths.size()) + " expected");
+    join.tasks = std::move(tasks);
     join.v1_after_go = false;
+    write_zero_to_each(join);
 }
 
 bool parent_completes_join(const SelfJoin& join, bool born_in_cgroup2) {

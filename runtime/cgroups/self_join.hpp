@@ -38,10 +38,11 @@ struct SelfJoin {
     // not start its setup.
     enum class ParentPart { none, none_if_born, some };
     ParentPart parent_part = ParentPart::some;
-    // Split create (CgroupManager::create_v1_after_clone): the v1 cgroups
-    // do not exist yet at the clone. The runtime makes them while the child
-    // builds its rootfs; the child opens tasks_paths and joins them itself
-    // once `go` says they exist (join_v1_after_go). `tasks` is then empty.
+    // Split create (CgroupManager::create_v1): the v1 cgroups do not exist
+    // yet at the clone. The runtime makes them while the child builds its
+    // rootfs, opens their tasks files (prepare_self_join) and sends them
+    // with `go`; the child joins them then (join_v1_after_go). Until then
+    // `tasks` is empty and tasks_paths names the files, in the same order.
     bool v1_after_go = false;
 };
 
@@ -49,11 +50,11 @@ struct SelfJoin {
 // reported it) must wait for the parent's finish_join.
 bool parent_completes_join(const SelfJoin& join, bool born_in_cgroup2);
 
-// In the new process, once `go` says its v1 cgroups exist (v1_after_go):
-// opens every tasks path and writes "0" to it. The child is still in the
-// runtime's mount namespace and user namespace, with its privileges.
-// Throws tether::Error naming the file. Nothing to do otherwise.
-void join_v1_after_go(SelfJoin& join);
+// In the new process, with the tasks files `go` brought (v1_after_go; in
+// tasks_paths' order): writes "0" to each, as join_from_inside does.
+// Throws tether::Error naming the file, or when the count is not the one
+// expected. Nothing to do otherwise.
+void join_v1_after_go(SelfJoin& join, std::vector<UniqueFd> tasks);
 
 // In the new process, before anything else: writes "0" to every tasks file
 // (the process moves itself) and closes them. Throws tether::Error naming

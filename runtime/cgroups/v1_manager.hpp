@@ -28,6 +28,7 @@ public:
     void create_for_clone() override {}
     void create_v1() override { create(); }
     SelfJoin prepare_split_join() override;
+    std::optional<std::vector<std::string>> v1_mount_points() const override;
     void finish_join(pid_t, bool) override {}
     void apply_resources(const spec::Resources& resources) override;
     void freeze() override;

@@ -1,14 +1,17 @@
 // An fd sent over a unix socket with its message (SCM_RIGHTS): the console
 // master to --console-socket, the seccomp listener to listenerPath and to
-// tether-netd. One sendmsg and one recvmsg, written once. (The container's
-// own processes never pass fds this way to us: a filter may trap sendmsg, so
-// they write fd numbers on the sync channel instead, sync_messages.hpp.)
+// tether-netd, and `go`'s fds to the init (sync_channel.hpp). One sendmsg and
+// one recvmsg, written once. (The container's own processes never pass fds
+// this way to us: a filter may trap sendmsg, so they write fd numbers on the
+// sync channel instead, sync_messages.hpp.)
 #pragma once
 
 #include <sys/socket.h>
 
 #include <cstring>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "runtime/core/error.hpp"
 #include "runtime/core/unique_fd.hpp"
@@ -19,22 +22,27 @@ namespace tether {
 // went away is an EPIPE, not our death); fd < 0 sends the data alone.
 // Returns what sendmsg returns: the bytes sent (on a stream socket maybe
 // fewer than data.size(); the fd went with them), or -1 with errno.
-inline ssize_t send_with_fd(int sock, std::string_view data, int fd) {
+// send_with_fd with any number of fds (none: the data alone).
+inline ssize_t send_with_fds(int sock, std::string_view data, std::span<const int> fds) {
     struct iovec iov {const_cast<char*>(data.data()), data.size()};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    std::vector<char> control(fds.empty() ? 0 : CMSG_SPACE(sizeof(int) * fds.size()));
     struct msghdr message {};
     message.msg_iov = &iov;
     message.msg_iovlen = 1;
-    if (fd >= 0) {
-        message.msg_control = control;
-        message.msg_controllen = sizeof control;
+    if (!fds.empty()) {
+        message.msg_control = control.data();
+        message.msg_controllen = control.size();
         struct cmsghdr* header = CMSG_FIRSTHDR(&message);
         header->cmsg_level = SOL_SOCKET;
         header->cmsg_type = SCM_RIGHTS;
-        header->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(header), &fd, sizeof(int));
+        header->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+        std::memcpy(CMSG_DATA(header), fds.data(), sizeof(int) * fds.size());
     }
     return retry_eintr([&] { return ::sendmsg(sock, &message, MSG_NOSIGNAL); });
+}
+
+inline ssize_t send_with_fd(int sock, std::string_view data, int fd) {
+    return fd >= 0 ? send_with_fds(sock, data, std::span<const int>(&fd, 1)) : send_with_fds(sock, data, {});
 }
 
 // Receives one message into buffer[0, size) and the fd attached to it, if

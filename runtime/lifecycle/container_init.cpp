@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <optional>
 
 #include "runtime/core/error.hpp"
@@ -228,12 +229,18 @@ void run_container_init(InitContext& context) {
             os::SyncMessage go = context.channel.expect(os::SyncType::go);
             hook_state = os::GoMessage::decode(go.payload).hook_state;
             context.go_received = true;
-            if (context.cgroup_join) cgroups::join_v1_after_go(*context.cgroup_join);
+            // Its fds: the network namespace first, then the v1 tasks files.
+            UniqueFd network_namespace;
+            auto next = go.fds.begin();
             if (context.network_namespace_at_go) {
-                if (!go.fd) throw Error("the container's network namespace did not come with go");
-                if (::setns(go.fd.get(), CLONE_NEWNET) != 0)
-                    throw_errno("setns into the container's new network namespace");
+                if (next == go.fds.end()) throw Error("the container's network namespace did not come with go");
+                network_namespace = std::move(*next++);
             }
+            if (context.cgroup_join)
+                cgroups::join_v1_after_go(*context.cgroup_join, std::vector<UniqueFd>(std::make_move_iterator(next),
+                                                                                      std::make_move_iterator(go.fds.end())));
+            if (network_namespace && ::setns(network_namespace.get(), CLONE_NEWNET) != 0)
+                throw_errno("setns into the container's new network namespace");
         };
         const bool v1_after_go = context.cgroup_join && context.cgroup_join->v1_after_go;
         if (context.go_before_setup || context.namespaces->new_user ||

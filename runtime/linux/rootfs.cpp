@@ -51,13 +51,10 @@ void remount_bind(const std::string& target, unsigned long flags, unsigned long 
     do_mount("", target, nullptr, MS_REMOUNT | MS_BIND | flags | keep, "", "remount " + target);
 }
 
-struct HostCgroupMount {
-    std::string mount_point;  // /sys/fs/cgroup/memory
-    std::string fs_type;      // cgroup | cgroup2
-};
-
-std::vector<HostCgroupMount> host_cgroup_mounts() {
-    std::vector<HostCgroupMount> mounts;
+// The mount points of the host's v1 hierarchies ("/sys/fs/cgroup/memory"),
+// from /proc/self/mountinfo: a hybrid host's cgroup2 tree is not one.
+std::vector<std::string> host_v1_mount_points() {
+    std::vector<std::string> mounts;
     std::ifstream mountinfo("/proc/self/mountinfo");
     std::string line;
     while (std::getline(mountinfo, line)) {
@@ -67,8 +64,7 @@ std::vector<HostCgroupMount> host_cgroup_mounts() {
         std::string id, parent, devno, root, mount_point, fs_type;
         head >> id >> parent >> devno >> root >> mount_point;
         tail >> fs_type;
-        if ((fs_type == "cgroup" || fs_type == "cgroup2") && mount_point.rfind("/sys/fs/cgroup/", 0) == 0)
-            mounts.push_back({mount_point, fs_type});
+        if (fs_type == "cgroup") mounts.push_back(mount_point);
     }
     return mounts;
 }
@@ -87,12 +83,16 @@ void mount_cgroup_v1(int root_fd, const spec::Mount& mount, const MountFlags& fl
     cgroups::HierarchyPaths paths;
     if (!context.cgroup_path.empty()) paths = cgroups::saved_hierarchy_paths(context.cgroup_path);
     std::vector<std::string> bound;
-    for (const auto& host : host_cgroup_mounts()) {
-        if (host.fs_type != "cgroup") continue;  // a hybrid host's cgroup2 tree is not a v1 hierarchy
-        std::string name = host.mount_point.substr(std::string("/sys/fs/cgroup/").size());
-        if (name.find('/') != std::string::npos) continue;
+    // create read them already (its cgroup manager's); else mountinfo.
+    const std::vector<std::string> host_mounts =
+        context.host_v1_mounts ? *context.host_v1_mounts : host_v1_mount_points();
+    const std::string base = "/sys/fs/cgroup/";
+    for (const auto& host_mount : host_mounts) {
+        if (host_mount.rfind(base, 0) != 0) continue;
+        std::string name = host_mount.substr(base.size());
+        if (name.empty() || name.find('/') != std::string::npos) continue;
         const std::string path = cgroups::path_in_mounted_hierarchy(paths, name);
-        std::string source = host.mount_point + path;
+        std::string source = host_mount + path;
         struct stat st;
         if (path.empty() || ::stat(source.c_str(), &st) != 0) continue;
         std::string inner = mount.destination + "/" + name;

@@ -29,6 +29,9 @@ struct RootfsContext {
     bool own_network_namespace = false;  // sysfs can only be mounted with one
     bool own_cgroup_namespace = false;
     std::string cgroup_path;   // the container's cgroup, for `type: cgroup` mounts on v1
+    // The mount points of the host's v1 hierarchies, as create's cgroup
+    // manager found them; nullptr: read /proc/self/mountinfo.
+    const std::vector<std::string>* host_v1_mounts = nullptr;
     // Bind sources opened by create with the runtime's privileges
     // (bind_sources.hpp), by index in config.mounts; -1: resolve the source
     // path here. nullptr: none.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "runtime/core/error.hpp"
+#include "runtime/core/fd_passing.hpp"
 
 namespace tether::os {
 
@@ -18,41 +19,35 @@ std::pair<SyncChannel, SyncChannel> SyncChannel::make_pair() {
     return {SyncChannel(UniqueFd(fds[0])), SyncChannel(UniqueFd(fds[1]))};
 }
 
-void SyncChannel::send(SyncType type, const std::string& payload) {
-    std::vector<char> datagram(sizeof(uint32_t) + payload.size());
+namespace {
+
+// One message: the 4-byte type, then the payload.
+std::string datagram_of(SyncType type, const std::string& payload) {
+    std::string datagram(sizeof(uint32_t), '\0');
     uint32_t raw = static_cast<uint32_t>(type);
     std::memcpy(datagram.data(), &raw, sizeof raw);
-    std::memcpy(datagram.data() + sizeof raw, payload.data(), payload.size());
+    return datagram + payload;
+}
+
+}  // namespace
+
+void SyncChannel::send(SyncType type, const std::string& payload) {
+    const std::string datagram = datagram_of(type, payload);
     // write(2), not send(2): see the header.
     ssize_t n = retry_eintr([&] { return ::write(fd_.get(), datagram.data(), datagram.size()); });
     if (n < 0) throw_errno("write to the sync socket");
 }
 
-void SyncChannel::send_with_fd(SyncType type, const std::string& payload, int fd) {
-    std::vector<char> datagram(sizeof(uint32_t) + payload.size());
-    uint32_t raw = static_cast<uint32_t>(type);
-    std::memcpy(datagram.data(), &raw, sizeof raw);
-    std::memcpy(datagram.data() + sizeof raw, payload.data(), payload.size());
-    struct iovec iov {datagram.data(), datagram.size()};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    struct msghdr msg {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    ssize_t n = retry_eintr([&] { return ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL); });
-    if (n < 0) throw_errno("write to the sync socket");
+void SyncChannel::send_with_fds(SyncType type, const std::string& payload, const std::vector<int>& fds) {
+    if (fds.size() > kMaxSyncFds) throw Error("too many fds for one message on the sync socket");
+    if (::tether::send_with_fds(fd_.get(), datagram_of(type, payload), std::span<const int>(fds)) < 0)
+        throw_errno("write to the sync socket");
 }
 
 SyncMessage SyncChannel::receive() {
     std::vector<char> buffer(65536);
     struct iovec iov {buffer.data(), buffer.size()};
-    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int))];
+    alignas(struct cmsghdr) char control[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * kMaxSyncFds)];
     struct msghdr msg {};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -73,9 +68,12 @@ SyncMessage SyncChannel::receive() {
             std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
             message.sender_pid = cred.pid;
         } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
-            message.fd.reset(fd);
+            const size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+            for (size_t i = 0; i < count; ++i) {
+                int fd;
+                std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                message.fds.emplace_back(fd);
+            }
         }
     }
     return message;

@@ -5,8 +5,9 @@
 // child only ever write(2)s and read(2)s on it — never sendmsg — so it keeps
 // working after it has loaded a seccomp filter that traps sendmsg/sendto
 // (the sandbox's notify filter); its fds never travel, only their numbers.
-// The parent may attach one fd to `go` (SCM_RIGHTS): the network namespace
-// create made while the init was already at work (early_netns.hpp).
+// The parent may attach fds to `go` (SCM_RIGHTS): what create made while the
+// init was already at work, the network namespace (early_netns.hpp) and the
+// v1 cgroups' tasks files (cgroups/self_join.hpp).
 //
 // The order (docs/architecture.md, "create, step by step"):
 //   init:  hello → go → [hooks_needed → hooks_done] → [console_fd →
@@ -18,6 +19,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "runtime/core/unique_fd.hpp"
 
@@ -40,8 +42,12 @@ struct SyncMessage {
     SyncType type{};
     std::string payload;
     int sender_pid = 0;  // host pid of the sender (0 if unknown)
-    UniqueFd fd;         // an fd the sender attached (SCM_RIGHTS), close-on-exec
+    std::vector<UniqueFd> fds;  // fds the sender attached (SCM_RIGHTS), close-on-exec
 };
+
+// The most fds one message may carry (a hybrid host's v1 hierarchies and a
+// network namespace fit many times over).
+inline constexpr size_t kMaxSyncFds = 64;
 
 class SyncChannel {
 public:
@@ -52,8 +58,9 @@ public:
     static std::pair<SyncChannel, SyncChannel> make_pair();
 
     void send(SyncType type, const std::string& payload = "");
-    // The parent's send with `fd` attached (sendmsg, SCM_RIGHTS).
-    void send_with_fd(SyncType type, const std::string& payload, int fd);
+    // The parent's send with `fds` attached (sendmsg, SCM_RIGHTS; at most
+    // kMaxSyncFds).
+    void send_with_fds(SyncType type, const std::string& payload, const std::vector<int>& fds);
     // Blocks until a message arrives; throws on EOF (the child exited) or error.
     SyncMessage receive();
     // Receives and checks the type; an `error` message is rethrown as Error.

@@ -2,9 +2,11 @@
 // order of every write.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <vector>
 
 #include "fake_tree.hpp"
 #include "runtime/cgroups/manager.hpp"
@@ -290,18 +292,21 @@ TEST_F(V1Resources, SplitJoinNamesTheTasksFilesTheChildOpensAfterGo) {
     join_from_inside(join);  // step 0: nothing of v1 yet
     for (const char* controller : {"memory", "cpu", "cpuset", "pids", "blkio", "devices", "freezer", "hugetlb"})
         FakeTree::touch(dir(controller), {"tasks"});
-    join_v1_after_go(join);
+    // The runtime opens them once made, in the same order, and go brings them.
+    SelfJoin opened = manager_->prepare_self_join();
+    ASSERT_EQ(opened.tasks_paths, join.tasks_paths);
+    join_v1_after_go(join, std::move(opened.tasks));
     EXPECT_FALSE(join.v1_after_go);
     for (const char* controller : {"memory", "cpu", "cpuset", "pids", "blkio", "devices", "freezer", "hugetlb"})
         EXPECT_EQ(FakeTree::read(dir(controller), "tasks"), "0") << controller;
 }
 
-TEST_F(V1Resources, SplitJoinFailsNamingATasksFileThatIsNotThere) {
-    for (const char* controller : {"memory", "cpu", "cpuset", "blkio", "devices", "freezer", "hugetlb"})
-        FakeTree::touch(dir(controller), {"tasks"});
+TEST_F(V1Resources, SplitJoinRefusesAGoWithoutEveryTasksFile) {
     SelfJoin join = manager_->prepare_split_join();
-    EXPECT_THAT(test_support::error_message<Error>([&] { join_v1_after_go(join); }),
-                HasSubstr(dir("pids") + "/tasks"));
+    std::vector<UniqueFd> one;
+    one.emplace_back(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    EXPECT_THAT(test_support::error_message<Error>([&] { join_v1_after_go(join, std::move(one)); }),
+                HasSubstr("1 tasks files, 8 expected"));
 }
 
 TEST_F(V1Resources, SelfJoinFailsNamingAMissingTasksFile) {
