@@ -95,12 +95,19 @@ void error(const std::string& message) {
 std::string rfc3339_now() {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm_utc;
-    gmtime_r(&ts.tv_sec, &tm_utc);
-    char date[32];
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm_utc);
+    // The calendar by arithmetic (C++20 chrono), not gmtime_r/strftime:
+    // glibc loads the time zone on their first call (/etc/localtime, seven
+    // system calls on every create) though UTC needs none.
+    using namespace std::chrono;
+    const sys_seconds now{seconds{ts.tv_sec}};
+    const sys_days day = floor<days>(now);
+    const year_month_day date{day};
+    const hh_mm_ss time{now - day};
     char full[64];
-    snprintf(full, sizeof full, "%s.%09ldZ", date, static_cast<long>(ts.tv_nsec));
+    snprintf(full, sizeof full, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%09ldZ", static_cast<int>(date.year()),
+             static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+             static_cast<long>(time.hours().count()), static_cast<long>(time.minutes().count()),
+             static_cast<long>(time.seconds().count()), static_cast<long>(ts.tv_nsec));
     return full;
 }
 
