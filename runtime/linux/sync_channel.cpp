@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
@@ -54,6 +55,15 @@ SyncMessage SyncChannel::receive() {
     msg.msg_control = control;
     msg.msg_controllen = sizeof control;
     ssize_t n = retry_eintr([&] { return ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC); });
+    // A child that exits with a message of ours unread (hooks_done sent as
+    // it failed) leaves a reset on our end, and the kernel reports it before
+    // the messages queued here: the child's `error` among them. The reset
+    // is cleared by the read that returns it; what was queued comes next
+    // (or EOF).
+    if (n < 0 && errno == ECONNRESET) {
+        msg.msg_controllen = sizeof control;
+        n = retry_eintr([&] { return ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC); });
+    }
     if (n < 0) throw_errno("read from the sync socket");
     if (n == 0) throw Error("the container init exited before it finished its setup");
     if (static_cast<size_t>(n) < sizeof(uint32_t)) throw Error("short message on the sync socket");
