@@ -28,6 +28,7 @@
 #include "hooks/daemon/network_services.hpp"
 #include "hooks/dns/dns_responder.hpp"
 #include "hooks/daemon/policy_from_state.hpp"
+#include "hooks/daemon/resident_code.hpp"
 #include "hooks/protocol.hpp"
 #include "runtime/core/error.hpp"
 #include "runtime/core/unix_address.hpp"
@@ -198,8 +199,10 @@ std::thread keep_container_slots(const bpf::SocketEnforcement& attached) {
             // The next daemon tries again; a create meanwhile makes its own.
         }
         // What the upkeep allocated (a policy's 25 KiB, the walks) goes back
-        // to the kernel: the daemon's RSS is per sandbox (issue 23).
+        // to the kernel, and so does the code start-up ran (resident_code.hpp):
+        // the daemon's RSS is per sandbox (issue 23).
         ::malloc_trim(0);
+        drop_resident_code();
     });
 }
 
