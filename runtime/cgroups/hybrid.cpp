@@ -59,23 +59,17 @@ void HybridManager::add_process(pid_t pid) {
     sync_warnings();
 }
 
-SelfJoin HybridManager::prepare_self_join() {
-    SelfJoin join = v1_.prepare_self_join();
+SelfJoin HybridManager::with_unified(SelfJoin v1_join) {
     SelfJoin unified = unified_.prepare_self_join();
-    join.cgroup2_dir = std::move(unified.cgroup2_dir);
-    join.parent_part = unified.parent_part;  // the v1 part is the child's
+    v1_join.cgroup2_dir = std::move(unified.cgroup2_dir);
+    v1_join.parent_part = unified.parent_part;  // the v1 part is the child's
     sync_warnings();
-    return join;
+    return v1_join;
 }
 
-SelfJoin HybridManager::prepare_split_join() {
-    SelfJoin join = v1_.prepare_split_join();
-    SelfJoin unified = unified_.prepare_self_join();
-    join.cgroup2_dir = std::move(unified.cgroup2_dir);
-    join.parent_part = unified.parent_part;
-    sync_warnings();
-    return join;
-}
+SelfJoin HybridManager::prepare_self_join() { return with_unified(v1_.prepare_self_join()); }
+
+SelfJoin HybridManager::prepare_split_join() { return with_unified(v1_.prepare_split_join()); }
 
 void HybridManager::finish_join(pid_t pid, bool born_in_cgroup2) {
     // The v1 hierarchies the child joined itself.

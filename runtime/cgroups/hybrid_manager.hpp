@@ -44,6 +44,8 @@ public:
 
 private:
     void sync_warnings();
+    // A v1 join completed with the unified hierarchy's directory (born there).
+    SelfJoin with_unified(SelfJoin v1_join);
     void tracking(const char* what, const std::function<void()>& step);
 
     V1Manager v1_;

@@ -1,5 +1,6 @@
 #include "runtime/cgroups/layout.hpp"
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 #include <vector>
@@ -80,6 +81,13 @@ CgroupRoot parse_cgroup_mounts(std::string_view mountinfo_text) {
         }
     }
     return root;
+}
+
+std::vector<std::string> distinct_mount_points(const std::map<std::string, std::string>& v1_mounts) {
+    std::vector<std::string> points;
+    for (const auto& [key, mount] : v1_mounts)
+        if (std::find(points.begin(), points.end(), mount) == points.end()) points.push_back(mount);
+    return points;
 }
 
 std::map<std::string, std::string> parse_proc_cgroup(std::string_view text) {

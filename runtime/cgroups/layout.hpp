@@ -13,6 +13,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace tether::cgroups {
 
@@ -37,6 +38,10 @@ struct CgroupRoot {
 
 // Parses the cgroup and cgroup2 lines of a mountinfo text.
 CgroupRoot parse_cgroup_mounts(std::string_view mountinfo_text);
+
+// The distinct mount points of v1_mounts' hierarchies (co-mounted
+// controllers, "cpu" and "cpuacct", share one), in key order.
+std::vector<std::string> distinct_mount_points(const std::map<std::string, std::string>& v1_mounts);
 
 // Parses /proc/<pid>/cgroup text into hierarchy key -> path ("" = cgroup2).
 // A line "4:cpu,cpuacct:/a" yields both "cpu" and "cpuacct".

@@ -65,9 +65,11 @@ public:
     // cgroup2 directory for CLONE_INTO_CGROUP; nothing on v1), then the
     // clone, then create_v1() makes the v1 hierarchies while the child
     // builds its rootfs (0.5 ms of mkdir on a hybrid host's 11 hierarchies,
-    // no longer before the child starts), and prepare_split_join() names the
-    // tasks files the child opens itself after `go`. False (v2, systemd,
-    // rootless, where a hierarchy may be skipped): create() does it all.
+    // no longer before the child starts). prepare_split_join() names the
+    // tasks files that do not exist yet; once they do, prepare_self_join()
+    // opens them and `go` brings them to the child (self_join.hpp). False
+    // (v2, systemd, rootless, where a hierarchy may be skipped): create()
+    // does it all.
     virtual bool can_create_v1_after_clone() const { return false; }
     virtual void create_for_clone() { create(); }
     virtual void create_v1() {}

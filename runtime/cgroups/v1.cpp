@@ -136,10 +136,7 @@ SelfJoin V1Manager::prepare_self_join() {
 }
 
 std::optional<std::vector<std::string>> V1Manager::v1_mount_points() const {
-    std::vector<std::string> points;
-    for (const auto& [key, mount] : mounts_)
-        if (std::find(points.begin(), points.end(), mount) == points.end()) points.push_back(mount);
-    return points;
+    return distinct_mount_points(mounts_);
 }
 
 SelfJoin V1Manager::prepare_split_join() {

@@ -12,11 +12,12 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <sstream>
 
+#include "runtime/cgroups/layout.hpp"
 #include "runtime/cgroups/manager.hpp"
 #include "runtime/core/error.hpp"
+#include "runtime/core/fs.hpp"
 #include "runtime/linux/devices.hpp"
 #include "runtime/linux/mount_options.hpp"
 #include "runtime/linux/path_in_root.hpp"
@@ -51,24 +52,6 @@ void remount_bind(const std::string& target, unsigned long flags, unsigned long 
     do_mount("", target, nullptr, MS_REMOUNT | MS_BIND | flags | keep, "", "remount " + target);
 }
 
-// The mount points of the host's v1 hierarchies ("/sys/fs/cgroup/memory"),
-// from /proc/self/mountinfo: a hybrid host's cgroup2 tree is not one.
-std::vector<std::string> host_v1_mount_points() {
-    std::vector<std::string> mounts;
-    std::ifstream mountinfo("/proc/self/mountinfo");
-    std::string line;
-    while (std::getline(mountinfo, line)) {
-        size_t dash = line.find(" - ");
-        if (dash == std::string::npos) continue;
-        std::istringstream head(line.substr(0, dash)), tail(line.substr(dash + 3));
-        std::string id, parent, devno, root, mount_point, fs_type;
-        head >> id >> parent >> devno >> root >> mount_point;
-        tail >> fs_type;
-        if (fs_type == "cgroup") mounts.push_back(mount_point);
-    }
-    return mounts;
-}
-
 // `type: cgroup` on a v1 or hybrid host without a cgroup namespace: a tmpfs
 // with each hierarchy's own cgroup of the container bound into it, as runc does.
 void mount_cgroup_v1(int root_fd, const spec::Mount& mount, const MountFlags& flags, const RootfsContext& context) {
@@ -85,7 +68,9 @@ void mount_cgroup_v1(int root_fd, const spec::Mount& mount, const MountFlags& fl
     std::vector<std::string> bound;
     // create read them already (its cgroup manager's); else mountinfo.
     const std::vector<std::string> host_mounts =
-        context.host_v1_mounts ? *context.host_v1_mounts : host_v1_mount_points();
+        context.host_v1_mounts ? *context.host_v1_mounts
+                               : cgroups::distinct_mount_points(
+                                     cgroups::parse_cgroup_mounts(fs::read_file("/proc/self/mountinfo")).v1_mounts);
     const std::string base = "/sys/fs/cgroup/";
     for (const auto& host_mount : host_mounts) {
         if (host_mount.rfind(base, 0) != 0) continue;
