@@ -51,6 +51,17 @@ void remove_tree_at(int parent, const char* name, dev_t device) {
     ::unlinkat(parent, name, AT_REMOVEDIR);
 }
 
+// Writes all of content, however many write(2)s it takes; what names the
+// file in the error.
+void write_all(int fd, const std::string& content, const std::string& what) {
+    size_t done = 0;
+    while (done < content.size()) {
+        ssize_t n = retry_eintr([&] { return ::write(fd, content.data() + done, content.size() - done); });
+        if (n < 0) throw_errno("write " + what);
+        done += static_cast<size_t>(n);
+    }
+}
+
 }  // namespace
 
 std::string read_file(const std::string& path, size_t max_bytes) {
@@ -69,12 +80,7 @@ void write_file_atomic_at(int dirfd, const std::string& name, const std::string&
     std::string temp = "." + name + ".tmp";
     UniqueFd fd(::openat(dirfd, temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
     if (!fd) throw_errno("create " + temp);
-    size_t done = 0;
-    while (done < content.size()) {
-        ssize_t n = retry_eintr([&] { return ::write(fd.get(), content.data() + done, content.size() - done); });
-        if (n < 0) throw_errno("write " + temp);
-        done += static_cast<size_t>(n);
-    }
+    write_all(fd.get(), content, temp);
     fd.reset();
     if (::renameat(dirfd, temp.c_str(), dirfd, name.c_str()) != 0) throw_errno("rename " + temp + " to " + name);
 }
@@ -82,12 +88,7 @@ void write_file_atomic_at(int dirfd, const std::string& name, const std::string&
 void write_new_file_at(int dirfd, const std::string& name, const std::string& content, int mode) {
     UniqueFd fd(::openat(dirfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
     if (!fd) throw_errno("create " + name);
-    size_t done = 0;
-    while (done < content.size()) {
-        ssize_t n = retry_eintr([&] { return ::write(fd.get(), content.data() + done, content.size() - done); });
-        if (n < 0) throw_errno("write " + name);
-        done += static_cast<size_t>(n);
-    }
+    write_all(fd.get(), content, name);
 }
 
 void write_file(const std::string& path, const std::string& content) {

@@ -31,17 +31,23 @@ std::vector<std::string> components(const std::string& path) {
     return parts;
 }
 
+// openat2 with `flags` (close-on-exec) and `resolve`; invalid fd with errno
+// set on failure.
+UniqueFd openat2_at(int dir_fd, const std::string& path, int flags, uint64_t resolve) {
+    struct open_how how {};
+    how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+    how.resolve = resolve;
+    int fd = static_cast<int>(::syscall(SYS_openat2, dir_fd, path.c_str(), &how, sizeof how));
+    while (fd < 0 && errno == EAGAIN)  // a rename raced the lookup: the kernel asks us to retry
+        fd = static_cast<int>(::syscall(SYS_openat2, dir_fd, path.c_str(), &how, sizeof how));
+    return UniqueFd(fd);
+}
+
 }  // namespace
 
 UniqueFd try_open_in_root(int root_fd, const std::string& path, int flags, bool no_symlinks) {
-    struct open_how how {};
-    how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0);
-    std::string rel = relative(path);
-    int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
-    while (fd < 0 && errno == EAGAIN)  // a rename raced the lookup: the kernel asks us to retry
-        fd = static_cast<int>(::syscall(SYS_openat2, root_fd, rel.c_str(), &how, sizeof how));
-    return UniqueFd(fd);
+    return openat2_at(root_fd, relative(path), flags,
+                      RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (no_symlinks ? RESOLVE_NO_SYMLINKS : 0));
 }
 
 UniqueFd open_in_root(int root_fd, const std::string& path, int flags, bool no_symlinks) {
@@ -51,13 +57,7 @@ UniqueFd open_in_root(int root_fd, const std::string& path, int flags, bool no_s
 }
 
 UniqueFd open_child(int dir_fd, const std::string& name, int flags) {
-    struct open_how how {};
-    how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-    int fd = static_cast<int>(::syscall(SYS_openat2, dir_fd, name.c_str(), &how, sizeof how));
-    while (fd < 0 && errno == EAGAIN)
-        fd = static_cast<int>(::syscall(SYS_openat2, dir_fd, name.c_str(), &how, sizeof how));
-    return UniqueFd(fd);
+    return openat2_at(dir_fd, name, flags, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
 }
 
 UniqueFd make_path_in_root(int root_fd, const std::string& path, NodeKind kind) {
@@ -71,9 +71,9 @@ UniqueFd make_path_in_root(int root_fd, const std::string& path, NodeKind kind) 
     // made this way for every mount. A component that is a symlink (or
     // "..") is not followed there: the whole prefix is then resolved through
     // RESOLVE_IN_ROOT, so a symlink planted along the way still resolves
-    // inside the rootfs.
-    // Most often only the last component is missing (a mount's target in
-    // a directory of the image): the walk then starts at its parent.
+    // inside the rootfs. Most often only the last component is missing (a
+    // mount's target in a directory of the image): the walk then starts at
+    // its parent.
     std::vector<std::string> parts = components(path);
     size_t first = 0;
     std::string prefix;
