@@ -18,11 +18,8 @@
 
 namespace tether {
 
-// Sends `data` with `fd` attached in one sendmsg (MSG_NOSIGNAL: a reader that
-// went away is an EPIPE, not our death); fd < 0 sends the data alone.
-// Returns what sendmsg returns: the bytes sent (on a stream socket maybe
-// fewer than data.size(); the fd went with them), or -1 with errno.
-// send_with_fd with any number of fds (none: the data alone).
+// Sends `data` with all of `fds` attached in one sendmsg (none: the data
+// alone); otherwise as send_with_fd below.
 inline ssize_t send_with_fds(int sock, std::string_view data, std::span<const int> fds) {
     struct iovec iov {const_cast<char*>(data.data()), data.size()};
     std::vector<char> control(fds.empty() ? 0 : CMSG_SPACE(sizeof(int) * fds.size()));
@@ -41,6 +38,10 @@ inline ssize_t send_with_fds(int sock, std::string_view data, std::span<const in
     return retry_eintr([&] { return ::sendmsg(sock, &message, MSG_NOSIGNAL); });
 }
 
+// Sends `data` with `fd` attached in one sendmsg (MSG_NOSIGNAL: a reader that
+// went away is an EPIPE, not our death); fd < 0 sends the data alone.
+// Returns what sendmsg returns: the bytes sent (on a stream socket maybe
+// fewer than data.size(); the fd went with them), or -1 with errno.
 inline ssize_t send_with_fd(int sock, std::string_view data, int fd) {
     return fd >= 0 ? send_with_fds(sock, data, std::span<const int>(&fd, 1)) : send_with_fds(sock, data, {});
 }

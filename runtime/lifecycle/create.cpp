@@ -350,13 +350,9 @@ CreatedContainer create_container(const StateStore& store, const CreateOptions& 
     init.cgroup_join = &cgroup_join;
     unsigned long clone_flags = namespaces.new_flags & ~static_cast<unsigned long>(CLONE_NEWCGROUP);
     UniqueFd network_namespace = early_network.take();
-    if (network_namespace) {
-        clone_flags &= ~static_cast<unsigned long>(CLONE_NEWNET);
-        init.network_namespace = network_namespace.get();
-    } else if (network_namespace_at_go) {
-        clone_flags &= ~static_cast<unsigned long>(CLONE_NEWNET);
-        init.network_namespace_at_go = true;
-    }
+    init.network_namespace = network_namespace.get();
+    init.network_namespace_at_go = network_namespace_at_go;
+    if (network_namespace || network_namespace_at_go) clone_flags &= ~static_cast<unsigned long>(CLONE_NEWNET);
     bool born_in_cgroup2 = false;
     pid_t child = launch::clone_child_into_cgroup(clone_flags, &pidfd, "the container init",
                                                   cgroup_join.cgroup2_dir.get(), &born_in_cgroup2);

@@ -23,7 +23,7 @@ void EarlyNetworkNamespace::start() {
             bring_loopback_up();
         } catch (const std::exception& e) {
             error_ = e.what();
-            return;  // the clone makes one, and the init reports what fails
+            return;  // create reports it, or has the clone make one (create.cpp)
         }
         namespace_.reset(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
         if (!namespace_) error_ = std::string("open /proc/thread-self/ns/net: ") + std::strerror(errno);
